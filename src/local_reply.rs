@@ -1,0 +1,47 @@
+//! The filter's own answers to the caller: JSON `{"error": <code>, "message": <text>}`.
+
+/// A reply the filter gives instead of invoking the function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReply {
+    pub status: u32,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl LocalReply {
+    pub fn too_large(size: u64, limit: u64) -> Self {
+        Self {
+            status: 413,
+            code: "RequestTooLarge",
+            message: format!(
+                "request body of {size} bytes exceeds max_request_bytes ({limit}); nothing was sent to Lambda"
+            ),
+        }
+    }
+
+    pub fn credentials_unavailable(reason: &str) -> Self {
+        Self {
+            status: 503,
+            code: "CredentialsUnavailable",
+            message: format!("{reason}; nothing was sent to Lambda"),
+        }
+    }
+
+    pub fn body(&self) -> String {
+        serde_json::json!({ "error": self.code, "message": self.message }).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_json_with_code_and_message() {
+        let r = LocalReply::credentials_unavailable("no \"AWS\" keys");
+        let v: serde_json::Value = serde_json::from_str(&r.body()).unwrap();
+        assert_eq!(v["error"], "CredentialsUnavailable");
+        assert_eq!(v["message"], "no \"AWS\" keys; nothing was sent to Lambda");
+        assert_eq!(LocalReply::too_large(10, 5).status, 413);
+    }
+}

@@ -1,0 +1,44 @@
+//! What the caller gets back from Lambda's answer.
+
+use crate::config::InvocationMode;
+
+/// Status for a synchronous invocation whose function failed: Lambda answers 200 with
+/// `X-Amz-Function-Error`; the caller sees a gateway error, with the function's error body.
+pub const FUNCTION_ERROR_STATUS: u32 = 502;
+
+/// The status to give the caller instead of Lambda's, if any. Lambda API errors (4xx/5xx with
+/// `x-amzn-errortype`), 202 for `Event` and 204 for `DryRun` pass through as they are.
+pub fn rewritten_status(mode: InvocationMode, function_error: Option<&str>) -> Option<u32> {
+    match (mode, function_error) {
+        (InvocationMode::Synchronous, Some(kind)) if !kind.trim().is_empty() => {
+            Some(FUNCTION_ERROR_STATUS)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_errors_become_502_when_synchronous() {
+        assert_eq!(
+            rewritten_status(InvocationMode::Synchronous, Some("Unhandled")),
+            Some(502)
+        );
+        assert_eq!(
+            rewritten_status(InvocationMode::Synchronous, Some("Handled")),
+            Some(502)
+        );
+        assert_eq!(rewritten_status(InvocationMode::Synchronous, None), None);
+        assert_eq!(
+            rewritten_status(InvocationMode::Synchronous, Some("")),
+            None
+        );
+        assert_eq!(
+            rewritten_status(InvocationMode::Asynchronous, Some("Unhandled")),
+            None
+        );
+    }
+}
