@@ -3,7 +3,7 @@
 //! directly (see `invoke.rs`); this general form is what the AWS test vectors check, and what
 //! the hot path is checked against.
 
-use super::encode::{percent_decode, uri_encode, uri_encode_into};
+use super::encode::{percent_decode, uri_encode_bytes_into, uri_encode_into};
 
 /// Canonical URI of a path as it appears on the wire. With `normalize`, empty, `.` and `..`
 /// segments are resolved first (RFC 3986 section 5.2.4).
@@ -43,7 +43,11 @@ pub fn canonical_query(wire_query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let enc = |s: &str| uri_encode(&String::from_utf8_lossy(&percent_decode(s)));
+            let enc = |s: &str| {
+                let mut out = String::with_capacity(s.len());
+                uri_encode_bytes_into(&mut out, &percent_decode(s), false);
+                out
+            };
             (enc(k), enc(v))
         })
         .collect();
@@ -139,6 +143,7 @@ mod tests {
     #[test]
     fn sorts_and_encodes_the_query() {
         assert_eq!(canonical_query("b=2&a=%241&a=0&c"), "a=%241&a=0&b=2&c=");
+        assert_eq!(canonical_query("k=%ff%FF"), "k=%FF%FF");
         assert_eq!(canonical_query(""), "");
     }
 

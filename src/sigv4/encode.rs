@@ -14,7 +14,12 @@ fn is_unreserved(b: u8) -> bool {
 
 /// Appends `input` URI-encoded to `out`; `/` is kept when `keep_slash`.
 pub fn uri_encode_into(out: &mut String, input: &str, keep_slash: bool) {
-    for &b in input.as_bytes() {
+    uri_encode_bytes_into(out, input.as_bytes(), keep_slash);
+}
+
+/// Appends the bytes URI-encoded to `out` (they need not be UTF-8).
+pub fn uri_encode_bytes_into(out: &mut String, input: &[u8], keep_slash: bool) {
+    for &b in input {
         if is_unreserved(b) || (keep_slash && b == b'/') {
             out.push(char::from(b));
         } else {

@@ -54,8 +54,8 @@ pub fn authorization(
     )
 }
 
-/// The signing key for one secret, day, region and service, derived once and reused: the
-/// key changes only at midnight UTC or when the credentials rotate.
+/// The signing key for one secret, day, region and service, derived once and reused: for one
+/// function the key changes only at midnight UTC or when the credentials rotate.
 #[derive(Default)]
 pub struct SigningKeyCache {
     cached: Option<CachedKey>,
@@ -63,6 +63,8 @@ pub struct SigningKeyCache {
 
 struct CachedKey {
     day: u64,
+    region: String,
+    service: String,
     secret: String,
     key: Vec<u8>,
 }
@@ -71,12 +73,15 @@ impl SigningKeyCache {
     /// The signing key for `secret` on the UTC day of `unix_seconds`.
     pub fn key(&mut self, secret: &str, unix_seconds: u64, region: &str, service: &str) -> &[u8] {
         let day = unix_seconds / 86_400;
-        let fresh = matches!(&self.cached, Some(c) if c.day == day && c.secret == secret);
+        let fresh = matches!(&self.cached, Some(c)
+            if c.day == day && c.secret == secret && c.region == region && c.service == service);
         if !fresh {
             let time = SystemTime::UNIX_EPOCH + Duration::from_secs(unix_seconds);
             let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
             self.cached = Some(CachedKey {
                 day,
+                region: region.to_owned(),
+                service: service.to_owned(),
                 secret: secret.to_owned(),
                 key: key.as_ref().to_vec(),
             });
