@@ -5,6 +5,7 @@
 //! never logged.
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
+use crate::credentials::chain::{ChainSettings, Provider};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -20,6 +21,18 @@ const FIELDS: &[&str] = &[
     "payload_passthrough",
     "host_rewrite",
     "max_request_bytes",
+    "credentials",
+];
+
+const CREDENTIAL_FIELDS: &[&str] = &[
+    "provider",
+    "providers",
+    "container_cluster",
+    "instance_metadata_cluster",
+    "refresh_margin_seconds",
+    "max_wait_ms",
+    "fetch_timeout_ms",
+    "imds_token_ttl_seconds",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +73,30 @@ pub struct FilterConfig {
     /// The host the request is sent to and signed for.
     pub host: String,
     pub max_request_bytes: u64,
+    pub credentials: CredentialSettings,
+}
+
+/// The `credentials` block: which providers, through which clusters, refreshed when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSettings {
+    pub chain: ChainSettings,
+    /// Refresh this long before the credentials expire.
+    pub refresh_margin_seconds: u64,
+    /// How long a request waits for credentials that are being fetched.
+    pub max_wait_ms: u64,
+    /// Timeout of each metadata callout.
+    pub fetch_timeout_ms: u64,
+}
+
+impl Default for CredentialSettings {
+    fn default() -> Self {
+        Self {
+            chain: ChainSettings::default(),
+            refresh_margin_seconds: 300,
+            max_wait_ms: 5000,
+            fetch_timeout_ms: 2000,
+        }
+    }
 }
 
 /// A configuration error: which field, and what is wrong with it.
@@ -212,6 +249,17 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         },
     };
 
+    let credentials = match map.get("credentials") {
+        None | Some(Value::Null) => CredentialSettings::default(),
+        Some(Value::Object(block)) => parse_credentials(block)?,
+        Some(other) => {
+            return Err(error(
+                "credentials",
+                format!("expected an object, got {}", quote(other)),
+            ))
+        }
+    };
+
     Ok(FilterConfig {
         arn,
         qualifier,
@@ -219,7 +267,124 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         payload_passthrough,
         host,
         max_request_bytes,
+        credentials,
     })
+}
+
+fn parse_credentials(block: &Map<String, Value>) -> Result<CredentialSettings, ConfigError> {
+    if let Some(unknown) = block
+        .keys()
+        .find(|k| !CREDENTIAL_FIELDS.contains(&k.as_str()))
+    {
+        return Err(error(
+            &format!("credentials.{unknown}"),
+            format!(
+                "unknown field \"{unknown}\", expected one of {}",
+                CREDENTIAL_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let mut settings = CredentialSettings::default();
+    let provider_names = || {
+        Provider::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let parse_provider = |field: &str, v: &Value| -> Result<Provider, ConfigError> {
+        v.as_str().and_then(Provider::parse).ok_or_else(|| {
+            error(
+                field,
+                format!(
+                    "unknown provider {}, expected one of {}",
+                    quote(v),
+                    provider_names()
+                ),
+            )
+        })
+    };
+    match (block.get("provider"), block.get("providers")) {
+        (Some(_), Some(_)) => {
+            return Err(error(
+                "credentials.provider",
+                "give either provider (one source) or providers (a list), not both",
+            ))
+        }
+        (Some(one), None) => {
+            settings.chain.providers = vec![parse_provider("credentials.provider", one)?];
+        }
+        (None, Some(Value::Array(list))) if !list.is_empty() => {
+            let mut providers = Vec::new();
+            for v in list {
+                let p = parse_provider("credentials.providers", v)?;
+                if providers.contains(&p) {
+                    return Err(error(
+                        "credentials.providers",
+                        format!("{} is listed twice", quote(v)),
+                    ));
+                }
+                providers.push(p);
+            }
+            settings.chain.providers = providers;
+        }
+        (None, Some(other)) => {
+            return Err(error(
+                "credentials.providers",
+                format!(
+                    "expected a non-empty list of provider names, got {}",
+                    quote(other)
+                ),
+            ))
+        }
+        (None, None) => {}
+    }
+    for (field, target) in [
+        ("container_cluster", &mut settings.chain.container_cluster),
+        (
+            "instance_metadata_cluster",
+            &mut settings.chain.instance_metadata_cluster,
+        ),
+    ] {
+        if let Some(name) = string_field(block, field).map_err(|e| prefixed(e, "credentials"))? {
+            if name.trim().is_empty() {
+                return Err(error(&format!("credentials.{field}"), "must not be empty"));
+            }
+            *target = name.to_owned();
+        }
+    }
+    for (field, target, max) in [
+        (
+            "refresh_margin_seconds",
+            &mut settings.refresh_margin_seconds,
+            43_200,
+        ),
+        ("max_wait_ms", &mut settings.max_wait_ms, 600_000),
+        ("fetch_timeout_ms", &mut settings.fetch_timeout_ms, 60_000),
+        (
+            "imds_token_ttl_seconds",
+            &mut settings.chain.imds_token_ttl_seconds,
+            21_600,
+        ),
+    ] {
+        if let Some(v) = block.get(field) {
+            match v.as_u64() {
+                Some(n) if n > 0 && n <= max => *target = n,
+                _ => {
+                    return Err(error(
+                        &format!("credentials.{field}"),
+                        format!("expected a whole number from 1 to {max}, got {}", quote(v)),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(settings)
+}
+
+fn prefixed(mut e: ConfigError, block: &str) -> ConfigError {
+    e.field = format!("{block}.{}", e.field);
+    e
 }
 
 fn is_valid_host(h: &str) -> bool {
@@ -341,6 +506,81 @@ mod tests {
             assert!(msg.starts_with("invalid configuration: "), "{msg}");
             for n in *needles {
                 assert!(msg.contains(n), "{json}: {msg:?} lacks {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_block() {
+        let c = parse(&format!(r#"{{"arn":"{ARN}"}}"#)).unwrap().credentials;
+        assert_eq!(c, CredentialSettings::default());
+        assert_eq!(c.chain.providers, Provider::ALL.to_vec());
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","credentials":{{"provider":"instance_metadata",
+                "instance_metadata_cluster":"imds","refresh_margin_seconds":60,"max_wait_ms":250,
+                "fetch_timeout_ms":900,"imds_token_ttl_seconds":120}}}}"#
+        ))
+        .unwrap()
+        .credentials;
+        assert_eq!(c.chain.providers, vec![Provider::InstanceMetadata]);
+        assert_eq!(c.chain.instance_metadata_cluster, "imds");
+        assert_eq!(
+            (
+                c.refresh_margin_seconds,
+                c.max_wait_ms,
+                c.fetch_timeout_ms,
+                c.chain.imds_token_ttl_seconds
+            ),
+            (60, 250, 900, 120)
+        );
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","credentials":{{"providers":["container","environment"]}}}}"#
+        ))
+        .unwrap()
+        .credentials;
+        assert_eq!(
+            c.chain.providers,
+            vec![Provider::Container, Provider::Environment]
+        );
+    }
+
+    #[test]
+    fn credentials_errors() {
+        let cases: &[(&str, &[&str])] = &[
+            (r#""credentials":5"#, &["credentials:", "5"]),
+            (
+                r#""credentials":{"provider":"file"}"#,
+                &["credentials.provider:", "\"file\""],
+            ),
+            (
+                r#""credentials":{"providers":[]}"#,
+                &["credentials.providers:", "[]"],
+            ),
+            (
+                r#""credentials":{"providers":["container","container"]}"#,
+                &["twice"],
+            ),
+            (
+                r#""credentials":{"provider":"container","providers":["container"]}"#,
+                &["not both"],
+            ),
+            (
+                r#""credentials":{"max_wait_ms":0}"#,
+                &["credentials.max_wait_ms:", "0"],
+            ),
+            (
+                r#""credentials":{"container_cluster":7}"#,
+                &["credentials.container_cluster:", "7"],
+            ),
+            (
+                r#""credentials":{"secret":"x"}"#,
+                &["credentials.secret:", "unknown field"],
+            ),
+        ];
+        for (fields, needles) in cases {
+            let msg = err(&format!(r#"{{"arn":"{ARN}",{fields}}}"#));
+            for n in *needles {
+                assert!(msg.contains(n), "{fields}: {msg:?} lacks {n:?}");
             }
         }
     }

@@ -27,6 +27,25 @@ impl LocalReply {
         }
     }
 
+    pub fn credentials_timeout(waited_ms: u64, providers: &str) -> Self {
+        Self {
+            status: 503,
+            code: "CredentialsUnavailable",
+            message: format!(
+                "no AWS credentials after waiting {waited_ms} ms for the providers ({providers}); \
+                 nothing was sent to Lambda"
+            ),
+        }
+    }
+
+    pub fn internal(reason: &str) -> Self {
+        Self {
+            status: 500,
+            code: "InternalError",
+            message: format!("{reason}; nothing was sent to Lambda"),
+        }
+    }
+
     pub fn body(&self) -> String {
         serde_json::json!({ "error": self.code, "message": self.message }).to_string()
     }

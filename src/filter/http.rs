@@ -1,25 +1,23 @@
-//! The request path. Headers: one read of the header map (to find what to strip and the
-//! length), then pause. Body: buffered up to the limit, hashed once in place, then the signed
-//! headers are written and the request continues. Response: a function error becomes 502.
+//! The request path. Headers: one read of the header map (what to strip, the length), then
+//! pause. Body: buffered up to the limit, then signed in place with the current credentials
+//! and sent on; without credentials yet, the request waits (the credential agent resumes it).
+//! Response: a function error becomes 502.
 
-use super::root::Plugin;
+use super::forward::{now_ms, send_local_reply, sign_request};
+use super::plugin::{Plugin, ReadyRequest, WaitingRequest};
 use crate::config::InvocationMode;
-use crate::credentials::CredentialSource;
+use crate::credentials::shared::Availability;
 use crate::invoke::must_strip;
 use crate::local_reply::LocalReply;
 use crate::response::rewritten_status;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 use std::rc::Rc;
-use std::time::UNIX_EPOCH;
 
 pub struct LambdaHttp {
     context_id: u32,
     plugin: Rc<Plugin>,
-    /// Client headers to remove before the request leaves (authorization, x-amz-*).
-    strip: Vec<String>,
-    /// The client sent a content-length (else one is set once the body is known).
-    has_content_length: bool,
+    request: ReadyRequest,
     /// A local reply was sent: nothing more to do for this stream.
     replied: bool,
 }
@@ -29,55 +27,50 @@ impl LambdaHttp {
         Self {
             context_id,
             plugin,
-            strip: Vec::new(),
-            has_content_length: false,
+            request: ReadyRequest::default(),
             replied: false,
         }
     }
 
     fn reply(&mut self, reply: &LocalReply) -> Action {
-        log::info!(
-            "mesh-lambda[{}]: {} {}",
-            self.context_id,
-            reply.status,
-            reply.code
-        );
         self.replied = true;
-        self.send_http_response(
-            reply.status,
-            vec![("content-type", "application/json")],
-            Some(reply.body().as_bytes()),
-        );
+        send_local_reply(self.context_id, reply);
         Action::Pause
     }
 
-    /// Signs for `body` and rewrites the request into the Invoke call.
-    fn sign_and_send(&mut self, body: &[u8]) -> Action {
-        let plugin = Rc::clone(&self.plugin);
-        let credentials = match plugin.credentials.credentials() {
-            Ok(c) => c,
-            Err(e) => return self.reply(&LocalReply::credentials_unavailable(&e.0)),
+    /// The whole body is buffered: sign and send, wait for credentials, or fail.
+    fn body_complete(&mut self, body_size: usize) -> Action {
+        self.request.body_size = body_size;
+        let now = now_ms();
+        let credentials = match self.plugin.credentials.borrow().availability(now) {
+            Availability::Ready(c) => Ok(c.clone()),
+            Availability::Failed(reason) => Err(Some(LocalReply::credentials_unavailable(reason))),
+            Availability::Pending => Err(None),
         };
-        let now = self
-            .get_current_time()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let headers = {
-            let mut keys = plugin.signing_keys.borrow_mut();
-            plugin.target.sign(credentials, &mut keys, now, body)
-        };
-        for name in std::mem::take(&mut self.strip) {
-            if !headers.iter().any(|(set, _)| *set == name) {
-                self.set_http_request_header(&name, None);
+        match credentials {
+            Ok(c) => match sign_request(&self.plugin, &c, &self.request) {
+                Ok(()) => Action::Continue,
+                Err(e) => self.reply(&LocalReply::internal(&e)),
+            },
+            Err(Some(reply)) => self.reply(&reply),
+            Err(None) => {
+                log::debug!("mesh-lambda[{}]: waiting for credentials", self.context_id);
+                self.plugin.waiting.borrow_mut().push(WaitingRequest {
+                    context_id: self.context_id,
+                    deadline_ms: now + self.plugin.max_wait_ms,
+                    request: std::mem::take(&mut self.request),
+                });
+                Action::Pause
             }
         }
-        for (name, value) in &headers {
-            self.set_http_request_header(name, Some(value));
+    }
+}
+
+impl Drop for LambdaHttp {
+    fn drop(&mut self) {
+        if let Ok(mut waiting) = self.plugin.waiting.try_borrow_mut() {
+            waiting.retain(|w| w.context_id != self.context_id);
         }
-        if !self.has_content_length {
-            self.set_http_request_header("content-length", Some(&body.len().to_string()));
-        }
-        Action::Continue
     }
 }
 
@@ -85,26 +78,28 @@ impl Context for LambdaHttp {}
 
 impl HttpContext for LambdaHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        // Fail before buffering anything when no request could be signed.
-        if let Err(e) = self.plugin.credentials.credentials() {
-            let reason = e.0.clone();
-            return self.reply(&LocalReply::credentials_unavailable(&reason));
+        let failed = match self.plugin.credentials.borrow().availability(now_ms()) {
+            Availability::Failed(reason) => Some(LocalReply::credentials_unavailable(reason)),
+            _ => None,
+        };
+        if let Some(reply) = failed {
+            return self.reply(&reply);
         }
         let limit = self.plugin.max_request_bytes;
         let mut declared_length = None;
         for (name, value) in self.get_http_request_headers() {
             if name == "content-length" {
-                self.has_content_length = true;
+                self.request.has_content_length = true;
                 declared_length = value.trim().parse::<u64>().ok();
             } else if must_strip(&name) {
-                self.strip.push(name);
+                self.request.strip.push(name);
             }
         }
         if let Some(size) = declared_length.filter(|&n| n > limit) {
             return self.reply(&LocalReply::too_large(size, limit));
         }
         if end_of_stream {
-            return self.sign_and_send(&[]);
+            return self.body_complete(0);
         }
         Action::Pause
     }
@@ -121,8 +116,7 @@ impl HttpContext for LambdaHttp {
         if !end_of_stream {
             return Action::Pause;
         }
-        let body = self.get_http_request_body(0, body_size).unwrap_or_default();
-        self.sign_and_send(&body)
+        self.body_complete(body_size)
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {

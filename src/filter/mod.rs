@@ -1,6 +1,10 @@
-//! The proxy-wasm glue: the only code that calls the host. Request path: `http.rs`.
+//! The proxy-wasm glue: the only code that calls the host. The request path is `http.rs`;
+//! credentials are kept current by `credential_agent.rs` from the root context's timer.
 
+mod credential_agent;
+mod forward;
 mod http;
+mod plugin;
 mod root;
 
 proxy_wasm::main! {{

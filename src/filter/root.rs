@@ -1,30 +1,41 @@
-//! The root context: reads and validates the configuration, builds what every request shares.
+//! The root context: validates the configuration, builds what every request shares, and
+//! runs the credential agent from its timer.
 
+use super::credential_agent::{CredentialAgent, FAST_TICK};
 use super::http::LambdaHttp;
-use crate::config::{parse_config, InvocationMode};
-use crate::credentials::EnvironmentCredentials;
+use super::plugin::Plugin;
+use crate::config::parse_config;
+use crate::credentials::chain::CredentialChain;
+use crate::credentials::environment::ProxyEnvironment;
+use crate::credentials::shared::SharedRecord;
 use crate::invoke::InvokeTarget;
 use crate::sigv4::SigningKeyCache;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use std::cell::RefCell;
 use std::rc::Rc;
-
-/// What the HTTP contexts of one configured filter share (one per worker thread's VM).
-pub struct Plugin {
-    pub target: InvokeTarget,
-    pub mode: InvocationMode,
-    pub max_request_bytes: u64,
-    pub credentials: EnvironmentCredentials,
-    pub signing_keys: RefCell<SigningKeyCache>,
-}
+use std::time::Duration;
 
 #[derive(Default)]
 pub struct LambdaRoot {
     plugin: Option<Rc<Plugin>>,
+    agent: Option<CredentialAgent>,
+    tick: Duration,
 }
 
-impl Context for LambdaRoot {}
+impl Context for LambdaRoot {
+    fn on_http_call_response(
+        &mut self,
+        token: u32,
+        num_headers: usize,
+        body_size: usize,
+        _trailers: usize,
+    ) {
+        if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
+            agent.on_response(plugin, token, num_headers, body_size);
+        }
+    }
+}
 
 impl RootContext for LambdaRoot {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
@@ -41,25 +52,42 @@ impl RootContext for LambdaRoot {
                 return false;
             }
         };
-        let credentials = EnvironmentCredentials::load(|name| std::env::var(name).ok());
-        if let Err(e) = crate::credentials::CredentialSource::credentials(&credentials) {
-            // Not fatal: requests get a clear 503 until the proxy is given credentials.
-            log::warn!("mesh-lambda: {e}");
-        }
-        log::info!(
-            "mesh-lambda: invoking {} ({}) via {}",
-            config.arn.function_arn,
-            config.invocation_mode.invocation_type(),
-            config.host
-        );
-        self.plugin = Some(Rc::new(Plugin {
+        let env = ProxyEnvironment::load(|name| std::env::var(name).ok());
+        let chain = CredentialChain::new(config.credentials.chain.clone(), env);
+        let plugin = Rc::new(Plugin {
             target: InvokeTarget::new(&config),
             mode: config.invocation_mode,
             max_request_bytes: config.max_request_bytes,
-            credentials,
+            max_wait_ms: config.credentials.max_wait_ms,
+            provider_names: chain.provider_names(),
+            credentials: RefCell::new(SharedRecord::default()),
             signing_keys: RefCell::new(SigningKeyCache::default()),
-        }));
+            waiting: RefCell::new(Vec::new()),
+        });
+        let mut agent = CredentialAgent::new(&config.credentials, chain);
+        agent.resolve_locally(&plugin);
+        log::info!(
+            "mesh-lambda: invoking {} ({}) via {}; credentials: {}",
+            config.arn.function_arn,
+            config.invocation_mode.invocation_type(),
+            config.host,
+            plugin.provider_names
+        );
+        self.plugin = Some(plugin);
+        self.agent = Some(agent);
+        self.tick = FAST_TICK;
+        self.set_tick_period(FAST_TICK);
         true
+    }
+
+    fn on_tick(&mut self) {
+        if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
+            let wanted = agent.tick(plugin);
+            if wanted != self.tick {
+                self.tick = wanted;
+                self.set_tick_period(wanted);
+            }
+        }
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

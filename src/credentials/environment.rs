@@ -1,0 +1,44 @@
+//! The proxy's environment as the VM sees it (Envoy passes it in through
+//! `vm_config.environment_variables`), read once at start.
+
+/// The variables the credential providers look at. Blank values count as unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyEnvironment {
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub container_relative_uri: Option<String>,
+    pub container_full_uri: Option<String>,
+    pub container_authorization_token: Option<String>,
+    pub container_authorization_token_file: Option<String>,
+    pub ec2_metadata_disabled: bool,
+}
+
+impl ProxyEnvironment {
+    /// Reads the variables through `lookup` (`std::env::var` in the filter).
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self {
+            access_key_id: get("AWS_ACCESS_KEY_ID"),
+            secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
+            session_token: get("AWS_SESSION_TOKEN"),
+            container_relative_uri: get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+            container_full_uri: get("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            container_authorization_token: get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+            container_authorization_token_file: get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+            ec2_metadata_disabled: get("AWS_EC2_METADATA_DISABLED")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        }
+    }
+}
+
+/// The environment variables a proxy should pass to the filter (`host_env_keys`).
+pub const VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_EC2_METADATA_DISABLED",
+];

@@ -1,0 +1,55 @@
+//! AWS credentials: where they come from (`chain`: environment, container endpoint, EC2
+//! instance metadata), how their documents parse (`document`), and how the VMs of one proxy
+//! share one fetch and its result (`shared`).
+
+pub mod chain;
+pub mod document;
+pub mod environment;
+pub mod iso8601;
+pub mod shared;
+
+use std::fmt;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    /// Seconds since the Unix epoch; `None` for long-term keys.
+    pub expires_at: Option<u64>,
+}
+
+/// Never prints the secret or the token.
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Credentials {
+            access_key_id: "AK".into(),
+            secret_access_key: "SECRET".into(),
+            session_token: Some("TOKEN".into()),
+            expires_at: None,
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("TOKEN"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! What the VMs of one plugin share about credentials (through proxy-wasm shared data), and
+//! the policy deciding when to fetch. One VM fetches at a time, holding a lease; every VM
+//! reads the result. Pure: the glue does the shared-data reads, writes and compare-and-swap.
+
+use super::Credentials;
+use serde_json::{json, Value};
+
+/// Credentials this close to expiry are no longer used to sign.
+pub const EXPIRY_SKEW_SECONDS: u64 = 5;
+/// A fetch lease lasts this long; a VM that died mid-fetch loses it then.
+pub const LEASE_MS: u64 = 15_000;
+const MAX_BACKOFF_MS: u64 = 30_000;
+
+/// The shared state: the current credentials (if any) and the last failure (if any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedRecord {
+    pub credentials: Option<Credentials>,
+    /// Which provider gave them.
+    pub provider: String,
+    /// The last fetch's failure, cleared by a success.
+    pub error: Option<String>,
+    /// Consecutive failed fetches.
+    pub failures: u32,
+    /// No fetch before this time (backoff after a failure).
+    pub retry_at_ms: u64,
+}
+
+/// What a request can do right now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Availability<'a> {
+    Ready(&'a Credentials),
+    /// No credentials yet and no failure either: a fetch is under way or about to be.
+    Pending,
+    /// Every provider failed and there are no valid credentials.
+    Failed(&'a str),
+}
+
+impl SharedRecord {
+    pub fn availability(&self, now_ms: u64) -> Availability<'_> {
+        match (&self.credentials, &self.error) {
+            (Some(c), _) if usable(c, now_ms) => Availability::Ready(c),
+            (_, Some(error)) => Availability::Failed(error),
+            _ => Availability::Pending,
+        }
+    }
+
+    /// Whether a fetch should start now: no usable credentials, or they expire within
+    /// `margin_s`; and no backoff in force. Credentials without an expiry never refresh.
+    pub fn fetch_due(&self, now_ms: u64, margin_s: u64) -> bool {
+        if now_ms < self.retry_at_ms {
+            return false;
+        }
+        match &self.credentials {
+            Some(Credentials {
+                expires_at: None, ..
+            }) => false,
+            Some(Credentials {
+                expires_at: Some(exp),
+                ..
+            }) => now_ms / 1000 + margin_s >= *exp,
+            None => true,
+        }
+    }
+
+    /// The record after a successful fetch.
+    pub fn succeeded(provider: &str, credentials: Credentials) -> Self {
+        Self {
+            credentials: Some(credentials),
+            provider: provider.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// The record after a failed fetch: still-valid credentials stay in use; the next try
+    /// waits 1 s, 2 s, 4 s, ... up to 30 s.
+    pub fn failed(&self, error: String, now_ms: u64) -> Self {
+        let failures = self.failures.saturating_add(1);
+        let backoff = 1000u64
+            .saturating_mul(1 << failures.saturating_sub(1).min(5))
+            .min(MAX_BACKOFF_MS);
+        Self {
+            credentials: self.credentials.clone().filter(|c| usable(c, now_ms)),
+            provider: self.provider.clone(),
+            error: Some(error),
+            failures,
+            retry_at_ms: now_ms + backoff,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let creds = self.credentials.as_ref().map(|c| {
+            json!({"id": c.access_key_id, "secret": c.secret_access_key,
+                   "token": c.session_token, "expires_at": c.expires_at})
+        });
+        json!({"credentials": creds, "provider": self.provider, "error": self.error,
+               "failures": self.failures, "retry_at_ms": self.retry_at_ms})
+        .to_string()
+        .into_bytes()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let v: Value = serde_json::from_slice(bytes).ok()?;
+        let credentials = match v.get("credentials")? {
+            Value::Null => None,
+            c => Some(Credentials {
+                access_key_id: c.get("id")?.as_str()?.to_owned(),
+                secret_access_key: c.get("secret")?.as_str()?.to_owned(),
+                session_token: c.get("token")?.as_str().map(str::to_owned),
+                expires_at: c.get("expires_at")?.as_u64(),
+            }),
+        };
+        Some(Self {
+            credentials,
+            provider: v.get("provider")?.as_str()?.to_owned(),
+            error: v.get("error")?.as_str().map(str::to_owned),
+            failures: u32::try_from(v.get("failures")?.as_u64()?).ok()?,
+            retry_at_ms: v.get("retry_at_ms")?.as_u64()?,
+        })
+    }
+}
+
+fn usable(c: &Credentials, now_ms: u64) -> bool {
+    c.expires_at
+        .is_none_or(|exp| now_ms / 1000 + EXPIRY_SKEW_SECONDS < exp)
+}
+
+/// Whether the fetch lease (its value: the time it ends, in ms) is free at `now_ms`.
+pub fn lease_is_free(value: Option<&[u8]>, now_ms: u64) -> bool {
+    value
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_none_or(|until| until <= now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW_MS: u64 = 1_440_938_160_000;
+
+    fn creds(expires_at: Option<u64>) -> Credentials {
+        Credentials {
+            access_key_id: "AK".into(),
+            secret_access_key: "SK".into(),
+            session_token: Some("T".into()),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let r = SharedRecord::succeeded("container", creds(Some(123)));
+        assert_eq!(SharedRecord::decode(&r.encode()), Some(r.clone()));
+        let f = r.failed("down".into(), 0);
+        assert_eq!(SharedRecord::decode(&f.encode()), Some(f));
+        assert_eq!(SharedRecord::decode(b"{}"), None);
+        assert_eq!(SharedRecord::decode(b"garbage"), None);
+    }
+
+    #[test]
+    fn fetches_when_missing_or_near_expiry_but_not_in_backoff() {
+        let now_s = NOW_MS / 1000;
+        assert!(SharedRecord::default().fetch_due(NOW_MS, 300));
+        let fresh = SharedRecord::succeeded("c", creds(Some(now_s + 3600)));
+        assert!(!fresh.fetch_due(NOW_MS, 300));
+        assert!(fresh.fetch_due(NOW_MS + 3_300_000, 300));
+        assert!(!SharedRecord::succeeded("e", creds(None)).fetch_due(NOW_MS, 300));
+        let failed = fresh.failed("down".into(), NOW_MS + 3_300_000);
+        assert!(!failed.fetch_due(NOW_MS + 3_300_500, 300));
+        assert!(failed.fetch_due(NOW_MS + 3_301_000, 300));
+    }
+
+    #[test]
+    fn failures_keep_valid_credentials_and_back_off() {
+        let now_s = NOW_MS / 1000;
+        let r = SharedRecord::succeeded("c", creds(Some(now_s + 60)));
+        let f1 = r.failed("down".into(), NOW_MS);
+        assert_eq!(
+            f1.availability(NOW_MS),
+            Availability::Ready(&creds(Some(now_s + 60)))
+        );
+        assert_eq!(f1.retry_at_ms, NOW_MS + 1000);
+        let f2 = f1.failed("down".into(), NOW_MS);
+        assert_eq!(f2.retry_at_ms, NOW_MS + 2000);
+        let mut f = f2;
+        for _ in 0..10 {
+            f = f.failed("down".into(), NOW_MS);
+        }
+        assert_eq!(f.retry_at_ms, NOW_MS + 30_000);
+        // Once they expire, requests fail with the error instead of waiting.
+        assert_eq!(
+            f.availability(NOW_MS + 60_000),
+            Availability::Failed("down")
+        );
+        assert_eq!(
+            SharedRecord::default().availability(NOW_MS),
+            Availability::Pending
+        );
+    }
+
+    #[test]
+    fn lease() {
+        assert!(lease_is_free(None, 10));
+        assert!(lease_is_free(Some(b"10"), 10));
+        assert!(!lease_is_free(Some(b"11"), 10));
+        assert!(lease_is_free(Some(b"junk"), 10));
+    }
+}

@@ -1,0 +1,36 @@
+//! What the root context and the HTTP contexts of one VM share.
+
+use crate::config::InvocationMode;
+use crate::credentials::shared::SharedRecord;
+use crate::invoke::InvokeTarget;
+use crate::sigv4::SigningKeyCache;
+use std::cell::RefCell;
+
+pub struct Plugin {
+    pub target: InvokeTarget,
+    pub mode: InvocationMode,
+    pub max_request_bytes: u64,
+    pub max_wait_ms: u64,
+    /// The names of the configured credential providers, for error messages.
+    pub provider_names: String,
+    /// This VM's copy of the shared credential state.
+    pub credentials: RefCell<SharedRecord>,
+    pub signing_keys: RefCell<SigningKeyCache>,
+    /// Requests paused until credentials arrive.
+    pub waiting: RefCell<Vec<WaitingRequest>>,
+}
+
+/// A request whose body is buffered, ready to be signed and sent.
+#[derive(Debug, Clone, Default)]
+pub struct ReadyRequest {
+    /// Client headers to remove (authorization, x-amz-*).
+    pub strip: Vec<String>,
+    pub has_content_length: bool,
+    pub body_size: usize,
+}
+
+pub struct WaitingRequest {
+    pub context_id: u32,
+    pub deadline_ms: u64,
+    pub request: ReadyRequest,
+}
