@@ -1,0 +1,210 @@
+"""The capture hop: an HTTP server standing where Lambda would be.
+
+It records every request exactly as it arrives (method, raw target, header pairs in order
+and case, body), checks its signature with botocore, then forwards the request unchanged to
+moto and relays the answer, or answers with a canned response the test chose.
+"""
+
+import http.client
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+from .aws import AwsCredentials
+from .sigv4_check import SignatureVerdict, verify_sigv4
+
+# Hop-by-hop headers: they describe one connection, never the message.
+_HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-connection", "te", "trailer",
+    "transfer-encoding", "upgrade",
+}
+_NO_BODY_STATUSES = {204, 304}
+UPSTREAM_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+@dataclass
+class CapturedRequest:
+    method: str
+    target: str  # the raw request target, as on the request line
+    headers: list[tuple[str, str]]  # as received: case, order and repeats kept
+    body: bytes
+    verdict: SignatureVerdict
+    answer: CannedResponse | None = None  # what moto (or the canned response) answered
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
+
+    def header_values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key.lower() == name.lower()]
+
+    def header(self, name: str) -> str | None:
+        """The one value of a header; fails if it was sent more than once."""
+        found = self.header_values(name)
+        assert len(found) <= 1, f"header {name} sent {len(found)} times: {found}"
+        return found[0] if found else None
+
+    def decoded_query(self) -> list[tuple[str, str]]:
+        pairs = []
+        for pair in self.query.split("&") if self.query else []:
+            name, _, value = pair.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+        return pairs
+
+    def verify_with(self, credentials_by_access_key: Mapping[str, AwsCredentials],
+                    region: str | None = None) -> SignatureVerdict:
+        """Re-run the signature check with other secrets (e.g. the wrong one a test gave)."""
+        return verify_sigv4(self.method, self.target, self.headers, self.body,
+                            credentials_by_access_key, region=region)
+
+    def describe(self) -> str:
+        lines = [f"{self.method} {self.target}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        lines.append(f"<body: {len(self.body)} bytes> {self.body[:200]!r}")
+        lines.append(str(self.verdict))
+        if self.answer is not None:
+            lines.append(f"answered {self.answer.status} {self.answer.body[:200]!r}")
+        return "\n".join(lines)
+
+
+def _read_chunked(stream) -> bytes:
+    chunks = []
+    while True:
+        size = int(stream.readline().split(b";")[0].strip(), 16)
+        if size == 0:
+            while stream.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
+        chunks.append(stream.read(size))
+        stream.readline()
+
+
+class CaptureHop:
+    """Start with `start()`, point Envoy's Lambda cluster at `port`, read `requests`."""
+
+    def __init__(self, upstream_port: int,
+                 credentials_by_access_key: Mapping[str, AwsCredentials],
+                 region: str | None = None):
+        self._upstream_port = upstream_port
+        self._credentials = dict(credentials_by_access_key)
+        self._region = region
+        self._lock = threading.Lock()
+        self._requests: list[CapturedRequest] = []
+        self._canned: CannedResponse | None = None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def answer_with(self, canned: CannedResponse | None) -> None:
+        """Answer every following request with `canned` (None: forward to moto again)."""
+        with self._lock:
+            self._canned = canned
+
+    def start(self) -> "CaptureHop":
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def describe(self) -> str:
+        captured = self.requests
+        if not captured:
+            return "(no request reached the capture hop)"
+        return "\n\n".join(f"#{i} {r.describe()}" for i, r in enumerate(captured, 1))
+
+    def _record(self, method, target, headers, body):
+        """Record and verify the request; returns it and the canned answer, if any."""
+        verdict = verify_sigv4(method, target, headers, body, self._credentials,
+                               region=self._region)
+        record = CapturedRequest(method, target, headers, body, verdict)
+        with self._lock:
+            self._requests.append(record)
+            return record, self._canned
+
+    def _forward(self, method, target, headers, body) -> CannedResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self._upstream_port,
+                                                timeout=UPSTREAM_TIMEOUT_SECONDS)
+        try:
+            connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            sent_length = False
+            for name, value in headers:
+                if name.lower() in _HOP_BY_HOP:
+                    continue
+                sent_length |= name.lower() == "content-length"
+                connection.putheader(name, value)
+            if not sent_length:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            answer = connection.getresponse()
+            return CannedResponse(answer.status, answer.getheaders(), answer.read())
+        finally:
+            connection.close()
+
+    def _handler_class(self):
+        hop = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _capture(self):
+                headers = list(self.headers.items())
+                if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                    body = _read_chunked(self.rfile)
+                else:
+                    body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                record, canned = hop._record(self.command, self.path, headers, body)
+                try:
+                    answer = canned or hop._forward(self.command, self.path, headers, body)
+                except OSError as error:
+                    answer = CannedResponse(
+                        599, [("content-type", "text/plain")],
+                        f"capture hop could not reach moto: {error}".encode())
+                record.answer = answer
+                self._relay(answer)
+
+            def _relay(self, answer: CannedResponse):
+                self.send_response_only(answer.status)
+                for name, value in answer.headers:
+                    if name.lower() not in _HOP_BY_HOP | {"content-length"}:
+                        self.send_header(name, value)
+                has_body = answer.status not in _NO_BODY_STATUSES and self.command != "HEAD"
+                if has_body:
+                    self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                if has_body:
+                    self.wfile.write(answer.body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _capture
+
+            def log_message(self, format, *args):  # noqa: A002 - keep pytest's output clean
+                pass
+
+        return Handler

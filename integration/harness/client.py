@@ -1,0 +1,87 @@
+"""A minimal HTTP/1.1 client that sends exactly the header pairs it is given.
+
+The request is written from a second thread while the answer is read, so a proxy that
+answers early (413 before the whole body is sent) is seen as an answer, not a broken pipe.
+"""
+
+import contextlib
+import http.client
+import json
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header_values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key.lower() == name.lower()]
+
+    def header(self, name: str) -> str | None:
+        found = self.header_values(name)
+        assert len(found) <= 1, f"answer header {name} repeated: {found}"
+        return found[0] if found else None
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __str__(self) -> str:
+        head = "\n".join(f"{k}: {v}" for k, v in self.headers)
+        return f"HTTP {self.status}\n{head}\n\n{self.body[:500]!r}"
+
+
+def _chunked(body: bytes, chunk_size: int) -> bytes:
+    chunks = [body[i:i + chunk_size] for i in range(0, len(body), chunk_size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+
+
+def call(base_url: str, method: str = "POST", path: str = "/",
+         headers: Sequence[tuple[str, str]] = (), body: bytes = b"",
+         chunk_size: int | None = None, timeout: float = TIMEOUT_SECONDS) -> Answer:
+    """One request on its own connection. Connection, (unless given) Host, and either
+    Content-Length or, with `chunk_size`, chunked Transfer-Encoding are added."""
+    address = urlsplit(base_url)
+    head = [f"{method} {path} HTTP/1.1"]
+    if not any(name.lower() == "host" for name, _ in headers):
+        head.append(f"Host: {address.netloc}")
+    head += [f"{name}: {value}" for name, value in headers]
+    if chunk_size is not None:
+        head.append("Transfer-Encoding: chunked")
+        body = _chunked(body, chunk_size)
+    elif body or method in ("POST", "PUT", "PATCH"):
+        head.append(f"Content-Length: {len(body)}")
+    head.append("Connection: close")
+    request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+    with socket.create_connection((address.hostname, address.port), timeout=timeout) as sock:
+        send_error: list[OSError] = []
+
+        def send() -> None:
+            try:
+                sock.sendall(request)
+            except OSError as error:  # the proxy answered and closed before reading it all
+                send_error.append(error)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        response = http.client.HTTPResponse(sock, method=method)
+        try:
+            response.begin()
+            answer = Answer(response.status, response.getheaders(), response.read())
+        except (OSError, http.client.HTTPException) as error:
+            raise ConnectionError(
+                f"no answer from {base_url} (send error: {send_error})") from error
+        finally:
+            response.close()
+            with contextlib.suppress(OSError):  # also ends a send blocked on a full buffer
+                sock.shutdown(socket.SHUT_RDWR)
+            sender.join(timeout=5)
+        return answer

@@ -1,0 +1,187 @@
+"""Running Envoy on the shipped `envoy/local.yaml`, adjusted only where a test must.
+
+What is changed: ports (0: the kernel picks, read back through the admin API), the Lambda
+cluster's endpoint (the capture hop), the .wasm filename (absolute) and the plugin
+configuration string. Everything else is the configuration users run.
+"""
+
+import copy
+import itertools
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+
+from .paths import ENVOY_BINARY, LOCAL_ENVOY_CONFIG
+from .processes import stop_process
+
+FILTER_NAME = "mesh-lambda"
+READY_TIMEOUT_SECONDS = 30.0
+REFUSAL_TIMEOUT_SECONDS = 20.0
+
+# Unique per Envoy in this run and apart from other runs (and from Envoy's default 0).
+_base_ids = itertools.count((os.getpid() % 2_000_000) * 1000 + 1)
+
+
+def next_base_id() -> int:
+    return next(_base_ids)
+
+
+def load_local_config() -> dict:
+    return yaml.safe_load(LOCAL_ENVOY_CONFIG.read_text())
+
+
+def _only(items: list, what: str):
+    assert len(items) == 1, f"envoy/local.yaml: expected one {what}, found {len(items)}"
+    return items[0]
+
+
+def _http_filters(config: dict) -> list[dict]:
+    listener = _only(config["static_resources"]["listeners"], "listener")
+    chain = _only(listener["filter_chains"], "filter chain")
+    manager = _only(chain["filters"], "network filter")
+    return manager["typed_config"]["http_filters"]
+
+
+def render_config(
+    *,
+    wasm_path: Path,
+    plugin_configuration: str,
+    lambda_port: int,
+    with_filter: bool = True,
+    listener_port: int = 0,
+    admin_port: int = 0,
+) -> dict:
+    """envoy/local.yaml with the test's ports, wasm file and plugin configuration."""
+    config = copy.deepcopy(load_local_config())
+    config["admin"]["address"]["socket_address"]["port_value"] = admin_port
+    listener = _only(config["static_resources"]["listeners"], "listener")
+    listener["address"]["socket_address"]["port_value"] = listener_port
+
+    filters = _http_filters(config)
+    mesh_lambda = _only([f for f in filters if f["name"] == FILTER_NAME], "mesh-lambda filter")
+    plugin = mesh_lambda["typed_config"]["config"]
+    plugin["vm_config"]["code"]["local"]["filename"] = str(Path(wasm_path).resolve())
+    plugin["configuration"]["value"] = plugin_configuration
+    if not with_filter:
+        filters.remove(mesh_lambda)
+
+    cluster = _only(config["static_resources"]["clusters"], "cluster")
+    endpoints = _only(cluster["load_assignment"]["endpoints"], "locality")["lb_endpoints"]
+    address = _only(endpoints, "endpoint")["endpoint"]["address"]["socket_address"]
+    address["address"] = "127.0.0.1"
+    address["port_value"] = lambda_port
+    return config
+
+
+def plugin_configuration(**fields) -> str:
+    """The JSON string that goes into the filter's `configuration.value`."""
+    return json.dumps(fields)
+
+
+class EnvoyStartError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RefusalResult:
+    exit_code: int | None  # None: Envoy was still running after the timeout (it accepted)
+    log: str
+
+
+class EnvoyProcess:
+    """One Envoy subprocess with its own directory, admin port and base id."""
+
+    def __init__(self, workdir: Path, config: dict, environment: dict[str, str], *,
+                 log_level: str = "info", concurrency: int = 1):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        self.base_id = next_base_id()
+        self.config_path = workdir / "envoy.yaml"
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        self.log_path = workdir / "envoy.log"
+        self._console_path = workdir / "envoy.console"
+        self._admin_address_path = workdir / "admin.address"
+        self._environment = environment
+        self._log_level = log_level
+        self._concurrency = concurrency
+        self._process: subprocess.Popen | None = None
+        self.admin_url: str | None = None
+        self.url: str | None = None
+
+    def launch(self) -> None:
+        """Start the process (without waiting for anything)."""
+        command = [
+            str(ENVOY_BINARY), "-c", str(self.config_path),
+            "--base-id", str(self.base_id),
+            "--disable-hot-restart",  # no shared-memory segment left behind in /dev/shm
+            "--concurrency", str(self._concurrency),
+            "--log-level", self._log_level,
+            "--log-path", str(self.log_path),
+            "--admin-address-path", str(self._admin_address_path),
+        ]
+        with open(self._console_path, "wb") as console:
+            self._process = subprocess.Popen(
+                command, cwd=self.workdir, env=self._environment,
+                stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        """Wait for admin /ready to answer 200, then read the listener's bound port."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.exit_code is not None:
+                raise EnvoyStartError(f"Envoy exited with {self.exit_code} while starting")
+            if self.admin_url is None and self._admin_address_path.exists():
+                address = self._admin_address_path.read_text().strip()
+                if address:
+                    self.admin_url = f"http://{address}"
+            if self.admin_url is not None and self._is_ready():
+                self.url = f"http://127.0.0.1:{self._listener_port()}"
+                return
+            time.sleep(0.05)
+        raise EnvoyStartError(f"Envoy not ready within {timeout}s")
+
+    def _is_ready(self) -> bool:
+        try:
+            return requests.get(f"{self.admin_url}/ready", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def _listener_port(self) -> int:
+        answer = requests.get(f"{self.admin_url}/listeners?format=json", timeout=5)
+        answer.raise_for_status()
+        status = _only(answer.json()["listener_statuses"], "listener status")
+        return status["local_address"]["socket_address"]["port_value"]
+
+    def wait_exit(self, timeout: float) -> int | None:
+        try:
+            return self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop_process(self._process)
+
+    def log_text(self) -> str:
+        """Envoy's log file followed by anything it wrote to stdout/stderr."""
+        parts = [p.read_text(errors="replace") for p in (self.log_path, self._console_path)
+                 if p.exists()]
+        return "".join(parts)
+
+
+def envoy_environment(aws_variables: dict[str, str]) -> dict[str, str]:
+    """A clean environment: the runner's own AWS_* variables never leak into Envoy."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env.update(aws_variables)
+    return env

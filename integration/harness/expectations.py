@@ -1,0 +1,42 @@
+"""Assertions shared by the end-to-end tests."""
+
+from urllib.parse import quote
+
+from .capture import CaptureHop, CapturedRequest
+from .client import Answer
+
+INVOCATIONS_PATH = "/2015-03-31/functions/{function}/invocations"
+
+
+def invoke_path(function_arn: str) -> str:
+    """The Lambda Invoke path with the ARN percent-encoded as on the wire (`%3A`)."""
+    return INVOCATIONS_PATH.format(function=quote(function_arn, safe=""))
+
+
+def the_signed_request(capture: CaptureHop) -> CapturedRequest:
+    """The one request that reached Lambda; its signature must pass the botocore check."""
+    captured = capture.requests
+    assert len(captured) == 1, f"expected 1 request at the Lambda side, got {len(captured)}"
+    request = captured[0]
+    assert request.verdict.ok, str(request.verdict)
+    return request
+
+
+def assert_every_request_verified(capture: CaptureHop) -> None:
+    for number, request in enumerate(capture.requests, 1):
+        assert request.verdict.ok, f"request #{number}: {request.verdict}"
+
+
+def assert_nothing_sent_upstream(capture: CaptureHop) -> None:
+    assert capture.requests == [], capture.describe()
+
+
+def assert_local_reply(answer: Answer, status: int, error_code: str) -> dict:
+    """A reply the filter made itself: JSON {"error": code, "message": text}."""
+    assert answer.status == status, str(answer)
+    content_type = answer.header("content-type") or ""
+    assert content_type.split(";")[0].strip() == "application/json", str(answer)
+    document = answer.json()
+    assert document.get("error") == error_code, document
+    assert isinstance(document.get("message"), str) and document["message"], document
+    return document

@@ -1,0 +1,11 @@
+"""Where things live in the repository."""
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+ENVOY_BINARY = VENV_BIN / "envoy"
+MOTO_SERVER = VENV_BIN / "moto_server"
+LOCAL_ENVOY_CONFIG = REPO_ROOT / "envoy" / "local.yaml"
+SIDECAR_ENVOY_CONFIG = REPO_ROOT / "envoy" / "sidecar.yaml"
+ARTIFACTS_DIR = REPO_ROOT / "integration" / ".artifacts"

@@ -1,0 +1,38 @@
+"""Credentials and AWS headers a client sends never reach Lambda: the filter's own replace
+them, and the request still verifies."""
+
+import pytest
+
+from harness import client
+from harness.expectations import the_signed_request
+
+CLIENT_HEADERS = [
+    ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDCLIENT/20000101/us-east-1/lambda/"
+                      "aws4_request, SignedHeaders=host, Signature=" + "0" * 64),
+    ("X-Amz-Security-Token", "client-supplied-token"),
+    ("X-Amz-Date", "20000101T000000Z"),
+    ("X-Amz-Content-Sha256", "f" * 64),
+    ("X-Amz-Invocation-Type", "DryRun"),
+    ("X-Amz-Target", "AWSLambda.Invoke"),
+    ("X-Amz-Log-Type", "Tail"),
+    ("x-amz-foo", "bar"),
+]
+FILTER_NEVER_SETS = ["x-amz-target", "x-amz-log-type", "x-amz-foo"]
+
+
+@pytest.mark.parametrize("kind", ["user", "session"])
+def test_client_credentials_and_amz_headers_are_dropped(aws, capture, start_envoy, kind):
+    credentials = aws.user_credentials if kind == "user" else aws.session_credentials
+    envoy = start_envoy(environment=credentials.as_environment())
+
+    answer = client.call(envoy.url, "POST", "/", CLIENT_HEADERS, b'{"sneaky": true}')
+
+    assert answer.status == 200, str(answer)
+    invoked = the_signed_request(capture)
+    for name, client_value in CLIENT_HEADERS:
+        assert client_value not in invoked.header_values(name), f"client's {name} reached Lambda"
+    for name in FILTER_NEVER_SETS:
+        assert invoked.header_values(name) == [], f"client's {name} reached Lambda"
+    assert invoked.header("x-amz-invocation-type") == "RequestResponse"
+    assert f"Credential={credentials.access_key_id}/" in invoked.header("authorization")
+    assert invoked.header("x-amz-security-token") == credentials.session_token
