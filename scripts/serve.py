@@ -56,7 +56,9 @@ def run_envoy(config: dict, environment: dict) -> int:
     with tempfile.TemporaryDirectory(prefix="mesh-lambda-") as tmp:
         path = Path(tmp) / "envoy.yaml"
         path.write_text(yaml.safe_dump(config))
-        envoy = subprocess.Popen([str(ENVOY_BINARY), "-c", str(path)], cwd=REPO_ROOT, env=environment)
+        # Envoy's warnings, plus the filter's own info lines.
+        command = [str(ENVOY_BINARY), "-c", str(path), "--log-level", "warn", "--component-log-level", "wasm:info"]
+        envoy = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)
         try:
             return envoy.wait()
         except KeyboardInterrupt:
@@ -64,7 +66,12 @@ def run_envoy(config: dict, environment: dict) -> int:
             return envoy.wait(timeout=15)
 
 
+def stop_on_sigterm(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     arn = os.environ.get("LAMBDA_ARN", "").strip()
     if arn:
         if not os.environ.get("AWS_ACCESS_KEY_ID"):

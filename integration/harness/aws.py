@@ -92,8 +92,8 @@ class LambdaWorld:
 class MotoServer:
     """A `moto_server` subprocess on 127.0.0.1."""
 
-    def __init__(self, log_path: Path):
-        self.port = free_port()
+    def __init__(self, log_path: Path, port: int | None = None):
+        self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._log_path = log_path
         self._process: subprocess.Popen | None = None
