@@ -54,7 +54,8 @@ impl InvokeTarget {
         }
     }
 
-    /// The signed request headers for `body`, sent at `unix_seconds`.
+    /// The signed request headers for `body`, sent at `unix_seconds` (the method, POST, is
+    /// the caller's to set: most requests already are).
     pub fn sign(
         &self,
         credentials: &Credentials,
@@ -86,7 +87,6 @@ impl InvokeTarget {
         );
 
         let mut headers: HeaderSet = vec![
-            (":method", "POST".to_owned()),
             (":path", self.path.clone()),
             (":authority", self.host.clone()),
             ("x-amz-invocation-type", self.invocation_type.to_owned()),

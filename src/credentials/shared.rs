@@ -44,6 +44,14 @@ impl SharedRecord {
         }
     }
 
+    /// The last failure, when there are no credentials at all (expired or not).
+    pub fn failed_without_credentials(&self) -> Option<String> {
+        match (&self.credentials, &self.error) {
+            (None, Some(error)) => Some(error.clone()),
+            _ => None,
+        }
+    }
+
     /// Whether a fetch should start now: no usable credentials, or they expire within
     /// `margin_s`; and no backoff in force. Credentials without an expiry never refresh.
     pub fn fetch_due(&self, now_ms: u64, margin_s: u64) -> bool {

@@ -243,7 +243,8 @@ fn settle_waiting(plugin: &Plugin) {
             continue; // the stream is gone
         }
         let result = outcome.and_then(|credentials| {
-            sign_request(plugin, &credentials, &w.request).map_err(|e| LocalReply::internal(&e))
+            sign_request(plugin, &credentials, &w.request, now)
+                .map_err(|e| LocalReply::internal(&e))
         });
         match result {
             Ok(()) => {

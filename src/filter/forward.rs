@@ -22,6 +22,7 @@ pub fn sign_request(
     plugin: &Plugin,
     credentials: &Credentials,
     request: &ReadyRequest,
+    now_ms: u64,
 ) -> Result<(), String> {
     let body = if request.body_size == 0 {
         Vec::new()
@@ -41,7 +42,7 @@ pub fn sign_request(
         let mut keys = plugin.signing_keys.borrow_mut();
         plugin
             .target
-            .sign(credentials, &mut keys, now_ms() / 1000, &body)
+            .sign(credentials, &mut keys, now_ms / 1000, &body)
     };
     let set = |name: &str, value: Option<&str>| {
         hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value)
@@ -51,6 +52,9 @@ pub fn sign_request(
         if !headers.iter().any(|(set, _)| set == name) {
             set(name, None)?;
         }
+    }
+    if !request.is_post {
+        set(":method", Some("POST"))?;
     }
     for (name, value) in &headers {
         set(name, Some(value))?;

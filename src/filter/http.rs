@@ -48,7 +48,7 @@ impl LambdaHttp {
             Availability::Pending => Err(None),
         };
         match credentials {
-            Ok(c) => match sign_request(&self.plugin, &c, &self.request) {
+            Ok(c) => match sign_request(&self.plugin, &c, &self.request, now) {
                 Ok(()) => Action::Continue,
                 Err(e) => self.reply(&LocalReply::internal(&e)),
             },
@@ -78,12 +78,15 @@ impl Context for LambdaHttp {}
 
 impl HttpContext for LambdaHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let failed = match self.plugin.credentials.borrow().availability(now_ms()) {
-            Availability::Failed(reason) => Some(LocalReply::credentials_unavailable(reason)),
-            _ => None,
-        };
-        if let Some(reply) = failed {
-            return self.reply(&reply);
+        // Every provider failed and nothing is cached: answer before buffering the body.
+        // (Whether cached credentials are still valid is decided once the body is in.)
+        let failed = self
+            .plugin
+            .credentials
+            .borrow()
+            .failed_without_credentials();
+        if let Some(reason) = failed {
+            return self.reply(&LocalReply::credentials_unavailable(&reason));
         }
         let limit = self.plugin.max_request_bytes;
         let mut declared_length = None;
@@ -91,6 +94,8 @@ impl HttpContext for LambdaHttp {
             if name == "content-length" {
                 self.request.has_content_length = true;
                 declared_length = value.trim().parse::<u64>().ok();
+            } else if name == ":method" {
+                self.request.is_post = value == "POST";
             } else if must_strip(&name) {
                 self.request.strip.push(name);
             }

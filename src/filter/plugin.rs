@@ -26,6 +26,8 @@ pub struct ReadyRequest {
     /// Client headers to remove (authorization, x-amz-*).
     pub strip: Vec<String>,
     pub has_content_length: bool,
+    /// The caller already sent POST (so `:method` needs no rewrite).
+    pub is_post: bool,
     pub body_size: usize,
 }
 
