@@ -18,6 +18,8 @@ pub struct LambdaHttp {
     context_id: u32,
     plugin: Rc<Plugin>,
     request: ReadyRequest,
+    /// Bytes buffered so far.
+    body_size: usize,
     /// A local reply was sent: nothing more to do for this stream.
     replied: bool,
 }
@@ -28,6 +30,7 @@ impl LambdaHttp {
             context_id,
             plugin,
             request: ReadyRequest::default(),
+            body_size: 0,
             replied: false,
         }
     }
@@ -118,10 +121,20 @@ impl HttpContext for LambdaHttp {
         if size > limit {
             return self.reply(&LocalReply::too_large(size, limit));
         }
+        self.body_size = body_size;
         if !end_of_stream {
             return Action::Pause;
         }
         self.body_complete(body_size)
+    }
+
+    /// Trailers end the body (their own end of stream never reaches the body callback): the
+    /// request is signed here, or it would continue unsigned.
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        if self.replied {
+            return Action::Pause;
+        }
+        self.body_complete(self.body_size)
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
