@@ -25,6 +25,9 @@ from harness.paths import ARTIFACTS_DIR
 from harness.processes import free_port
 from harness.wasm import FilterBuildError, build_filter
 
+# The credential endpoints' stand-ins and their fixtures (container_endpoint, ...).
+pytest_plugins = ["harness.credential_fixtures"]
+
 LOG_LINES_IN_REPORT = 300
 _ENVOYS = pytest.StashKey[list]()
 _CAPTURES = pytest.StashKey[list]()
@@ -72,18 +75,20 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
 
     configuration: the plugin's JSON string (default: just the function's ARN).
     environment: the AWS_* variables Envoy gets (default: the IAM user's key); {} for none.
+    clusters: more Envoy clusters (e.g. the credential endpoints, see harness/metadata.py).
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
     def start(configuration: str | None = None, *, environment: dict | None = None,
               log_level: str = "info", concurrency: int = 1,
-              with_filter: bool = True) -> EnvoyProcess:
+              with_filter: bool = True, clusters: list[dict] | None = None) -> EnvoyProcess:
         wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
             wasm_path=wasm,
             plugin_configuration=configuration or default_configuration,
             lambda_port=capture.port,
             with_filter=with_filter,
+            extra_clusters=clusters,
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()

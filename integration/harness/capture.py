@@ -6,7 +6,9 @@ moto and relays the answer, or answers with a canned response the test chose.
 """
 
 import http.client
+import json
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +41,14 @@ class CapturedRequest:
     body: bytes
     verdict: SignatureVerdict
     answer: CannedResponse | None = None  # what moto (or the canned response) answered
+    credentials_expired: bool = False  # signed with credentials past their announced expiry
+
+    @property
+    def access_key_id(self) -> str | None:
+        """The access key id in the Authorization header's credential scope."""
+        authorization = next(iter(self.header_values("authorization")), "")
+        _, found, rest = authorization.partition("Credential=")
+        return rest.split("/", 1)[0] if found else None
 
     @property
     def path(self) -> str:
@@ -75,9 +85,20 @@ class CapturedRequest:
         lines += [f"{name}: {value}" for name, value in self.headers]
         lines.append(f"<body: {len(self.body)} bytes> {self.body[:200]!r}")
         lines.append(str(self.verdict))
+        if self.credentials_expired:
+            lines.append("signed with credentials past their announced Expiration")
         if self.answer is not None:
             lines.append(f"answered {self.answer.status} {self.answer.body[:200]!r}")
         return "\n".join(lines)
+
+
+# What AWS answers to a request signed with session credentials past their expiration.
+_EXPIRED_TOKEN = CannedResponse(
+    403,
+    [("Content-Type", "application/json"), ("x-amzn-errortype", "ExpiredTokenException")],
+    json.dumps({"Type": "User",
+                "message": "The security token included in the request is expired"}).encode(),
+)
 
 
 def _read_chunked(stream) -> bytes:
@@ -100,6 +121,7 @@ class CaptureHop:
                  region: str | None = None):
         self._upstream_port = upstream_port
         self._credentials = dict(credentials_by_access_key)
+        self._expirations: dict[str, float] = {}  # access key id -> unix time it expires
         self._region = region
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
@@ -116,6 +138,15 @@ class CaptureHop:
     def requests(self) -> list[CapturedRequest]:
         with self._lock:
             return list(self._requests)
+
+    def accept_credentials(self, credentials: AwsCredentials,
+                           expires_at: float | None = None) -> None:
+        """Verify requests signed with `credentials` too; from `expires_at` (unix seconds)
+        on, answer them 403 ExpiredTokenException as AWS does, without forwarding."""
+        with self._lock:
+            self._credentials[credentials.access_key_id] = credentials
+            if expires_at is not None:
+                self._expirations[credentials.access_key_id] = expires_at
 
     def answer_with(self, canned: CannedResponse | None) -> None:
         """Answer every following request with `canned` (None: forward to moto again)."""
@@ -142,12 +173,18 @@ class CaptureHop:
 
     def _record(self, method, target, headers, body):
         """Record and verify the request; returns it and the canned answer, if any."""
-        verdict = verify_sigv4(method, target, headers, body, self._credentials,
-                               region=self._region)
+        arrived = time.time()
+        with self._lock:
+            known = dict(self._credentials)
+            expirations = dict(self._expirations)
+        verdict = verify_sigv4(method, target, headers, body, known, region=self._region)
         record = CapturedRequest(method, target, headers, body, verdict)
+        expires_at = expirations.get(record.access_key_id or "")
+        record.credentials_expired = expires_at is not None and arrived >= expires_at
         with self._lock:
             self._requests.append(record)
-            return record, self._canned
+            canned = _EXPIRED_TOKEN if record.credentials_expired else self._canned
+            return record, canned
 
     def _forward(self, method, target, headers, body) -> CannedResponse:
         connection = http.client.HTTPConnection("127.0.0.1", self._upstream_port,

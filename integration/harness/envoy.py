@@ -56,8 +56,10 @@ def render_config(
     with_filter: bool = True,
     listener_port: int = 0,
     admin_port: int = 0,
+    extra_clusters: list[dict] | None = None,
 ) -> dict:
-    """envoy/local.yaml with the test's ports, wasm file and plugin configuration."""
+    """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
+    `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins)."""
     config = copy.deepcopy(load_local_config())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
@@ -76,6 +78,7 @@ def render_config(
     address = _only(endpoints, "endpoint")["endpoint"]["address"]["socket_address"]
     address["address"] = "127.0.0.1"
     address["port_value"] = lambda_port
+    config["static_resources"]["clusters"] += copy.deepcopy(extra_clusters or [])
     return config
 
 

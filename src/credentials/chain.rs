@@ -148,14 +148,25 @@ impl CredentialChain {
             Stage::Idle => Step::Failed("credential response with no fetch under way".into()),
             Stage::Container => match status {
                 200 => self.finish_with_document(body, now),
-                _ => {
-                    self.fail_and_next(format!("HTTP {status} from the credentials endpoint"), now)
-                }
+                _ => self.fail_and_next(
+                    format!(
+                        "HTTP {status} from the credentials endpoint{}",
+                        detail(body)
+                    ),
+                    now,
+                ),
             },
             Stage::ImdsToken => {
                 let token = String::from_utf8_lossy(body).trim().to_owned();
-                if status != 200 || token.is_empty() || token.contains(['\r', '\n']) {
-                    return self.fail_and_next(format!("HTTP {status} for the IMDSv2 token"), now);
+                let token_ok = !token.is_empty() && !token.contains(['\r', '\n']);
+                if status == 200 && !token_ok {
+                    return self.fail_and_next("empty or malformed IMDSv2 token".into(), now);
+                }
+                if status != 200 {
+                    return self.fail_and_next(
+                        format!("HTTP {status} for the IMDSv2 token{}", detail(body)),
+                        now,
+                    );
                 }
                 self.imds_token = Some(ImdsToken {
                     value: token,
@@ -176,12 +187,18 @@ impl CredentialChain {
                 }
                 401 => self.renew_imds_token(now),
                 404 => self.fail_and_next("no IAM role attached to the instance".into(), now),
-                _ => self.fail_and_next(format!("HTTP {status} listing the instance's roles"), now),
+                _ => self.fail_and_next(
+                    format!("HTTP {status} listing the instance's roles{}", detail(body)),
+                    now,
+                ),
             },
             Stage::ImdsRole(role) => match status {
                 200 => self.finish_with_document(body, now),
                 401 => self.renew_imds_token(now),
-                _ => self.fail_and_next(format!("HTTP {status} for role {role}"), now),
+                _ => self.fail_and_next(
+                    format!("HTTP {status} for role {role}{}", detail(body)),
+                    now,
+                ),
             },
         }
     }
@@ -341,6 +358,23 @@ impl CredentialChain {
             authority: IMDS_HOST.into(),
             headers: vec![("x-aws-ec2-metadata-token", token)],
         })
+    }
+}
+
+/// The start of an error answer's body, for the message: Envoy's own replies ("upstream
+/// connect error ...", "upstream request timeout") tell why a call failed. Only error answers
+/// are quoted, never a credential document.
+fn detail(body: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    let text = text.trim();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" ({text})")
     }
 }
 

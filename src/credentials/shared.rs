@@ -7,8 +7,14 @@ use serde_json::{json, Value};
 
 /// Credentials this close to expiry are no longer used to sign.
 pub const EXPIRY_SKEW_SECONDS: u64 = 5;
-/// A fetch lease lasts this long; a VM that died mid-fetch loses it then.
-pub const LEASE_MS: u64 = 15_000;
+/// The fetch lease outlasts the longest fetch (IMDSv2 makes up to four calls, one of them
+/// repeated after a 401) by this much; a VM that died mid-fetch loses it then.
+pub const LEASE_SLACK_MS: u64 = 5_000;
+/// Calls in the longest fetch.
+pub const MAX_CALLS_PER_FETCH: u64 = 5;
+/// The soonest a successful fetch is repeated (when even fresh credentials are inside the
+/// refresh margin, e.g. one-hour credentials with a two-hour margin).
+const MIN_REFRESH_INTERVAL_MS: u64 = 1_000;
 const MAX_BACKOFF_MS: u64 = 30_000;
 
 /// The shared state: the current credentials (if any) and the last failure (if any).
@@ -21,7 +27,8 @@ pub struct SharedRecord {
     pub error: Option<String>,
     /// Consecutive failed fetches.
     pub failures: u32,
-    /// No fetch before this time (backoff after a failure).
+    /// No fetch before this time: the planned refresh after a success, the backoff after a
+    /// failure.
     pub retry_at_ms: u64,
 }
 
@@ -52,29 +59,42 @@ impl SharedRecord {
         }
     }
 
-    /// Whether a fetch should start now: no usable credentials, or they expire within
-    /// `margin_s`; and no backoff in force. Credentials without an expiry never refresh.
-    pub fn fetch_due(&self, now_ms: u64, margin_s: u64) -> bool {
-        if now_ms < self.retry_at_ms {
-            return false;
-        }
-        match &self.credentials {
+    /// Whether a fetch should start now: never for credentials without an expiry; else once
+    /// the planned refresh time (or the backoff) has come.
+    pub fn fetch_due(&self, now_ms: u64) -> bool {
+        let expires = !matches!(
+            &self.credentials,
             Some(Credentials {
-                expires_at: None, ..
-            }) => false,
-            Some(Credentials {
-                expires_at: Some(exp),
+                expires_at: None,
                 ..
-            }) => now_ms / 1000 + margin_s >= *exp,
-            None => true,
-        }
+            })
+        );
+        expires && now_ms >= self.retry_at_ms
     }
 
-    /// The record after a successful fetch.
-    pub fn succeeded(provider: &str, credentials: Credentials) -> Self {
+    /// The record after a successful fetch at `now_ms`. The refresh is planned `margin_s`
+    /// before `Expiration`, and in any case before the credentials go out of use
+    /// (`EXPIRY_SKEW_SECONDS` before it). When that moment has passed already (credentials
+    /// shorter-lived than the margin), halfway to going out of use, so a source that keeps
+    /// handing out the same short-lived credentials is asked again soon but not in a loop.
+    pub fn succeeded(provider: &str, credentials: Credentials, now_ms: u64, margin_s: u64) -> Self {
+        let retry_at_ms = match credentials.expires_at {
+            None => u64::MAX,
+            Some(exp) => {
+                let lead_s = margin_s.max(EXPIRY_SKEW_SECONDS + 2);
+                let planned = exp.saturating_sub(lead_s).saturating_mul(1000);
+                let out_of_use_ms = exp.saturating_sub(EXPIRY_SKEW_SECONDS).saturating_mul(1000);
+                if planned > now_ms {
+                    planned
+                } else {
+                    now_ms + (out_of_use_ms.saturating_sub(now_ms) / 2).max(MIN_REFRESH_INTERVAL_MS)
+                }
+            }
+        };
         Self {
             credentials: Some(credentials),
             provider: provider.to_owned(),
+            retry_at_ms,
             ..Self::default()
         }
     }
@@ -157,7 +177,7 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let r = SharedRecord::succeeded("container", creds(Some(123)));
+        let r = SharedRecord::succeeded("container", creds(Some(123)), 0, 300);
         assert_eq!(SharedRecord::decode(&r.encode()), Some(r.clone()));
         let f = r.failed("down".into(), 0);
         assert_eq!(SharedRecord::decode(&f.encode()), Some(f));
@@ -166,22 +186,48 @@ mod tests {
     }
 
     #[test]
-    fn fetches_when_missing_or_near_expiry_but_not_in_backoff() {
+    fn refresh_is_planned_margin_before_expiration() {
         let now_s = NOW_MS / 1000;
-        assert!(SharedRecord::default().fetch_due(NOW_MS, 300));
-        let fresh = SharedRecord::succeeded("c", creds(Some(now_s + 3600)));
-        assert!(!fresh.fetch_due(NOW_MS, 300));
-        assert!(fresh.fetch_due(NOW_MS + 3_300_000, 300));
-        assert!(!SharedRecord::succeeded("e", creds(None)).fetch_due(NOW_MS, 300));
+        assert!(SharedRecord::default().fetch_due(NOW_MS));
+        let fresh = SharedRecord::succeeded("c", creds(Some(now_s + 3600)), NOW_MS, 300);
+        assert!(!fresh.fetch_due(NOW_MS));
+        assert!(!fresh.fetch_due(NOW_MS + 3_299_999));
+        assert!(fresh.fetch_due(NOW_MS + 3_300_000)); // 300 s (the margin) before Expiration
+        let keys = SharedRecord::succeeded("e", creds(None), NOW_MS, 300);
+        assert!(!keys.fetch_due(u64::MAX - 1));
         let failed = fresh.failed("down".into(), NOW_MS + 3_300_000);
-        assert!(!failed.fetch_due(NOW_MS + 3_300_500, 300));
-        assert!(failed.fetch_due(NOW_MS + 3_301_000, 300));
+        assert!(!failed.fetch_due(NOW_MS + 3_300_500));
+        assert!(failed.fetch_due(NOW_MS + 3_301_000));
+    }
+
+    #[test]
+    fn a_small_margin_still_refreshes_before_the_credentials_go_out_of_use() {
+        let now_s = NOW_MS / 1000;
+        let r = SharedRecord::succeeded("c", creds(Some(now_s + 7)), NOW_MS, 1);
+        // Out of use at +2 s (5 s skew): the refresh comes at +1 s, while they still work.
+        assert!(r.fetch_due(NOW_MS + 1000));
+        assert!(matches!(
+            r.availability(NOW_MS + 1000),
+            Availability::Ready(_)
+        ));
+    }
+
+    #[test]
+    fn credentials_shorter_than_the_margin_are_not_fetched_in_a_loop() {
+        let now_s = NOW_MS / 1000;
+        // 60 s credentials, 300 s margin: next fetch halfway to going out of use, not at once.
+        let r = SharedRecord::succeeded("c", creds(Some(now_s + 60)), NOW_MS, 300);
+        assert!(!r.fetch_due(NOW_MS + 50));
+        assert_eq!(r.retry_at_ms, NOW_MS + 27_500);
+        // Near the end, still no tighter than once a second.
+        let r = SharedRecord::succeeded("c", creds(Some(now_s + 6)), NOW_MS, 300);
+        assert_eq!(r.retry_at_ms, NOW_MS + 1000);
     }
 
     #[test]
     fn failures_keep_valid_credentials_and_back_off() {
         let now_s = NOW_MS / 1000;
-        let r = SharedRecord::succeeded("c", creds(Some(now_s + 60)));
+        let r = SharedRecord::succeeded("c", creds(Some(now_s + 60)), NOW_MS, 300);
         let f1 = r.failed("down".into(), NOW_MS);
         assert_eq!(
             f1.availability(NOW_MS),

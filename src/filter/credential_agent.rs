@@ -7,7 +7,9 @@ use super::forward::{now_ms, send_local_reply, sign_request};
 use super::plugin::Plugin;
 use crate::config::CredentialSettings;
 use crate::credentials::chain::{Callout, CredentialChain, Step};
-use crate::credentials::shared::{lease_is_free, Availability, SharedRecord, LEASE_MS};
+use crate::credentials::shared::{
+    lease_is_free, Availability, SharedRecord, LEASE_SLACK_MS, MAX_CALLS_PER_FETCH,
+};
 use crate::local_reply::LocalReply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType};
@@ -22,6 +24,8 @@ pub struct CredentialAgent {
     chain: CredentialChain,
     refresh_margin_seconds: u64,
     fetch_timeout: Duration,
+    /// How long a fetch lease lasts: longer than the longest fetch can take.
+    lease_ms: u64,
     record_key: String,
     lease_key: String,
     seen_cas: Option<u32>,
@@ -43,6 +47,7 @@ impl CredentialAgent {
             chain,
             refresh_margin_seconds: settings.refresh_margin_seconds,
             fetch_timeout: Duration::from_millis(settings.fetch_timeout_ms),
+            lease_ms: settings.fetch_timeout_ms * MAX_CALLS_PER_FETCH + LEASE_SLACK_MS,
             record_key: format!("mesh-lambda/credentials/{id}"),
             lease_key: format!("mesh-lambda/credentials-lease/{id}"),
             seen_cas: None,
@@ -50,16 +55,26 @@ impl CredentialAgent {
         }
     }
 
-    /// Resolves credentials that need no callout (the environment) at configure time.
+    /// Resolves credentials that need no callout (the environment) at configure time, and
+    /// creates the lease key so that every later take is a compare-and-swap (a write to a key
+    /// that does not exist yet cannot be one).
     pub fn resolve_locally(&mut self, plugin: &Plugin) {
-        if let Step::Done(provider, credentials) = self.chain.start(now_ms() / 1000) {
+        if let Ok((None, _)) = hostcalls::get_shared_data(&self.lease_key) {
+            let _ = hostcalls::set_shared_data(&self.lease_key, Some(b"0"), None);
+        }
+        let now = now_ms();
+        if let Step::Done(provider, credentials) = self.chain.start(now / 1000) {
             log::info!(
                 "mesh-lambda: signing with credentials from the {} ({})",
                 provider.name(),
                 credentials.access_key_id
             );
-            *plugin.credentials.borrow_mut() =
-                SharedRecord::succeeded(provider.name(), credentials);
+            *plugin.credentials.borrow_mut() = SharedRecord::succeeded(
+                provider.name(),
+                credentials,
+                now,
+                self.refresh_margin_seconds,
+            );
         }
     }
 
@@ -69,10 +84,7 @@ impl CredentialAgent {
         self.sync(plugin);
         let now = now_ms();
         if self.in_flight.is_none()
-            && plugin
-                .credentials
-                .borrow()
-                .fetch_due(now, self.refresh_margin_seconds)
+            && plugin.credentials.borrow().fetch_due(now)
             && self.take_lease(now)
         {
             let step = self.chain.start(now / 1000);
@@ -149,7 +161,12 @@ impl CredentialAgent {
                             .expires_at
                             .map_or("never".into(), |e| e.to_string())
                     );
-                    let record = SharedRecord::succeeded(provider.name(), credentials);
+                    let record = SharedRecord::succeeded(
+                        provider.name(),
+                        credentials,
+                        now_ms(),
+                        self.refresh_margin_seconds,
+                    );
                     return self.publish(plugin, record);
                 }
                 Step::Failed(reason) => {
@@ -212,8 +229,11 @@ impl CredentialAgent {
         if !lease_is_free(value.as_deref(), now) {
             return false;
         }
-        let until = (now + LEASE_MS).to_string();
-        hostcalls::set_shared_data(&self.lease_key, Some(until.as_bytes()), cas).is_ok()
+        let Some(cas) = cas else {
+            return false; // no key yet: resolve_locally creates it
+        };
+        let until = (now + self.lease_ms).to_string();
+        hostcalls::set_shared_data(&self.lease_key, Some(until.as_bytes()), Some(cas)).is_ok()
     }
 }
 

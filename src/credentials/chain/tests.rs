@@ -202,3 +202,24 @@ fn splits_full_uris() {
     assert_eq!(split_http_uri("https://h/x"), None);
     assert_eq!(split_http_uri("http:///x"), None);
 }
+
+#[test]
+fn envoys_own_error_replies_are_named() {
+    let env = ProxyEnvironment {
+        container_relative_uri: Some("/c".into()),
+        ..Default::default()
+    };
+    let mut chain = chain(&[Provider::Container], env);
+    call(chain.start(NOW));
+    match chain.on_response(
+        503,
+        b"upstream connect error or disconnect/reset before headers",
+        NOW,
+    ) {
+        Step::Failed(m) => assert!(
+            m.contains("HTTP 503 from the credentials endpoint (upstream connect error"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}

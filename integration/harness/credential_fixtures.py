@@ -1,0 +1,45 @@
+"""Fixtures for the credential provider tests (loaded by conftest.py as a pytest plugin):
+the STS mint and the two metadata stand-ins, whose request logs join a failure's report."""
+
+import pytest
+
+from .metadata import ContainerCredentialsEndpoint, CredentialMint, InstanceMetadataService
+
+_STAND_INS = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def sts_mint(aws, capture) -> CredentialMint:
+    """Mints session credentials with moto's STS; the capture hop learns each one."""
+    return CredentialMint(aws, capture)
+
+
+def _started(request, stand_in):
+    request.node.stash.setdefault(_STAND_INS, []).append(stand_in)
+    return stand_in.start()
+
+
+@pytest.fixture
+def container_endpoint(request, sts_mint) -> ContainerCredentialsEndpoint:
+    """The ECS container credentials endpoint; set `authorization` to require a token."""
+    stand_in = _started(request, ContainerCredentialsEndpoint(sts_mint))
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def instance_metadata(request, sts_mint) -> InstanceMetadataService:
+    """The EC2 instance metadata service, IMDSv2 only."""
+    stand_in = _started(request, InstanceMetadataService(sts_mint))
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for stand_in in item.stash.get(_STAND_INS, []):
+            report.sections.append(("requests seen by a credential stand-in",
+                                    stand_in.describe()))
