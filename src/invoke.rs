@@ -10,19 +10,35 @@ use sha2::{Digest, Sha256};
 const SERVICE: &str = "lambda";
 
 /// The Invoke call for one configured function.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct InvokeTarget {
     /// `:path` on the wire: `/2015-03-31/functions/<encoded ARN>/invocations[?Qualifier=..]`.
     pub path: String,
     pub host: String,
     pub region: String,
     pub invocation_type: &'static str,
-    /// `POST\n<canonical URI>\n<canonical query>\nhost:<host>\n`.
+    /// The SHA-256 state after hashing the part of every canonical request fixed by the
+    /// configuration (`POST\n<canonical URI>\n<canonical query>\nhost:<host>\n
+    /// x-amz-content-sha256:`), cloned for each request.
+    prefix_state: Sha256,
+    /// That part as text, for the tests.
+    #[cfg(test)]
     canonical_prefix: String,
+    /// `/<region>/lambda/aws4_request\n`: the credential scope after its date.
+    scope_suffix: String,
 }
 
-/// Headers to set on the outgoing request, in order.
-pub type HeaderSet = Vec<(&'static str, String)>;
+/// What signing computes for one request; the other headers are fixed (`headers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub amz_date: String,
+    pub content_sha256: String,
+    pub authorization: String,
+}
+
+const SIGNED_HEADERS: &str = "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type";
+const SIGNED_HEADERS_WITH_TOKEN: &str =
+    "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type;x-amz-security-token";
 
 impl InvokeTarget {
     pub fn new(config: &FilterConfig) -> Self {
@@ -36,7 +52,7 @@ impl InvokeTarget {
             .map(|q| format!("Qualifier={}", uri_encode(q)))
             .unwrap_or_default();
         let canonical_prefix = format!(
-            "POST\n{}\n{}\nhost:{}\n",
+            "POST\n{}\n{}\nhost:{}\nx-amz-content-sha256:",
             canonical::canonical_uri(&path, false),
             canonical::canonical_query(&query),
             config.host
@@ -45,94 +61,138 @@ impl InvokeTarget {
             path.push('?');
             path.push_str(&query);
         }
+        let mut prefix_state = Sha256::new();
+        prefix_state.update(canonical_prefix.as_bytes());
         Self {
             path,
             host: config.host.clone(),
             region: config.arn.region.clone(),
             invocation_type: config.invocation_mode.invocation_type(),
+            scope_suffix: format!("/{}/{SERVICE}/aws4_request\n", config.arn.region),
+            prefix_state,
+            #[cfg(test)]
             canonical_prefix,
         }
     }
 
-    /// The signed request headers for `body`, sent at `unix_seconds` (the method, POST, is
-    /// the caller's to set: most requests already are).
+    /// Signs `body`, sent at `unix_seconds`. The signed headers are host, the body hash, the
+    /// date, the invocation type and the session token; headers a later hop may rewrite
+    /// (user-agent, accept, content-type) stay unsigned. Sending the body hash as
+    /// `x-amz-content-sha256` too lets a verifier check the body without recomputing it.
     pub fn sign(
         &self,
         credentials: &Credentials,
         keys: &mut SigningKeyCache,
         unix_seconds: u64,
         body: &[u8],
-    ) -> HeaderSet {
+    ) -> Signature {
         let amz_date = sigv4::date::amz_date(unix_seconds);
-        let payload_hash = sigv4::hex(&Sha256::digest(body));
-        let (canonical_request, signed_headers) = self.canonical_request(
-            &amz_date,
-            credentials.session_token.as_deref(),
-            &payload_hash,
-        );
-        let scope = sigv4::credential_scope(&amz_date, &self.region, SERVICE);
-        let string_to_sign = sigv4::string_to_sign(&amz_date, &scope, canonical_request.as_bytes());
-        let key = keys.key(
-            &credentials.secret_access_key,
-            unix_seconds,
-            &self.region,
-            SERVICE,
-        );
-        let signature = sigv4::signature(key, &string_to_sign);
-        let authorization = sigv4::authorization(
-            &credentials.access_key_id,
-            &scope,
-            signed_headers,
-            &signature,
-        );
+        let content_sha256 = sigv4::hex(&Sha256::digest(body));
+        let token = credentials.session_token.as_deref().map(canonical_token);
+        let token = token.as_deref();
+        let signed_headers = if token.is_some() {
+            SIGNED_HEADERS_WITH_TOKEN
+        } else {
+            SIGNED_HEADERS
+        };
 
-        let mut headers: HeaderSet = vec![
-            (":path", self.path.clone()),
-            (":authority", self.host.clone()),
-            ("x-amz-invocation-type", self.invocation_type.to_owned()),
-            ("x-amz-date", amz_date),
-            ("x-amz-content-sha256", payload_hash),
-        ];
-        if let Some(token) = &credentials.session_token {
-            headers.push(("x-amz-security-token", token.clone()));
+        // The canonical request, hashed as it is produced (after the precomputed prefix).
+        let mut creq = self.prefix_state.clone();
+        for part in self.canonical_request_tail(&amz_date, token, &content_sha256, signed_headers) {
+            creq.update(part.as_bytes());
         }
-        headers.push(("authorization", authorization));
+        let creq_hash = sigv4::hex(&creq.finalize());
+
+        // The string to sign goes straight into the cached HMAC.
+        let day = amz_date.get(..8).unwrap_or_default();
+        let string_to_sign: [&[u8]; 7] = [
+            sigv4::ALGORITHM.as_bytes(),
+            b"\n",
+            amz_date.as_bytes(),
+            b"\n",
+            day.as_bytes(),
+            self.scope_suffix.as_bytes(),
+            creq_hash.as_bytes(),
+        ];
+        let secret = &credentials.secret_access_key;
+        let signature = keys
+            .hmac(secret, unix_seconds, &self.region, SERVICE)
+            .map(|hmac| sigv4::hex(&hmac.mac(&string_to_sign)))
+            .unwrap_or_default();
+
+        let scope_suffix = self.scope_suffix.trim_end_matches('\n');
+        let mut authorization = String::with_capacity(256);
+        for part in [
+            sigv4::ALGORITHM,
+            " Credential=",
+            &credentials.access_key_id,
+            "/",
+            day,
+            scope_suffix,
+            ", SignedHeaders=",
+            signed_headers,
+            ", Signature=",
+            &signature,
+        ] {
+            authorization.push_str(part);
+        }
+        Signature {
+            amz_date,
+            content_sha256,
+            authorization,
+        }
+    }
+
+    /// Everything the filter sets on the outgoing request besides the method.
+    pub fn headers<'a>(
+        &'a self,
+        signature: &'a Signature,
+        session_token: Option<&'a str>,
+    ) -> Vec<(&'static str, &'a str)> {
+        let mut headers = vec![
+            (":path", self.path.as_str()),
+            (":authority", self.host.as_str()),
+            ("x-amz-invocation-type", self.invocation_type),
+            ("x-amz-date", signature.amz_date.as_str()),
+            ("x-amz-content-sha256", signature.content_sha256.as_str()),
+        ];
+        if let Some(token) = session_token {
+            headers.push(("x-amz-security-token", token));
+        }
+        headers.push(("authorization", signature.authorization.as_str()));
         headers
     }
 
-    /// The canonical request over the signed set: host, the body hash, x-amz-date, the invocation
-    /// type and the session token. Headers a later hop may rewrite (user-agent, accept,
-    /// content-type) stay unsigned. Sending the body hash as `x-amz-content-sha256` too lets a
-    /// verifier check the body without recomputing it.
-    fn canonical_request(
+    /// The canonical request after `canonical_prefix`, in pieces.
+    fn canonical_request_tail<'a>(
         &self,
-        amz_date: &str,
-        session_token: Option<&str>,
-        payload_hash: &str,
-    ) -> (String, &'static str) {
-        let mut creq = String::with_capacity(self.canonical_prefix.len() + 256);
-        creq.push_str(&self.canonical_prefix);
-        creq.push_str("x-amz-content-sha256:");
-        creq.push_str(payload_hash);
-        creq.push_str("\nx-amz-date:");
-        creq.push_str(amz_date);
-        creq.push_str("\nx-amz-invocation-type:");
-        creq.push_str(self.invocation_type);
-        creq.push('\n');
-        let signed_headers = match session_token {
-            Some(token) => {
-                creq.push_str("x-amz-security-token:");
-                creq.push_str(&canonical::canonical_header_value(token));
-                creq.push('\n');
-                "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type;x-amz-security-token"
-            }
-            None => "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type",
-        };
-        creq.push('\n');
-        creq.push_str(signed_headers);
-        creq.push('\n');
-        creq.push_str(payload_hash);
-        (creq, signed_headers)
+        amz_date: &'a str,
+        session_token: Option<&'a str>,
+        payload_hash: &'a str,
+        signed_headers: &'static str,
+    ) -> impl Iterator<Item = &'a str> {
+        let token_lines = session_token.map(|t| ["x-amz-security-token:", t, "\n"]);
+        [
+            payload_hash,
+            "\nx-amz-date:",
+            amz_date,
+            "\nx-amz-invocation-type:",
+            self.invocation_type,
+            "\n",
+        ]
+        .into_iter()
+        .chain(token_lines.into_iter().flatten())
+        .chain(["\n", signed_headers, "\n", payload_hash])
+    }
+}
+
+/// The token as the canonical request holds it (tokens are base64: folding spaces is rare).
+fn canonical_token(token: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = token.trim();
+    if trimmed.contains(char::is_whitespace) {
+        std::borrow::Cow::Owned(canonical::canonical_header_value(trimmed))
+    } else {
+        std::borrow::Cow::Borrowed(trimmed)
     }
 }
 
@@ -147,6 +207,8 @@ pub fn must_strip(lower_case_name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::parse_config;
+
+    const NOW: u64 = 1_440_938_160; // 20150830T123600Z
 
     fn target(extra: &str) -> InvokeTarget {
         let json = format!(
@@ -164,11 +226,35 @@ mod tests {
         }
     }
 
-    fn header<'a>(headers: &'a HeaderSet, name: &str) -> Option<&'a str> {
-        headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+    fn header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
+        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The canonical request of the Invoke call, built the general way from what is sent.
+    fn general_canonical_request(
+        t: &InvokeTarget,
+        sent: &[(&str, &str)],
+        body: &[u8],
+    ) -> (String, String) {
+        let (wire_path, wire_query) = t.path.split_once('?').unwrap_or((t.path.as_str(), ""));
+        let mut signed: Vec<(&str, &str)> = vec![("host", t.host.as_str())];
+        for name in [
+            "x-amz-content-sha256",
+            "x-amz-date",
+            "x-amz-invocation-type",
+            "x-amz-security-token",
+        ] {
+            if let Some(v) = header(sent, name) {
+                signed.push((name, v));
+            }
+        }
+        canonical::canonical_request(
+            "POST",
+            &canonical::canonical_uri(wire_path, false),
+            &canonical::canonical_query(wire_query),
+            &signed,
+            &sigv4::sha256_hex(body),
+        )
     }
 
     #[test]
@@ -182,38 +268,58 @@ mod tests {
             .ends_with("/invocations?Qualifier=%24LATEST"));
     }
 
-    /// The hot-path canonical request equals the general one over the same headers.
+    /// The hot path (precomputed hash state, cached HMAC) signs exactly what the general
+    /// canonical request and aws-sigv4's own HMAC give.
     #[test]
-    fn hot_path_matches_the_general_canonical_request() {
-        for (extra, token) in [
-            ("", None),
+    fn hot_path_matches_the_general_signer() {
+        let cases = [
+            ("", None, &b""[..]),
+            ("", Some("TOKEN"), &b"{\"a\":1}"[..]),
             (
                 r#","qualifier":"live","invocation_mode":"dry_run""#,
                 Some("  tok  en "),
+                &[0u8; 1000][..],
             ),
-        ] {
+            (
+                r#","host_rewrite":"lambda.example.test","invocation_mode":"asynchronous""#,
+                None,
+                b"x",
+            ),
+        ];
+        for (extra, token, body) in cases {
             let t = target(extra);
-            let amz_date = "20150830T123600Z";
-            let (fast, fast_signed) = t.canonical_request(amz_date, token, "abc");
-            let (wire_path, wire_query) = t.path.split_once('?').unwrap_or((t.path.as_str(), ""));
-            let mut headers = vec![
-                ("host", t.host.as_str()),
-                ("x-amz-content-sha256", "abc"),
-                ("x-amz-date", amz_date),
-                ("x-amz-invocation-type", t.invocation_type),
-            ];
-            if let Some(tok) = token {
-                headers.push(("x-amz-security-token", tok));
-            }
-            let (general, general_signed) = canonical::canonical_request(
-                "POST",
-                &canonical::canonical_uri(wire_path, false),
-                &canonical::canonical_query(wire_query),
-                &headers,
-                "abc",
+            let c = creds(token);
+            let sig = t.sign(&c, &mut SigningKeyCache::default(), NOW, body);
+            let sent = t.headers(&sig, c.session_token.as_deref());
+            let (creq, signed_headers) = general_canonical_request(&t, &sent, body);
+            // The fast path hashes prefix + tail; as text they are the general form.
+            let token = c.session_token.as_deref().map(canonical_token);
+            let tail: String = t
+                .canonical_request_tail(
+                    &sig.amz_date,
+                    token.as_deref(),
+                    &sig.content_sha256,
+                    if token.is_some() {
+                        SIGNED_HEADERS_WITH_TOKEN
+                    } else {
+                        SIGNED_HEADERS
+                    },
+                )
+                .collect();
+            assert_eq!(format!("{}{tail}", t.canonical_prefix), creq);
+
+            let scope = sigv4::credential_scope(&sig.amz_date, &t.region, SERVICE);
+            let sts = sigv4::string_to_sign(&sig.amz_date, &scope, creq.as_bytes());
+            let key = SigningKeyCache::default()
+                .key(&c.secret_access_key, NOW, &t.region, SERVICE)
+                .to_vec();
+            let expected = sigv4::authorization(
+                &c.access_key_id,
+                &scope,
+                &signed_headers,
+                &sigv4::signature(&key, &sts),
             );
-            assert_eq!(fast, general);
-            assert_eq!(fast_signed, general_signed);
+            assert_eq!(sig.authorization, expected, "{extra} {token:?}");
         }
     }
 
@@ -221,7 +327,9 @@ mod tests {
     fn signs_with_token_and_sets_every_header() {
         let t = target("");
         let mut keys = SigningKeyCache::default();
-        let h = t.sign(&creds(Some("TOKEN")), &mut keys, 1_440_938_160, b"{}");
+        let c = creds(Some("TOKEN"));
+        let sig = t.sign(&c, &mut keys, NOW, b"{}");
+        let h = t.headers(&sig, c.session_token.as_deref());
         assert_eq!(header(&h, ":path"), Some(t.path.as_str()));
         assert_eq!(
             header(&h, ":authority"),
@@ -230,19 +338,23 @@ mod tests {
         assert_eq!(header(&h, "x-amz-date"), Some("20150830T123600Z"));
         assert_eq!(header(&h, "x-amz-invocation-type"), Some("RequestResponse"));
         assert_eq!(header(&h, "x-amz-security-token"), Some("TOKEN"));
+        assert_eq!(
+            header(&h, "x-amz-content-sha256"),
+            Some(sigv4::sha256_hex(b"{}").as_str())
+        );
         let auth = header(&h, "authorization").unwrap();
         assert!(auth.starts_with(
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, \
              SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type;x-amz-security-token, Signature="
         ), "{auth}");
-        let without = t.sign(&creds(None), &mut keys, 1_440_938_160, b"{}");
-        assert_eq!(header(&without, "x-amz-security-token"), None);
-        // A different body gives a different signature.
-        let other = t.sign(&creds(None), &mut keys, 1_440_938_160, b"{ }");
-        assert_ne!(
-            header(&without, "authorization"),
-            header(&other, "authorization")
+        let without = t.sign(&creds(None), &mut keys, NOW, b"{}");
+        assert_eq!(
+            header(&t.headers(&without, None), "x-amz-security-token"),
+            None
         );
+        // A different body gives a different signature.
+        let other = t.sign(&creds(None), &mut keys, NOW, b"{ }");
+        assert_ne!(without.authorization, other.authorization);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod arn;
 pub mod config;
 pub mod credentials;
+pub mod header_pairs;
 pub mod invoke;
 pub mod local_reply;
 pub mod response;

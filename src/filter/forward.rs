@@ -4,6 +4,8 @@
 
 use super::plugin::{Plugin, ReadyRequest};
 use crate::credentials::Credentials;
+use crate::header_pairs;
+use crate::invoke::must_strip;
 use crate::local_reply::LocalReply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType};
@@ -38,31 +40,33 @@ pub fn sign_request(
             request.body_size
         ));
     }
-    let headers = {
+    let signature = {
         let mut keys = plugin.signing_keys.borrow_mut();
         plugin
             .target
             .sign(credentials, &mut keys, now_ms / 1000, &body)
     };
-    let set = |name: &str, value: Option<&str>| {
-        hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value)
-            .map_err(|e| format!("cannot set header {name}: {e:?}"))
-    };
-    for name in &request.strip {
-        if !headers.iter().any(|(set, _)| set == name) {
-            set(name, None)?;
+    let ours = plugin
+        .target
+        .headers(&signature, credentials.session_token.as_deref());
+    let content_length = body.len().to_string();
+    let theirs = header_pairs::parse(&request.serialized_headers)
+        .ok_or("the request headers came back malformed")?;
+    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + ours.len() + 2);
+    for (name, value) in theirs {
+        let replaced = name == ":method" || ours.iter().any(|(ours, _)| *ours == name);
+        if !replaced && !must_strip(name) {
+            headers.push((name, value));
         }
     }
-    if !request.is_post {
-        set(":method", Some("POST"))?;
-    }
-    for (name, value) in &headers {
-        set(name, Some(value))?;
-    }
+    headers.push((":method", b"POST"));
+    headers.extend(ours.iter().map(|(n, v)| (*n, v.as_bytes())));
     if !request.has_content_length {
-        set("content-length", Some(&body.len().to_string()))?;
+        headers.push(("content-length", content_length.as_bytes()));
     }
-    Ok(())
+    // One host call for the whole map instead of one per header.
+    hostcalls::set_map_bytes(MapType::HttpRequestHeaders, headers)
+        .map_err(|e| format!("cannot set the request headers: {e:?}"))
 }
 
 /// Answers the current request with the filter's own JSON error.

@@ -5,9 +5,10 @@
 
 use super::forward::{now_ms, send_local_reply, sign_request};
 use super::plugin::{Plugin, ReadyRequest, WaitingRequest};
+use super::request_headers::serialized_request_headers;
 use crate::config::InvocationMode;
 use crate::credentials::shared::Availability;
-use crate::invoke::must_strip;
+use crate::header_pairs;
 use crate::local_reply::LocalReply;
 use crate::response::rewritten_status;
 use proxy_wasm::traits::{Context, HttpContext};
@@ -93,15 +94,13 @@ impl HttpContext for LambdaHttp {
         }
         let limit = self.plugin.max_request_bytes;
         let mut declared_length = None;
-        for (name, value) in self.get_http_request_headers() {
-            if name == "content-length" {
-                self.request.has_content_length = true;
-                declared_length = value.trim().parse::<u64>().ok();
-            } else if name == ":method" {
-                self.request.is_post = value == "POST";
-            } else if must_strip(&name) {
-                self.request.strip.push(name);
-            }
+        self.request.serialized_headers = serialized_request_headers();
+        let pairs = header_pairs::parse(&self.request.serialized_headers).unwrap_or_default();
+        if let Some((_, value)) = pairs.iter().find(|(n, _)| *n == "content-length") {
+            self.request.has_content_length = true;
+            declared_length = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok());
         }
         if let Some(size) = declared_length.filter(|&n| n > limit) {
             return self.reply(&LocalReply::too_large(size, limit));

@@ -5,6 +5,7 @@ mod credential_agent;
 mod forward;
 mod http;
 mod plugin;
+mod request_headers;
 mod root;
 
 proxy_wasm::main! {{

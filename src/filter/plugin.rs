@@ -23,11 +23,10 @@ pub struct Plugin {
 /// A request whose body is buffered, ready to be signed and sent.
 #[derive(Debug, Clone, Default)]
 pub struct ReadyRequest {
-    /// Client headers to remove (authorization, x-amz-*).
-    pub strip: Vec<String>,
+    /// The caller's headers as the host serialized them (`header_pairs` reads them), read
+    /// once; they are written back rewritten, in one call.
+    pub serialized_headers: Vec<u8>,
     pub has_content_length: bool,
-    /// The caller already sent POST (so `:method` needs no rewrite).
-    pub is_post: bool,
     pub body_size: usize,
 }
 

@@ -5,6 +5,7 @@
 pub mod canonical;
 pub mod date;
 pub mod encode;
+pub mod hmac;
 
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime};
@@ -67,11 +68,29 @@ struct CachedKey {
     service: String,
     secret: String,
     key: Vec<u8>,
+    hmac: hmac::KeyedHmac,
 }
 
 impl SigningKeyCache {
     /// The signing key for `secret` on the UTC day of `unix_seconds`.
     pub fn key(&mut self, secret: &str, unix_seconds: u64, region: &str, service: &str) -> &[u8] {
+        self.refresh(secret, unix_seconds, region, service);
+        self.cached.as_ref().map_or(&[], |c| c.key.as_slice())
+    }
+
+    /// The same key, ready to MAC with (its padded blocks already hashed).
+    pub fn hmac(
+        &mut self,
+        secret: &str,
+        unix_seconds: u64,
+        region: &str,
+        service: &str,
+    ) -> Option<&hmac::KeyedHmac> {
+        self.refresh(secret, unix_seconds, region, service);
+        self.cached.as_ref().map(|c| &c.hmac)
+    }
+
+    fn refresh(&mut self, secret: &str, unix_seconds: u64, region: &str, service: &str) {
         let day = unix_seconds / 86_400;
         let fresh = matches!(&self.cached, Some(c)
             if c.day == day && c.secret == secret && c.region == region && c.service == service);
@@ -84,9 +103,9 @@ impl SigningKeyCache {
                 service: service.to_owned(),
                 secret: secret.to_owned(),
                 key: key.as_ref().to_vec(),
+                hmac: hmac::KeyedHmac::new(key.as_ref()),
             });
         }
-        self.cached.as_ref().map_or(&[], |c| c.key.as_slice())
     }
 }
 

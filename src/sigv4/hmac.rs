@@ -1,0 +1,73 @@
+//! HMAC-SHA256 with the key's two padded blocks hashed once. The signing key changes once a
+//! day, so every request saves two of the SHA-256 blocks an HMAC costs. Checked against
+//! `aws_sigv4::sign::v4::calculate_signature` in the tests.
+
+use sha2::{Digest, Sha256};
+
+const BLOCK: usize = 64;
+
+#[derive(Clone)]
+pub struct KeyedHmac {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl KeyedHmac {
+    pub fn new(key: &[u8]) -> Self {
+        let mut block = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            let digest = Sha256::digest(key);
+            for (b, k) in block.iter_mut().zip(digest.iter()) {
+                *b = *k;
+            }
+        } else {
+            for (b, k) in block.iter_mut().zip(key) {
+                *b = *k;
+            }
+        }
+        let pad = |byte: u8| -> Sha256 {
+            let mut padded = block;
+            for b in padded.iter_mut() {
+                *b ^= byte;
+            }
+            let mut h = Sha256::new();
+            h.update(padded);
+            h
+        };
+        Self {
+            inner: pad(0x36),
+            outer: pad(0x5c),
+        }
+    }
+
+    /// The MAC of the concatenation of `parts`.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut inner = self.inner.clone();
+        for part in parts {
+            inner.update(part);
+        }
+        let mut outer = self.outer.clone();
+        outer.update(inner.finalize());
+        outer.finalize().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_aws_sigv4() {
+        for key in [&b""[..], b"k", &[7u8; 32], &[9u8; 64], &[1u8; 100]] {
+            let message = b"AWS4-HMAC-SHA256\n20150830T123600Z\nscope\nhash";
+            let ours = KeyedHmac::new(key).mac(&[&message[..10], &message[10..]]);
+            let theirs = aws_sigv4::sign::v4::calculate_signature(key, message);
+            assert_eq!(
+                super::super::hex(&ours),
+                theirs,
+                "key of {} bytes",
+                key.len()
+            );
+        }
+    }
+}
