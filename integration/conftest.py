@@ -76,12 +76,14 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     configuration: the plugin's JSON string (default: just the function's ARN).
     environment: the AWS_* variables Envoy gets (default: the IAM user's key); {} for none.
     clusters: more Envoy clusters (e.g. the credential endpoints, see harness/metadata.py).
+    http1_trailers: let HTTP/1 request trailers reach the filters (Envoy drops them by default).
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
     def start(configuration: str | None = None, *, environment: dict | None = None,
               log_level: str = "info", concurrency: int = 1,
-              with_filter: bool = True, clusters: list[dict] | None = None) -> EnvoyProcess:
+              with_filter: bool = True, clusters: list[dict] | None = None,
+              http1_trailers: bool = False) -> EnvoyProcess:
         wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
             wasm_path=wasm,
@@ -89,6 +91,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             lambda_port=capture.port,
             with_filter=with_filter,
             extra_clusters=clusters,
+            http1_trailers=http1_trailers,
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()

@@ -41,11 +41,14 @@ def _only(items: list, what: str):
     return items[0]
 
 
-def _http_filters(config: dict) -> list[dict]:
+def _connection_manager(config: dict) -> dict:
     listener = _only(config["static_resources"]["listeners"], "listener")
     chain = _only(listener["filter_chains"], "filter chain")
-    manager = _only(chain["filters"], "network filter")
-    return manager["typed_config"]["http_filters"]
+    return _only(chain["filters"], "network filter")["typed_config"]
+
+
+def _http_filters(config: dict) -> list[dict]:
+    return _connection_manager(config)["http_filters"]
 
 
 def render_config(
@@ -57,14 +60,18 @@ def render_config(
     listener_port: int = 0,
     admin_port: int = 0,
     extra_clusters: list[dict] | None = None,
+    http1_trailers: bool = False,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
-    `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins)."""
+    `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
+    with `http1_trailers`, HTTP/1 request trailers passed to the filters."""
     config = copy.deepcopy(load_local_config())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
     listener["address"]["socket_address"]["port_value"] = listener_port
 
+    if http1_trailers:
+        _connection_manager(config)["http_protocol_options"] = {"enable_trailers": True}
     filters = _http_filters(config)
     mesh_lambda = _only([f for f in filters if f["name"] == FILTER_NAME], "mesh-lambda filter")
     plugin = mesh_lambda["typed_config"]["config"]
