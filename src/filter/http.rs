@@ -3,7 +3,7 @@
 //! and sent on; without credentials yet, the request waits (the credential agent resumes it).
 //! Response: a function error becomes 502.
 
-use super::forward::{send_local_reply, sign_request};
+use super::forward::{now_ms, send_local_reply, sign_request};
 use super::plugin::{Plugin, ReadyRequest, WaitingRequest};
 use super::request_headers::serialized_request_headers;
 use crate::config::InvocationMode;
@@ -45,7 +45,7 @@ impl LambdaHttp {
     /// The whole body is buffered: sign and send, wait for credentials, or fail.
     fn body_complete(&mut self, body_size: usize) -> Action {
         self.request.body_size = body_size;
-        let now = self.plugin.clock_ms.get();
+        let now = now_ms();
         let credentials = match self.plugin.credentials.borrow().availability(now) {
             Availability::Ready(c) => Ok(c.clone()),
             Availability::Failed(reason) => Err(Some(LocalReply::credentials_unavailable(reason))),

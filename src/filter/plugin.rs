@@ -4,7 +4,7 @@ use crate::config::InvocationMode;
 use crate::credentials::shared::SharedRecord;
 use crate::invoke::InvokeTarget;
 use crate::sigv4::SigningKeyCache;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 pub struct Plugin {
     pub target: InvokeTarget,
@@ -18,10 +18,6 @@ pub struct Plugin {
     pub signing_keys: RefCell<SigningKeyCache>,
     /// Requests paused until credentials arrive.
     pub waiting: RefCell<Vec<WaitingRequest>>,
-    /// Milliseconds since the Unix epoch at the root context's last tick (at most a second
-    /// old). The request path signs with it instead of asking the host: one boundary crossing
-    /// less per request, and SigV4 accepts five minutes of clock skew.
-    pub clock_ms: Cell<u64>,
 }
 
 /// A request whose body is buffered, ready to be signed and sent.

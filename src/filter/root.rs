@@ -2,7 +2,6 @@
 //! runs the credential agent from its timer.
 
 use super::credential_agent::{CredentialAgent, FAST_TICK};
-use super::forward::now_ms;
 use super::http::LambdaHttp;
 use super::plugin::Plugin;
 use crate::config::parse_config;
@@ -13,7 +12,7 @@ use crate::invoke::InvokeTarget;
 use crate::sigv4::SigningKeyCache;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -64,7 +63,6 @@ impl RootContext for LambdaRoot {
             credentials: RefCell::new(SharedRecord::default()),
             signing_keys: RefCell::new(SigningKeyCache::default()),
             waiting: RefCell::new(Vec::new()),
-            clock_ms: Cell::new(now_ms()),
         });
         let mut agent = CredentialAgent::new(&config.credentials, chain);
         agent.resolve_locally(&plugin);
@@ -84,7 +82,6 @@ impl RootContext for LambdaRoot {
 
     fn on_tick(&mut self) {
         if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
-            plugin.clock_ms.set(now_ms());
             let wanted = agent.tick(plugin);
             if wanted != self.tick {
                 self.tick = wanted;
