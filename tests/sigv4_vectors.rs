@@ -314,6 +314,13 @@ fn check(failures: &mut Vec<String>, case: &str, what: &str, expected: Option<&s
     }
 }
 
+/// The signature and the whole `Authorization` value against a signed request's header.
+fn check_authorization(failures: &mut Vec<String>, case: &str, expected: Option<&str>, s: &Signed) {
+    let signature = expected.and_then(signature_of);
+    check(failures, case, "signature", signature, &s.signature);
+    check(failures, case, "authorization", expected, &s.authorization);
+}
+
 /// The `Authorization` value of a case's `header-signed-request.txt` (read line by line: the
 /// request line of `double-url-encode`'s has no HTTP version).
 fn expected_authorization(case: &Path) -> Option<String> {
@@ -387,20 +394,7 @@ fn run_legacy(name: &str, case: &Path, failures: &mut Vec<String>) -> bool {
                 expected(case, "header-string-to-sign.txt").as_deref(),
                 &s.string_to_sign,
             );
-            check(
-                failures,
-                name,
-                "signature",
-                authorization.as_deref().and_then(signature_of),
-                &s.signature,
-            );
-            check(
-                failures,
-                name,
-                "authorization",
-                authorization.as_deref(),
-                &s.authorization,
-            );
+            check_authorization(failures, name, authorization.as_deref(), &s);
             true
         }
         // This case's files disagree on the date: request.txt (and the signed request) carry
@@ -451,20 +445,7 @@ fn run_legacy(name: &str, case: &Path, failures: &mut Vec<String>) -> bool {
                 creq_at_request_date.as_deref(),
                 &s.canonical_request,
             );
-            check(
-                failures,
-                name,
-                "signature",
-                authorization.as_deref().and_then(signature_of),
-                &s.signature,
-            );
-            check(
-                failures,
-                name,
-                "authorization",
-                authorization.as_deref(),
-                &s.authorization,
-            );
+            check_authorization(failures, name, authorization.as_deref(), &s);
             true
         }
         _ => false,
