@@ -1,32 +1,35 @@
-//! Times the per-request signing work, `InvokeTarget::sign`, on the host CPU: the body hash,
-//! the canonical request, the string to sign and the signature, with the signing key cached
-//! as in the filter. Bodies of 100 B, 10 KB and 1 MB, with and without a session token.
-//! Prints the median ns per call over several batches.
+//! Times the per-request signing work, `SigningCache::sign`, on the host CPU: the body hash,
+//! the canonical request, the string to sign and the signature. Bodies of 100 B, 10 KB and
+//! 1 MB, with and without a session token, each twice: every call in the same second (as
+//! under load, where the per-second hash states are reused) and every call in a new second
+//! (the per-second states rebuilt each time: what a lone request costs). Prints the median ns
+//! per call over several batches.
 //!
 //! `cargo bench --bench signer` (std only, no harness). Host figures: the filter runs the same
 //! code compiled to wasm inside V8, slower, and without the SHA extensions native code may use.
 
 use mesh_lambda::config::parse_config;
 use mesh_lambda::credentials::Credentials;
-use mesh_lambda::invoke::InvokeTarget;
-use mesh_lambda::sigv4::SigningKeyCache;
+use mesh_lambda::invoke::{InvokeTarget, SigningCache};
 use std::hint::black_box;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"{"arn":"arn:aws:lambda:us-east-1:123456789012:function:authentication"}"#;
-/// 2015-08-30T12:36:00Z; one UTC day, so the signing key stays cached as in the filter.
+/// 2015-08-30T12:36:00Z; the calls stay within its UTC day, so the signing key stays cached
+/// as in the filter.
 const NOW: u64 = 1_440_938_160;
 const BATCHES: usize = 15;
 /// Aim for batches of about this long, so the timer's resolution does not matter.
 const BATCH_TARGET: Duration = Duration::from_millis(20);
 
-fn credentials(session_token: Option<&str>) -> Credentials {
-    Credentials {
+fn credentials(session_token: Option<&str>) -> Rc<Credentials> {
+    Rc::new(Credentials {
         access_key_id: "AKIDEXAMPLE".to_owned(),
         secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_owned(),
         session_token: session_token.map(str::to_owned),
         expires_at: None,
-    }
+    })
 }
 
 /// A JSON string of exactly `size` bytes, as the load benchmark sends.
@@ -38,12 +41,20 @@ fn json_body(size: usize) -> Vec<u8> {
     body
 }
 
-/// Median ns per call of `sign` over `BATCHES` batches.
-fn time_sign(target: &InvokeTarget, creds: &Credentials, body: &[u8]) -> f64 {
-    let mut keys = SigningKeyCache::default();
+/// Median ns per call of `sign` over `BATCHES` batches; with `new_second`, each call is a
+/// second after the one before (within the same day).
+fn time_sign(target: &InvokeTarget, creds: &Rc<Credentials>, body: &[u8], new_second: bool) -> f64 {
+    let mut cache = SigningCache::default();
+    let mut calls = 0u64;
     let mut once = || {
-        let headers = target.sign(black_box(creds), &mut keys, black_box(NOW), black_box(body));
-        black_box(headers);
+        calls += 1;
+        let now = if new_second {
+            NOW + calls % 40_000
+        } else {
+            NOW
+        };
+        let signature = cache.sign(target, black_box(creds), black_box(now), black_box(body));
+        black_box(signature);
     };
     // Warm up and size the batches.
     let mut per_batch = 1usize;
@@ -74,13 +85,21 @@ fn time_sign(target: &InvokeTarget, creds: &Credentials, body: &[u8]) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = InvokeTarget::new(&parse_config(CONFIG.as_bytes())?);
     let token = "IQoJb3JpZ2luX2VjEBenchmarkSessionToken".repeat(8);
-    println!("InvokeTarget::sign, median of {BATCHES} batches (host CPU)");
-    println!("{:<8} {:>16} {:>20}", "body", "ns/call", "ns/call (token)");
+    println!("SigningCache::sign, median ns per call over {BATCHES} batches (host CPU)");
+    println!(
+        "{:<8} {:>14} {:>16} {:>18} {:>22}",
+        "body", "same second", "+token", "new second each", "+token, new second"
+    );
     for (label, size) in [("100B", 100), ("10KB", 10_000), ("1MB", 1_000_000)] {
         let body = json_body(size);
-        let plain = time_sign(&target, &credentials(None), &body);
-        let with_token = time_sign(&target, &credentials(Some(&token)), &body);
-        println!("{label:<8} {plain:>16.0} {with_token:>20.0}");
+        let (plain, with_token) = (credentials(None), credentials(Some(&token)));
+        println!(
+            "{label:<8} {:>14.0} {:>16.0} {:>18.0} {:>22.0}",
+            time_sign(&target, &plain, &body, false),
+            time_sign(&target, &with_token, &body, false),
+            time_sign(&target, &plain, &body, true),
+            time_sign(&target, &with_token, &body, true),
+        );
     }
     Ok(())
 }

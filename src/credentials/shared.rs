@@ -4,6 +4,7 @@
 
 use super::Credentials;
 use serde_json::{json, Value};
+use std::rc::Rc;
 
 /// Credentials this close to expiry are no longer used to sign.
 pub const EXPIRY_SKEW_SECONDS: u64 = 5;
@@ -20,7 +21,9 @@ const MAX_BACKOFF_MS: u64 = 30_000;
 /// The shared state: the current credentials (if any) and the last failure (if any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SharedRecord {
-    pub credentials: Option<Credentials>,
+    /// Shared (`Rc`) so a request takes them without copying, and so a signer can tell by
+    /// identity that they did not change.
+    pub credentials: Option<Rc<Credentials>>,
     /// Which provider gave them.
     pub provider: String,
     /// The last fetch's failure, cleared by a success.
@@ -35,7 +38,7 @@ pub struct SharedRecord {
 /// What a request can do right now.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Availability<'a> {
-    Ready(&'a Credentials),
+    Ready(&'a Rc<Credentials>),
     /// No credentials yet and no failure either: a fetch is under way or about to be.
     Pending,
     /// Every provider failed and there are no valid credentials.
@@ -62,13 +65,7 @@ impl SharedRecord {
     /// Whether a fetch should start now: never for credentials without an expiry; else once
     /// the planned refresh time (or the backoff) has come.
     pub fn fetch_due(&self, now_ms: u64) -> bool {
-        let expires = !matches!(
-            &self.credentials,
-            Some(Credentials {
-                expires_at: None,
-                ..
-            })
-        );
+        let expires = !matches!(&self.credentials, Some(c) if c.expires_at.is_none());
         expires && now_ms >= self.retry_at_ms
     }
 
@@ -92,7 +89,7 @@ impl SharedRecord {
             }
         };
         Self {
-            credentials: Some(credentials),
+            credentials: Some(Rc::new(credentials)),
             provider: provider.to_owned(),
             retry_at_ms,
             ..Self::default()
@@ -130,12 +127,12 @@ impl SharedRecord {
         let v: Value = serde_json::from_slice(bytes).ok()?;
         let credentials = match v.get("credentials")? {
             Value::Null => None,
-            c => Some(Credentials {
+            c => Some(Rc::new(Credentials {
                 access_key_id: c.get("id")?.as_str()?.to_owned(),
                 secret_access_key: c.get("secret")?.as_str()?.to_owned(),
                 session_token: c.get("token")?.as_str().map(str::to_owned),
                 expires_at: c.get("expires_at")?.as_u64(),
-            }),
+            })),
         };
         Some(Self {
             credentials,
@@ -231,7 +228,7 @@ mod tests {
         let f1 = r.failed("down".into(), NOW_MS);
         assert_eq!(
             f1.availability(NOW_MS),
-            Availability::Ready(&creds(Some(now_s + 60)))
+            Availability::Ready(&Rc::new(creds(Some(now_s + 60))))
         );
         assert_eq!(f1.retry_at_ms, NOW_MS + 1000);
         let f2 = f1.failed("down".into(), NOW_MS);

@@ -9,6 +9,7 @@ use crate::invoke::must_strip;
 use crate::local_reply::LocalReply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType};
+use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
 pub fn now_ms() -> u64 {
@@ -22,7 +23,7 @@ pub fn now_ms() -> u64 {
 /// the caller must answer locally: the request never leaves unsigned.
 pub fn sign_request(
     plugin: &Plugin,
-    credentials: &Credentials,
+    credentials: &Rc<Credentials>,
     request: &ReadyRequest,
     now_ms: u64,
 ) -> Result<(), String> {
@@ -40,12 +41,11 @@ pub fn sign_request(
             request.body_size
         ));
     }
-    let signature = {
-        let mut keys = plugin.signing_keys.borrow_mut();
+    let signature =
         plugin
-            .target
-            .sign(credentials, &mut keys, now_ms / 1000, &body)
-    };
+            .signer
+            .borrow_mut()
+            .sign(&plugin.target, credentials, now_ms / 1000, &body);
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());

@@ -2,8 +2,7 @@
 
 use crate::config::InvocationMode;
 use crate::credentials::shared::SharedRecord;
-use crate::invoke::InvokeTarget;
-use crate::sigv4::SigningKeyCache;
+use crate::invoke::{InvokeTarget, SigningCache};
 use std::cell::RefCell;
 
 pub struct Plugin {
@@ -15,7 +14,7 @@ pub struct Plugin {
     pub provider_names: String,
     /// This VM's copy of the shared credential state.
     pub credentials: RefCell<SharedRecord>,
-    pub signing_keys: RefCell<SigningKeyCache>,
+    pub signer: RefCell<SigningCache>,
     /// Requests paused until credentials arrive.
     pub waiting: RefCell<Vec<WaitingRequest>>,
 }

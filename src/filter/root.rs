@@ -8,8 +8,7 @@ use crate::config::parse_config;
 use crate::credentials::chain::CredentialChain;
 use crate::credentials::environment::ProxyEnvironment;
 use crate::credentials::shared::SharedRecord;
-use crate::invoke::InvokeTarget;
-use crate::sigv4::SigningKeyCache;
+use crate::invoke::{InvokeTarget, SigningCache};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use std::cell::RefCell;
@@ -61,7 +60,7 @@ impl RootContext for LambdaRoot {
             max_wait_ms: config.credentials.max_wait_ms,
             provider_names: chain.provider_names(),
             credentials: RefCell::new(SharedRecord::default()),
-            signing_keys: RefCell::new(SigningKeyCache::default()),
+            signer: RefCell::new(SigningCache::default()),
             waiting: RefCell::new(Vec::new()),
         });
         let mut agent = CredentialAgent::new(&config.credentials, chain);

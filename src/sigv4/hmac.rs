@@ -40,6 +40,19 @@ impl KeyedHmac {
         }
     }
 
+    /// This key with `parts` already absorbed: `k.absorb(a).mac(b)` is `k.mac(a ++ b)`. A
+    /// message prefix shared by many MACs is hashed once.
+    pub fn absorb(&self, parts: &[&[u8]]) -> Self {
+        let mut inner = self.inner.clone();
+        for part in parts {
+            inner.update(part);
+        }
+        Self {
+            inner,
+            outer: self.outer.clone(),
+        }
+    }
+
     /// The MAC of the concatenation of `parts`.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut inner = self.inner.clone();
@@ -61,6 +74,10 @@ mod tests {
         for key in [&b""[..], b"k", &[7u8; 32], &[9u8; 64], &[1u8; 100]] {
             let message = b"AWS4-HMAC-SHA256\n20150830T123600Z\nscope\nhash";
             let ours = KeyedHmac::new(key).mac(&[&message[..10], &message[10..]]);
+            let absorbed = KeyedHmac::new(key)
+                .absorb(&[&message[..7]])
+                .mac(&[&message[7..]]);
+            assert_eq!(ours, absorbed);
             let theirs = aws_sigv4::sign::v4::calculate_signature(key, message);
             assert_eq!(
                 super::super::hex(&ours),

@@ -27,6 +27,16 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Lower-case hex of a SHA-256 digest, without allocating (the hot path's form of `hex`).
+pub fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    let nibbles = digest.iter().flat_map(|&b| [b >> 4, b & 0x0f]);
+    for (slot, n) in out.iter_mut().zip(nibbles) {
+        *slot = if n < 10 { b'0' + n } else { b'a' + n - 10 };
+    }
+    out
+}
+
 /// `<date>/<region>/<service>/aws4_request`.
 pub fn credential_scope(amz_date: &str, region: &str, service: &str) -> String {
     format!(
@@ -74,8 +84,7 @@ struct CachedKey {
 impl SigningKeyCache {
     /// The signing key for `secret` on the UTC day of `unix_seconds`.
     pub fn key(&mut self, secret: &str, unix_seconds: u64, region: &str, service: &str) -> &[u8] {
-        self.refresh(secret, unix_seconds, region, service);
-        self.cached.as_ref().map_or(&[], |c| c.key.as_slice())
+        &self.current(secret, unix_seconds, region, service).key
     }
 
     /// The same key, ready to MAC with (its padded blocks already hashed).
@@ -85,26 +94,39 @@ impl SigningKeyCache {
         unix_seconds: u64,
         region: &str,
         service: &str,
-    ) -> Option<&hmac::KeyedHmac> {
-        self.refresh(secret, unix_seconds, region, service);
-        self.cached.as_ref().map(|c| &c.hmac)
+    ) -> &hmac::KeyedHmac {
+        &self.current(secret, unix_seconds, region, service).hmac
     }
 
-    fn refresh(&mut self, secret: &str, unix_seconds: u64, region: &str, service: &str) {
+    fn current(
+        &mut self,
+        secret: &str,
+        unix_seconds: u64,
+        region: &str,
+        service: &str,
+    ) -> &CachedKey {
         let day = unix_seconds / 86_400;
-        let fresh = matches!(&self.cached, Some(c)
-            if c.day == day && c.secret == secret && c.region == region && c.service == service);
-        if !fresh {
-            let time = SystemTime::UNIX_EPOCH + Duration::from_secs(unix_seconds);
-            let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
-            self.cached = Some(CachedKey {
-                day,
-                region: region.to_owned(),
-                service: service.to_owned(),
-                secret: secret.to_owned(),
-                key: key.as_ref().to_vec(),
-                hmac: hmac::KeyedHmac::new(key.as_ref()),
-            });
+        match self.cached.take() {
+            Some(c)
+                if c.day == day
+                    && c.secret == secret
+                    && c.region == region
+                    && c.service == service =>
+            {
+                self.cached.insert(c)
+            }
+            _ => {
+                let time = SystemTime::UNIX_EPOCH + Duration::from_secs(unix_seconds);
+                let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
+                self.cached.insert(CachedKey {
+                    day,
+                    region: region.to_owned(),
+                    service: service.to_owned(),
+                    secret: secret.to_owned(),
+                    key: key.as_ref().to_vec(),
+                    hmac: hmac::KeyedHmac::new(key.as_ref()),
+                })
+            }
         }
     }
 }
@@ -136,6 +158,12 @@ mod tests {
             cache.key("s1", 1_440_938_160 + 86_400, "us-east-1", "lambda"),
             a.as_slice()
         );
+    }
+
+    #[test]
+    fn hex_digest_is_hex() {
+        let digest: [u8; 32] = Sha256::digest(b"abc").into();
+        assert_eq!(hex_digest(&digest).as_slice(), hex(&digest).as_bytes());
     }
 
     #[test]

@@ -1,0 +1,427 @@
+//! Signs Invoke calls (SigV4), hashing once per second what every request of that second has
+//! in common.
+//!
+//! The signed headers are `host`, `x-amz-date`, `x-amz-invocation-type` and the session token;
+//! headers a later hop may rewrite (user-agent, accept, content-type) stay unsigned. For one
+//! second and one set of credentials, every canonical request is the same text up to its last
+//! line, the body's hash; and every string to sign is the same up to the canonical request's
+//! hash. So both are hashed once per second (the HMAC's inner hash absorbs the string to
+//! sign's prefix), and a request hashes only its body, 64 more bytes of canonical request and
+//! 64 of string to sign. The session token (about 1 KB from STS) is in the per-second part.
+//! That is also why the body hash is not sent as a signed `x-amz-content-sha256` header: it
+//! would sort before `x-amz-date` and the token and make them per-request work. Lambda does
+//! not use that header (the AWS SDKs do not send it to Lambda); the payload hash is still the
+//! canonical request's last line, so the body is signed.
+
+use super::{InvokeTarget, SERVICE};
+use crate::credentials::Credentials;
+use crate::sigv4::{self, canonical, hmac::KeyedHmac, SigningKeyCache};
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::rc::Rc;
+
+/// The SHA-256 of an empty body.
+const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// What signing computes for one request; the other headers are fixed (`InvokeTarget::headers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub amz_date: String,
+    pub authorization: String,
+    /// `x-amz-content-sha256`, sent (and signed) only for an empty body: moto's signature check
+    /// hashes an empty body wrongly (botocore's own signature of an empty Invoke fails there
+    /// too) unless the hash is given as a signed header. Empty bodies are rare and their whole
+    /// signature is cached per second, so this costs the hot path nothing.
+    pub content_sha256: Option<&'static str>,
+}
+
+/// One VM's signing state: the signing key (per UTC day) and the current second's hash states.
+#[derive(Default)]
+pub struct SigningCache {
+    keys: SigningKeyCache,
+    second: Option<PerSecond>,
+}
+
+/// Everything about signing that is the same for one target, second and set of credentials.
+struct PerSecond {
+    unix_seconds: u64,
+    credentials: Rc<Credentials>,
+    amz_date: String,
+    /// The HMAC with the string to sign absorbed up to the canonical request's hash.
+    string_to_sign: KeyedHmac,
+    /// For a body: the canonical request up to the payload hash.
+    with_body: CanonicalStart,
+    /// For an empty body: the whole Authorization, made on first use.
+    empty_body: Option<String>,
+}
+
+/// A canonical request hashed up to (not including) its last line, the payload hash, and the
+/// Authorization value up to the signature.
+struct CanonicalStart {
+    canonical_request: Sha256,
+    /// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=`.
+    authorization_prefix: String,
+}
+
+impl SigningCache {
+    /// Signs the Invoke call of `target` carrying `body`, sent at `unix_seconds`.
+    pub fn sign(
+        &mut self,
+        target: &InvokeTarget,
+        credentials: &Rc<Credentials>,
+        unix_seconds: u64,
+        body: &[u8],
+    ) -> Signature {
+        let second = self.second_for(target, credentials, unix_seconds);
+        if body.is_empty() {
+            let PerSecond {
+                credentials,
+                amz_date,
+                string_to_sign,
+                empty_body,
+                ..
+            } = second;
+            let authorization = empty_body.get_or_insert_with(|| {
+                CanonicalStart::new(target, credentials, amz_date, Some(EMPTY_BODY_SHA256))
+                    .authorization(string_to_sign, EMPTY_BODY_SHA256.as_bytes())
+            });
+            return Signature {
+                amz_date: amz_date.clone(),
+                authorization: authorization.clone(),
+                content_sha256: Some(EMPTY_BODY_SHA256),
+            };
+        }
+        let payload_hash = sigv4::hex_digest(&Sha256::digest(body).into());
+        Signature {
+            amz_date: second.amz_date.clone(),
+            authorization: second
+                .with_body
+                .authorization(&second.string_to_sign, &payload_hash),
+            content_sha256: None,
+        }
+    }
+
+    /// The state for this second and these credentials: the cached one, or a new one. The
+    /// cache belongs to one target (one plugin), so the target is not part of the key.
+    fn second_for(
+        &mut self,
+        target: &InvokeTarget,
+        credentials: &Rc<Credentials>,
+        unix_seconds: u64,
+    ) -> &mut PerSecond {
+        match self.second.take() {
+            // Same allocation: no comparison. Equal but re-read from shared data: keep the new
+            // allocation so the next request takes the quick way.
+            Some(mut s)
+                if s.unix_seconds == unix_seconds
+                    && (Rc::ptr_eq(&s.credentials, credentials)
+                        || s.credentials == *credentials) =>
+            {
+                s.credentials = Rc::clone(credentials);
+                self.second.insert(s)
+            }
+            _ => {
+                let s = PerSecond::new(target, credentials, &mut self.keys, unix_seconds);
+                self.second.insert(s)
+            }
+        }
+    }
+}
+
+impl PerSecond {
+    fn new(
+        target: &InvokeTarget,
+        credentials: &Rc<Credentials>,
+        keys: &mut SigningKeyCache,
+        unix_seconds: u64,
+    ) -> Self {
+        let amz_date = sigv4::date::amz_date(unix_seconds);
+        let day = amz_date.get(..8).unwrap_or_default();
+        let key = keys.hmac(
+            &credentials.secret_access_key,
+            unix_seconds,
+            &target.region,
+            SERVICE,
+        );
+        let string_to_sign = key.absorb(&[
+            sigv4::ALGORITHM.as_bytes(),
+            b"\n",
+            amz_date.as_bytes(),
+            b"\n",
+            day.as_bytes(),
+            target.scope_suffix.as_bytes(),
+            b"\n",
+        ]);
+        Self {
+            unix_seconds,
+            with_body: CanonicalStart::new(target, credentials, &amz_date, None),
+            credentials: Rc::clone(credentials),
+            amz_date,
+            string_to_sign,
+            empty_body: None,
+        }
+    }
+}
+
+impl CanonicalStart {
+    /// With `content_sha256`, that hash is signed as `x-amz-content-sha256`.
+    fn new(
+        target: &InvokeTarget,
+        credentials: &Credentials,
+        amz_date: &str,
+        content_sha256: Option<&str>,
+    ) -> Self {
+        let token = credentials.session_token.as_deref().map(canonical_token);
+        let signed_headers = match (content_sha256.is_some(), token.is_some()) {
+            (false, false) => "host;x-amz-date;x-amz-invocation-type",
+            (false, true) => "host;x-amz-date;x-amz-invocation-type;x-amz-security-token",
+            (true, false) => "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type",
+            (true, true) => {
+                "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type;x-amz-security-token"
+            }
+        };
+        let content_lines = content_sha256.map(|h| ["x-amz-content-sha256:", h, "\n"]);
+        let token_lines = token.as_deref().map(|t| ["x-amz-security-token:", t, "\n"]);
+        let lines = content_lines
+            .into_iter()
+            .flatten()
+            .chain(["x-amz-date:", amz_date, "\n"])
+            .chain(["x-amz-invocation-type:", target.invocation_type, "\n"])
+            .chain(token_lines.into_iter().flatten())
+            .chain(["\n", signed_headers, "\n"]);
+        let mut canonical_request = target.canonical_prefix.clone();
+        for part in lines {
+            canonical_request.update(part);
+        }
+
+        let day = amz_date.get(..8).unwrap_or_default();
+        let authorization_prefix = [
+            sigv4::ALGORITHM,
+            " Credential=",
+            &credentials.access_key_id,
+            "/",
+            day,
+            &target.scope_suffix,
+            ", SignedHeaders=",
+            signed_headers,
+            ", Signature=",
+        ]
+        .concat();
+        Self {
+            canonical_request,
+            authorization_prefix,
+        }
+    }
+
+    /// The Authorization of the request whose body hashes to `payload_hash` (hex).
+    fn authorization(&self, string_to_sign: &KeyedHmac, payload_hash: &[u8]) -> String {
+        let canonical_request = self
+            .canonical_request
+            .clone()
+            .chain_update(payload_hash)
+            .finalize();
+        let canonical_request_hash = sigv4::hex_digest(&canonical_request.into());
+        let signature = sigv4::hex_digest(&string_to_sign.mac(&[&canonical_request_hash]));
+        let mut authorization =
+            String::with_capacity(self.authorization_prefix.len() + signature.len());
+        authorization.push_str(&self.authorization_prefix);
+        authorization.extend(signature.iter().map(|&b| char::from(b)));
+        authorization
+    }
+}
+
+/// The token as the canonical request holds it (tokens are base64: folding spaces is rare).
+fn canonical_token(token: &str) -> Cow<'_, str> {
+    let trimmed = token.trim();
+    if trimmed.contains(char::is_whitespace) {
+        Cow::Owned(canonical::canonical_header_value(trimmed))
+    } else {
+        Cow::Borrowed(trimmed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::target;
+    use super::*;
+
+    const NOW: u64 = 1_440_938_160; // 20150830T123600Z
+
+    fn creds(key_id: &str, token: Option<&str>) -> Rc<Credentials> {
+        Rc::new(Credentials {
+            access_key_id: key_id.into(),
+            secret_access_key: format!("secret-of-{key_id}"),
+            session_token: token.map(str::to_owned),
+            expires_at: None,
+        })
+    }
+
+    fn header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
+        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The Authorization a general signer gives for what the filter sends: the canonical
+    /// request built from the sent headers, signed with aws-sigv4's own HMAC chain.
+    fn expected_authorization(
+        t: &InvokeTarget,
+        c: &Credentials,
+        sent: &[(&str, &str)],
+        unix_seconds: u64,
+        body: &[u8],
+    ) -> String {
+        let (wire_path, wire_query) = t.path.split_once('?').unwrap_or((t.path.as_str(), ""));
+        let mut signed: Vec<(&str, &str)> = vec![("host", t.host.as_str())];
+        for name in [
+            "x-amz-content-sha256",
+            "x-amz-date",
+            "x-amz-invocation-type",
+            "x-amz-security-token",
+        ] {
+            if let Some(v) = header(sent, name) {
+                signed.push((name, v));
+            }
+        }
+        let (creq, signed_headers) = canonical::canonical_request(
+            "POST",
+            &canonical::canonical_uri(wire_path, false),
+            &canonical::canonical_query(wire_query),
+            &signed,
+            &sigv4::sha256_hex(body),
+        );
+        let amz_date = header(sent, "x-amz-date").unwrap();
+        let scope = sigv4::credential_scope(amz_date, &t.region, SERVICE);
+        let sts = sigv4::string_to_sign(amz_date, &scope, creq.as_bytes());
+        let key = SigningKeyCache::default()
+            .key(&c.secret_access_key, unix_seconds, &t.region, SERVICE)
+            .to_vec();
+        sigv4::authorization(
+            &c.access_key_id,
+            &scope,
+            &signed_headers,
+            &sigv4::signature(&key, &sts),
+        )
+    }
+
+    fn check(
+        cache: &mut SigningCache,
+        t: &InvokeTarget,
+        c: &Rc<Credentials>,
+        unix_seconds: u64,
+        body: &[u8],
+    ) -> Signature {
+        let sig = cache.sign(t, c, unix_seconds, body);
+        let sent = t.headers(&sig, c.session_token.as_deref());
+        assert_eq!(
+            sig.authorization,
+            expected_authorization(t, c, &sent, unix_seconds, body)
+        );
+        sig
+    }
+
+    /// The hot path (per-second hash states, cached HMAC) signs exactly what the general
+    /// canonical request and aws-sigv4's own HMAC give.
+    #[test]
+    fn matches_the_general_signer() {
+        let cases = [
+            ("", None, &b""[..]),
+            ("", Some("TOKEN"), &b"{\"a\":1}"[..]),
+            (
+                r#","qualifier":"live","invocation_mode":"dry_run""#,
+                Some("  tok  en "),
+                &[0u8; 1000][..],
+            ),
+            (
+                r#","host_rewrite":"lambda.example.test","invocation_mode":"asynchronous""#,
+                None,
+                b"x",
+            ),
+        ];
+        for (extra, token, body) in cases {
+            let t = target(extra);
+            check(
+                &mut SigningCache::default(),
+                &t,
+                &creds("AKIDEXAMPLE", token),
+                NOW,
+                body,
+            );
+        }
+    }
+
+    /// One cache across bodies, seconds, days and credentials: each signature is still the
+    /// general signer's, so nothing stale is reused.
+    #[test]
+    fn the_cache_never_signs_with_stale_state() {
+        let t = target("");
+        let mut cache = SigningCache::default();
+        let first = creds("AKID1", None);
+        let with_token = creds("AKID2", Some("TOKEN-A"));
+        let a = check(&mut cache, &t, &first, NOW, b"{}");
+        let b = check(&mut cache, &t, &first, NOW, b"{ }");
+        assert_ne!(a.authorization, b.authorization, "the body is signed");
+        check(&mut cache, &t, &first, NOW + 1, b"{}");
+        check(&mut cache, &t, &with_token, NOW + 1, b"{}");
+        // Re-read from shared data: equal credentials in a new allocation.
+        check(
+            &mut cache,
+            &t,
+            &creds("AKID2", Some("TOKEN-A")),
+            NOW + 1,
+            b"{}",
+        );
+        // Same key id, a new token in the same second.
+        check(
+            &mut cache,
+            &t,
+            &creds("AKID2", Some("TOKEN-B")),
+            NOW + 1,
+            b"{}",
+        );
+        check(&mut cache, &t, &first, NOW + 86_400, b"{}");
+        check(&mut cache, &t, &first, NOW, b"{}");
+        // Empty bodies in between: their cached signature belongs to the second too.
+        check(&mut cache, &t, &first, NOW, b"");
+        check(&mut cache, &t, &first, NOW, b"{}");
+        check(&mut cache, &t, &first, NOW, b"");
+        check(&mut cache, &t, &with_token, NOW, b"");
+        check(&mut cache, &t, &with_token, NOW + 2, b"");
+    }
+
+    #[test]
+    fn signs_with_token_and_sets_every_header() {
+        let t = target("");
+        let c = creds("AKIDEXAMPLE", Some("TOKEN"));
+        let sig = SigningCache::default().sign(&t, &c, NOW, b"{}");
+        let h = t.headers(&sig, c.session_token.as_deref());
+        assert_eq!(header(&h, ":path"), Some(t.path.as_str()));
+        assert_eq!(
+            header(&h, ":authority"),
+            Some("lambda.us-east-1.amazonaws.com")
+        );
+        assert_eq!(header(&h, "x-amz-date"), Some("20150830T123600Z"));
+        assert_eq!(header(&h, "x-amz-invocation-type"), Some("RequestResponse"));
+        assert_eq!(header(&h, "x-amz-security-token"), Some("TOKEN"));
+        assert_eq!(header(&h, "x-amz-content-sha256"), None);
+        let empty = SigningCache::default().sign(&t, &c, NOW, b"");
+        assert_eq!(
+            header(
+                &t.headers(&empty, c.session_token.as_deref()),
+                "x-amz-content-sha256"
+            ),
+            Some(EMPTY_BODY_SHA256)
+        );
+        let auth = header(&h, "authorization").unwrap();
+        assert!(
+            auth.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, \
+                 SignedHeaders=host;x-amz-date;x-amz-invocation-type;x-amz-security-token, Signature="
+            ),
+            "{auth}"
+        );
+        let without = SigningCache::default().sign(&t, &creds("AKIDEXAMPLE", None), NOW, b"{}");
+        assert_eq!(
+            header(&t.headers(&without, None), "x-amz-security-token"),
+            None
+        );
+    }
+}
