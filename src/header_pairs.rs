@@ -21,6 +21,25 @@ pub fn parse(buffer: &[u8]) -> Option<Vec<(&str, &[u8])>> {
     (data <= buffer.len()).then_some(pairs)
 }
 
+/// Serializes `pairs` in the same format, in one allocation of the exact size; `None` if a
+/// size does not fit the format's `u32`.
+pub fn serialize(pairs: &[(&str, &[u8])]) -> Option<Vec<u8>> {
+    let data: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut out = Vec::with_capacity(4 + pairs.len() * 8 + data);
+    out.extend_from_slice(&u32::try_from(pairs.len()).ok()?.to_le_bytes());
+    for (name, value) in pairs {
+        out.extend_from_slice(&u32::try_from(name.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(value.len()).ok()?.to_le_bytes());
+    }
+    for (name, value) in pairs {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value);
+        out.push(0);
+    }
+    Some(out)
+}
+
 fn read_u32(buffer: &[u8], at: usize) -> Option<u32> {
     let bytes = buffer.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
@@ -31,18 +50,7 @@ mod tests {
     use super::parse;
 
     fn serialize(pairs: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
-        for (n, v) in pairs {
-            out.extend((n.len() as u32).to_le_bytes());
-            out.extend((v.len() as u32).to_le_bytes());
-        }
-        for (n, v) in pairs {
-            out.extend(n.as_bytes());
-            out.push(0);
-            out.extend(*v);
-            out.push(0);
-        }
-        out
+        super::serialize(pairs).unwrap()
     }
 
     #[test]

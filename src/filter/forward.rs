@@ -3,12 +3,12 @@
 //! a request that waited for credentials, after `set_effective_context`) use them.
 
 use super::plugin::{Plugin, ReadyRequest};
+use super::request_headers::set_request_headers;
 use crate::credentials::Credentials;
-use crate::header_pairs;
-use crate::invoke::must_strip;
+use crate::invoke::outgoing::outgoing_headers;
 use crate::local_reply::LocalReply;
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{BufferType, MapType};
+use proxy_wasm::types::BufferType;
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
@@ -49,24 +49,8 @@ pub fn sign_request(
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let content_length = body.len().to_string();
-    let theirs = header_pairs::parse(&request.serialized_headers)
-        .ok_or("the request headers came back malformed")?;
-    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + ours.len() + 2);
-    for (name, value) in theirs {
-        let replaced = name == ":method" || ours.iter().any(|(ours, _)| *ours == name);
-        if !replaced && !must_strip(name) {
-            headers.push((name, value));
-        }
-    }
-    headers.push((":method", b"POST"));
-    headers.extend(ours.iter().map(|(n, v)| (*n, v.as_bytes())));
-    if !request.has_content_length {
-        headers.push(("content-length", content_length.as_bytes()));
-    }
-    // One host call for the whole map instead of one per header.
-    hostcalls::set_map_bytes(MapType::HttpRequestHeaders, headers)
-        .map_err(|e| format!("cannot set the request headers: {e:?}"))
+    let headers = outgoing_headers(&request.serialized_headers, &ours, body.len())?;
+    set_request_headers(&headers).map_err(|e| format!("cannot set the request headers: {e:?}"))
 }
 
 /// Answers the current request with the filter's own JSON error.

@@ -97,7 +97,6 @@ impl HttpContext for LambdaHttp {
         self.request.serialized_headers = serialized_request_headers();
         let pairs = header_pairs::parse(&self.request.serialized_headers).unwrap_or_default();
         if let Some((_, value)) = pairs.iter().find(|(n, _)| *n == "content-length") {
-            self.request.has_content_length = true;
             declared_length = std::str::from_utf8(value)
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok());

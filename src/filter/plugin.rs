@@ -25,7 +25,6 @@ pub struct ReadyRequest {
     /// The caller's headers as the host serialized them (`header_pairs` reads them), read
     /// once; they are written back rewritten, in one call.
     pub serialized_headers: Vec<u8>,
-    pub has_content_length: bool,
     pub body_size: usize,
 }
 

@@ -3,6 +3,7 @@
 //! same for a second is cached by `signer`; per request only the body hash and the signature
 //! are computed.
 
+pub mod outgoing;
 pub mod signer;
 
 use crate::config::FilterConfig;
