@@ -225,7 +225,8 @@ impl CanonicalStart {
         let mut authorization =
             String::with_capacity(self.authorization_prefix.len() + signature.len());
         authorization.push_str(&self.authorization_prefix);
-        authorization.extend(signature.iter().map(|&b| char::from(b)));
+        // Hex digits: always UTF-8.
+        authorization.push_str(std::str::from_utf8(&signature).unwrap_or_default());
         authorization
     }
 }

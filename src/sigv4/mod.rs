@@ -29,10 +29,13 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Lower-case hex of a SHA-256 digest, without allocating (the hot path's form of `hex`).
 pub fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
-    let nibbles = digest.iter().flat_map(|&b| [b >> 4, b & 0x0f]);
-    for (slot, n) in out.iter_mut().zip(nibbles) {
-        *slot = if n < 10 { b'0' + n } else { b'a' + n - 10 };
+    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
+        if let [high, low] = pair {
+            *high = DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            *low = DIGITS.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+        }
     }
     out
 }
