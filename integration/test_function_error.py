@@ -28,3 +28,22 @@ def test_function_error_becomes_502_with_body_and_header(capture, start_envoy, k
     assert answer.body == ERROR_BODY
     assert answer.header("x-amz-function-error") == kind
     the_signed_request(capture)
+
+
+def test_a_function_error_header_that_is_not_utf8_is_still_a_502(capture, start_envoy):
+    # Header values may carry any byte from 0x80 up (obs-text); reading one must not crash the
+    # VM (the SDK's string reader panics on it): the next request is served as usual.
+    capture.answer_with(CannedResponse(200, [
+        ("Content-Type", "application/json"),
+        ("X-Amz-Function-Error", "Unhandled\xff"),
+    ], ERROR_BODY))
+    envoy = start_envoy()
+
+    answer = client.call(envoy.url, "POST", "/", body=b'{"fail": true}')
+
+    assert answer.status == 502, str(answer)
+    assert answer.body == ERROR_BODY
+    capture.answer_with(None)
+    again = client.call(envoy.url, "POST", "/", body=b'{"fail": false}')
+    assert again.status == 200, str(again)
+    assert again.body == b'{"fail": false}'

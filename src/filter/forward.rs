@@ -2,8 +2,8 @@
 //! proxy-wasm host calls, so both the HTTP context (the usual path) and the root context (for
 //! a request that waited for credentials, after `set_effective_context`) use them.
 
+use super::header_maps::set_request_headers;
 use super::plugin::{Plugin, ReadyRequest};
-use super::request_headers::set_request_headers;
 use crate::credentials::Credentials;
 use crate::invoke::outgoing::outgoing_headers;
 use crate::local_reply::LocalReply;

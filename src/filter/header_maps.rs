@@ -1,7 +1,9 @@
-//! The one read of the caller's headers and the one write of the outgoing ones, as the host
-//! serializes them. The SDK's `get_http_request_headers` turns every name and value into a
-//! `String` (about 40 k instructions per request, measured), and its `set_map_bytes` takes
-//! pairs to serialize; taking and giving the buffer as it is (`header_pairs`) avoids both.
+//! The header-map host calls of the request path, made directly: the one read of the caller's
+//! headers and the one write of the outgoing ones, as the host serializes them, and the one
+//! response header looked at, as bytes. The SDK's `get_http_request_headers` turns every name
+//! and value into a `String` (about 40 k instructions per request, measured), its
+//! `set_map_bytes` takes pairs to serialize, and its `get_http_response_header` panics on a
+//! value that is not UTF-8 (header values may hold any byte from 0x80 up).
 
 use proxy_wasm::types::{MapType, Status};
 use std::ptr::null_mut;
@@ -12,6 +14,13 @@ extern "C" {
         map_type: MapType,
         return_map_data: *mut *mut u8,
         return_map_size: *mut usize,
+    ) -> Status;
+    fn proxy_get_header_map_value(
+        map_type: MapType,
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
     ) -> Status;
     fn proxy_set_header_map_pairs(
         map_type: MapType,
@@ -48,5 +57,27 @@ pub fn set_request_headers(serialized: &[u8]) -> Result<(), Status> {
     } {
         Status::Ok => Ok(()),
         status => Err(status),
+    }
+}
+
+/// The value of response header `name` (lower case), as bytes; `None` when absent or when the
+/// host has no response headers.
+pub fn response_header(name: &str) -> Option<Vec<u8>> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: as in `serialized_request_headers`: the host allocated `size` bytes through
+    // `proxy_on_memory_allocate` (or left the pointer null for an empty value).
+    unsafe {
+        match proxy_get_header_map_value(
+            MapType::HttpResponseHeaders,
+            name.as_ptr(),
+            name.len(),
+            &mut data,
+            &mut size,
+        ) {
+            Status::Ok if !data.is_null() => Some(Vec::from_raw_parts(data, size, size)),
+            Status::Ok => Some(Vec::new()),
+            _ => None,
+        }
     }
 }

@@ -4,8 +4,8 @@
 //! Response: a function error becomes 502.
 
 use super::forward::{now_ms, send_local_reply, sign_request};
+use super::header_maps::{response_header, serialized_request_headers};
 use super::plugin::{Plugin, ReadyRequest, WaitingRequest};
-use super::request_headers::serialized_request_headers;
 use crate::config::InvocationMode;
 use crate::credentials::shared::Availability;
 use crate::header_pairs;
@@ -139,7 +139,7 @@ impl HttpContext for LambdaHttp {
         if self.replied || self.plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
-        let function_error = self.get_http_response_header("x-amz-function-error");
+        let function_error = response_header("x-amz-function-error");
         if let Some(status) = rewritten_status(self.plugin.mode, function_error.as_deref()) {
             self.set_http_response_header(":status", Some(&status.to_string()));
         }

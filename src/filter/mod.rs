@@ -3,9 +3,9 @@
 
 mod credential_agent;
 mod forward;
+mod header_maps;
 mod http;
 mod plugin;
-mod request_headers;
 mod root;
 
 proxy_wasm::main! {{
