@@ -13,13 +13,17 @@ ERROR_BODY = json.dumps({"errorMessage": "boom", "errorType": "RuntimeError",
                          "stackTrace": ["  File \"lambda_function.py\", line 2"]}).encode()
 
 
-@pytest.mark.parametrize("kind", ["Unhandled", "Handled"])
-def test_function_error_becomes_502_with_body_and_header(capture, start_envoy, kind):
+def answer_with_function_error(capture, kind: str) -> None:
     capture.answer_with(CannedResponse(200, [
         ("Content-Type", "application/json"),
         ("X-Amz-Function-Error", kind),
         ("X-Amz-Executed-Version", "$LATEST"),
     ], ERROR_BODY))
+
+
+@pytest.mark.parametrize("kind", ["Unhandled", "Handled"])
+def test_function_error_becomes_502_with_body_and_header(capture, start_envoy, kind):
+    answer_with_function_error(capture, kind)
     envoy = start_envoy()
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"fail": true}')
@@ -33,10 +37,7 @@ def test_function_error_becomes_502_with_body_and_header(capture, start_envoy, k
 def test_a_function_error_header_that_is_not_utf8_is_still_a_502(capture, start_envoy):
     # Header values may carry any byte from 0x80 up (obs-text); reading one must not crash the
     # VM (the SDK's string reader panics on it): the next request is served as usual.
-    capture.answer_with(CannedResponse(200, [
-        ("Content-Type", "application/json"),
-        ("X-Amz-Function-Error", "Unhandled\xff"),
-    ], ERROR_BODY))
+    answer_with_function_error(capture, "Unhandled\xff")
     envoy = start_envoy()
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"fail": true}')
