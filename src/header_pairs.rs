@@ -5,20 +5,75 @@
 
 /// The pairs of a serialized map, borrowed from it; `None` if it is malformed.
 pub fn parse(buffer: &[u8]) -> Option<Vec<(&str, &[u8])>> {
-    let count = usize::try_from(read_u32(buffer, 0)?).ok()?;
-    let sizes_end = count.checked_mul(8)?.checked_add(4)?;
-    let mut pairs = Vec::with_capacity(count.min(256));
-    let mut data = sizes_end;
-    for i in 0..count {
-        let name_size = usize::try_from(read_u32(buffer, 4 + i * 8)?).ok()?;
-        let value_size = usize::try_from(read_u32(buffer, 8 + i * 8)?).ok()?;
-        let name = buffer.get(data..data.checked_add(name_size)?)?;
-        data = data.checked_add(name_size + 1)?;
-        let value = buffer.get(data..data.checked_add(value_size)?)?;
-        data = data.checked_add(value_size + 1)?;
-        pairs.push((std::str::from_utf8(name).ok()?, value));
+    let mut pairs = Pairs::new(buffer)?;
+    let mut out = Vec::with_capacity(pairs.remaining.min(256));
+    for pair in pairs.by_ref() {
+        let (name, value) = pair?;
+        out.push((std::str::from_utf8(name).ok()?, value));
     }
-    (data <= buffer.len()).then_some(pairs)
+    (pairs.data <= buffer.len()).then_some(out)
+}
+
+/// The value of the first pair named `name`, read without building the list; `None` if there
+/// is none (or the map is malformed up to it).
+pub fn find<'a>(buffer: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    Pairs::new(buffer)?
+        .map_while(|pair| pair)
+        .find(|(n, _)| *n == name.as_bytes())
+        .map(|(_, value)| value)
+}
+
+/// The pairs in order; an item is `None` where the map turns out malformed.
+struct Pairs<'a> {
+    buffer: &'a [u8],
+    index: usize,
+    remaining: usize,
+    /// Where the next name starts.
+    data: usize,
+}
+
+impl<'a> Pairs<'a> {
+    fn new(buffer: &'a [u8]) -> Option<Self> {
+        let count = usize::try_from(read_u32(buffer, 0)?).ok()?;
+        Some(Self {
+            buffer,
+            index: 0,
+            remaining: count,
+            data: count.checked_mul(8)?.checked_add(4)?,
+        })
+    }
+
+    fn next_pair(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let sizes = 4 + self.index * 8;
+        let name_size = usize::try_from(read_u32(self.buffer, sizes)?).ok()?;
+        let value_size = usize::try_from(read_u32(self.buffer, sizes + 4)?).ok()?;
+        let name = self
+            .buffer
+            .get(self.data..self.data.checked_add(name_size)?)?;
+        let value_start = self.data.checked_add(name_size + 1)?;
+        let value = self
+            .buffer
+            .get(value_start..value_start.checked_add(value_size)?)?;
+        self.data = value_start.checked_add(value_size + 1)?;
+        Some((name, value))
+    }
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = Option<(&'a [u8], &'a [u8])>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let pair = self.next_pair();
+        self.index += 1;
+        if pair.is_none() {
+            self.remaining = 0;
+        }
+        Some(pair)
+    }
 }
 
 /// Serializes `pairs` in the same format, in one allocation of the exact size; `None` if a
@@ -62,6 +117,17 @@ mod tests {
         ];
         assert_eq!(parse(&serialize(&pairs)), Some(pairs));
         assert_eq!(parse(&serialize(&[])), Some(vec![]));
+    }
+
+    #[test]
+    fn finds_a_value_without_parsing_everything() {
+        let map = serialize(&[(":path", b"/"), ("content-length", b"12"), ("x", b"")]);
+        assert_eq!(super::find(&map, "content-length"), Some(&b"12"[..]));
+        assert_eq!(super::find(&map, "x"), Some(&b""[..]));
+        assert_eq!(super::find(&map, "absent"), None);
+        for cut in 0..map.len() {
+            let _ = super::find(&map[..cut], "x");
+        }
     }
 
     #[test]

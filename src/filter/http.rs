@@ -95,8 +95,8 @@ impl HttpContext for LambdaHttp {
         let limit = self.plugin.max_request_bytes;
         let mut declared_length = None;
         self.request.serialized_headers = serialized_request_headers();
-        let pairs = header_pairs::parse(&self.request.serialized_headers).unwrap_or_default();
-        if let Some((_, value)) = pairs.iter().find(|(n, _)| *n == "content-length") {
+        if let Some(value) = header_pairs::find(&self.request.serialized_headers, "content-length")
+        {
             declared_length = std::str::from_utf8(value)
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok());
