@@ -109,22 +109,24 @@ impl SigningCache {
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
     ) -> &mut PerSecond {
-        match self.second.take() {
-            // Same allocation: no comparison. Equal but re-read from shared data: keep the new
-            // allocation so the next request takes the quick way.
-            Some(mut s)
-                if s.unix_seconds == unix_seconds
-                    && (Rc::ptr_eq(&s.credentials, credentials)
-                        || s.credentials == *credentials) =>
-            {
-                s.credentials = Rc::clone(credentials);
-                self.second.insert(s)
-            }
-            _ => {
-                let s = PerSecond::new(target, credentials, &mut self.keys, unix_seconds);
-                self.second.insert(s)
-            }
+        // Same allocation: no comparison. Equal but re-read from shared data: keep the new
+        // allocation so the next request takes the quick way. (Checked in place: the state is
+        // a few hundred bytes, not worth moving per request.)
+        let current = self.second.as_ref().is_some_and(|s| {
+            s.unix_seconds == unix_seconds
+                && (Rc::ptr_eq(&s.credentials, credentials) || s.credentials == *credentials)
+        });
+        if !current {
+            self.second = None;
         }
+        let keys = &mut self.keys;
+        let second = self
+            .second
+            .get_or_insert_with(|| PerSecond::new(target, credentials, keys, unix_seconds));
+        if !Rc::ptr_eq(&second.credentials, credentials) {
+            second.credentials = Rc::clone(credentials);
+        }
+        second
     }
 }
 
