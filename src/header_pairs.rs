@@ -5,13 +5,13 @@
 
 /// The pairs of a serialized map, borrowed from it; `None` if it is malformed.
 pub fn parse(buffer: &[u8]) -> Option<Vec<(&str, &[u8])>> {
-    let mut pairs = Pairs::new(buffer)?;
-    let mut out = Vec::with_capacity(pairs.remaining.min(256));
-    for pair in pairs.by_ref() {
+    let pairs = Pairs::new(buffer)?;
+    let mut out = Vec::with_capacity(pairs.count.min(256));
+    for pair in pairs {
         let (name, value) = pair?;
         out.push((std::str::from_utf8(name).ok()?, value));
     }
-    (pairs.data <= buffer.len()).then_some(out)
+    Some(out)
 }
 
 /// The value of the first pair named `name`, read without building the list; `None` if there
@@ -23,11 +23,13 @@ pub fn find<'a>(buffer: &'a [u8], name: &str) -> Option<&'a [u8]> {
         .map(|(_, value)| value)
 }
 
-/// The pairs in order; an item is `None` where the map turns out malformed.
+/// The pairs in order; an item is `None` where the map turns out malformed (and is the last).
+/// Every slice is bounds-checked, so a pair that is returned lies inside the buffer.
 struct Pairs<'a> {
     buffer: &'a [u8],
+    count: usize,
+    /// The next pair's number.
     index: usize,
-    remaining: usize,
     /// Where the next name starts.
     data: usize,
 }
@@ -37,8 +39,8 @@ impl<'a> Pairs<'a> {
         let count = usize::try_from(read_u32(buffer, 0)?).ok()?;
         Some(Self {
             buffer,
+            count,
             index: 0,
-            remaining: count,
             data: count.checked_mul(8)?.checked_add(4)?,
         })
     }
@@ -47,15 +49,18 @@ impl<'a> Pairs<'a> {
         let sizes = 4 + self.index * 8;
         let name_size = usize::try_from(read_u32(self.buffer, sizes)?).ok()?;
         let value_size = usize::try_from(read_u32(self.buffer, sizes + 4)?).ok()?;
-        let name = self
-            .buffer
-            .get(self.data..self.data.checked_add(name_size)?)?;
-        let value_start = self.data.checked_add(name_size + 1)?;
-        let value = self
-            .buffer
-            .get(value_start..value_start.checked_add(value_size)?)?;
-        self.data = value_start.checked_add(value_size + 1)?;
+        let name = self.terminated(name_size)?;
+        let value = self.terminated(value_size)?;
         Some((name, value))
+    }
+
+    /// The next `size` bytes, which must be followed by their NUL terminator; moves past both.
+    fn terminated(&mut self, size: usize) -> Option<&'a [u8]> {
+        let end = self.data.checked_add(size)?;
+        let bytes = self.buffer.get(self.data..end)?;
+        self.buffer.get(end)?;
+        self.data = end + 1;
+        Some(bytes)
     }
 }
 
@@ -63,15 +68,16 @@ impl<'a> Iterator for Pairs<'a> {
     type Item = Option<(&'a [u8], &'a [u8])>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
+        if self.index >= self.count {
             return None;
         }
-        self.remaining -= 1;
         let pair = self.next_pair();
-        self.index += 1;
-        if pair.is_none() {
-            self.remaining = 0;
-        }
+        // After a malformed pair, nothing more.
+        self.index = if pair.is_some() {
+            self.index + 1
+        } else {
+            self.count
+        };
         Some(pair)
     }
 }

@@ -80,7 +80,7 @@ mod tests {
             assert_eq!(ours, absorbed);
             let theirs = aws_sigv4::sign::v4::calculate_signature(key, message);
             assert_eq!(
-                super::super::hex(&ours),
+                std::str::from_utf8(&super::super::hex_digest(&ours)).unwrap(),
                 theirs,
                 "key of {} bytes",
                 key.len()

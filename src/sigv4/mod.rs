@@ -14,20 +14,13 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    hex_digest(&Sha256::digest(bytes).into())
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(encode::hex_digit(b >> 4, false));
-        out.push(encode::hex_digit(b, false));
-    }
-    out
-}
-
-/// Lower-case hex of a SHA-256 digest, without allocating (the hot path's form of `hex`).
+/// Lower-case hex of a SHA-256 digest, without allocating.
 pub fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
@@ -165,8 +158,10 @@ mod tests {
 
     #[test]
     fn hex_digest_is_hex() {
-        let digest: [u8; 32] = Sha256::digest(b"abc").into();
-        assert_eq!(hex_digest(&digest).as_slice(), hex(&digest).as_bytes());
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
