@@ -72,14 +72,21 @@ def test_every_provider_down_is_named(aws, capture, start_envoy, container_endpo
     assert_nothing_sent_upstream(capture)
 
 
+def start_with_hanging_container(aws, start_envoy, container_endpoint, fetch_timeout_ms):
+    """Envoy whose only provider is a container endpoint that never answers."""
+    container_endpoint.go_down("hang")
+    configuration = plugin_configuration(arn=aws.function_arn, credentials={
+        "provider": "container", "max_wait_ms": MAX_WAIT_MS,
+        "fetch_timeout_ms": fetch_timeout_ms})
+    return start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
+                       clusters=[container_endpoint.cluster()])
+
+
 def test_hanging_endpoint_fails_by_the_fetch_timeout(aws, capture, start_envoy,
                                                      container_endpoint):
     """fetch_timeout_ms < max_wait_ms: the callout times out, the chain reports it."""
-    container_endpoint.go_down("hang")
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "max_wait_ms": MAX_WAIT_MS, "fetch_timeout_ms": 700})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    envoy = start_with_hanging_container(aws, start_envoy, container_endpoint,
+                                         fetch_timeout_ms=700)
 
     outcome = timed_call(envoy.url)
 
@@ -91,11 +98,8 @@ def test_hanging_endpoint_fails_by_the_fetch_timeout(aws, capture, start_envoy,
 
 def test_hanging_endpoint_fails_by_max_wait(aws, capture, start_envoy, container_endpoint):
     """fetch_timeout_ms > max_wait_ms: the request gives up waiting first."""
-    container_endpoint.go_down("hang")
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "max_wait_ms": MAX_WAIT_MS, "fetch_timeout_ms": 10000})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    envoy = start_with_hanging_container(aws, start_envoy, container_endpoint,
+                                         fetch_timeout_ms=10000)
 
     outcome = timed_call(envoy.url)
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from .aws import AwsCredentials
+from .header_list import HeaderLookup
 from .sigv4_check import SignatureVerdict, verify_sigv4
 
 # Hop-by-hop headers: they describe one connection, never the message.
@@ -34,7 +35,7 @@ class CannedResponse:
 
 
 @dataclass
-class CapturedRequest:
+class CapturedRequest(HeaderLookup):
     method: str
     target: str  # the raw request target, as on the request line
     headers: list[tuple[str, str]]  # as received: case, order and repeats kept
@@ -57,15 +58,6 @@ class CapturedRequest:
     @property
     def query(self) -> str:
         return self.target.partition("?")[2]
-
-    def header_values(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key.lower() == name.lower()]
-
-    def header(self, name: str) -> str | None:
-        """The one value of a header; fails if it was sent more than once."""
-        found = self.header_values(name)
-        assert len(found) <= 1, f"header {name} sent {len(found)} times: {found}"
-        return found[0] if found else None
 
     def decoded_query(self) -> list[tuple[str, str]]:
         pairs = []

@@ -13,22 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .header_list import HeaderLookup
+
 TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(HeaderLookup):
     status: int
     headers: list[tuple[str, str]]
     body: bytes
-
-    def header_values(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key.lower() == name.lower()]
-
-    def header(self, name: str) -> str | None:
-        found = self.header_values(name)
-        assert len(found) <= 1, f"answer header {name} repeated: {found}"
-        return found[0] if found else None
 
     def json(self):
         return json.loads(self.body)
