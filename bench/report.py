@@ -370,7 +370,7 @@ def markdown(results, existing: str | None = None) -> str:
         "./scripts/bench --session-token # also native and mesh-lambda with AWS_SESSION_TOKEN",
         "./scripts/bench --help          # every flag (sizes, variants, connections, skip parts)",
         ".venv/bin/python bench/report.py   # re-render this file and the chart from the JSON",
-        "cargo bench --bench signer      # the signer alone, host CPU, ns per call",
+        "cargo bench -p mesh-lambda-core --bench signer  # the signer alone, host CPU, ns per call",
         "```",
         "",
         "It installs what it needs (`scripts/setup`, and `wrk` / `valgrind` through apt when "

@@ -1,8 +1,8 @@
 //! What the root context and the HTTP contexts of one VM share.
 
-use crate::config::InvocationMode;
-use crate::credentials::shared::SharedRecord;
-use crate::invoke::{InvokeTarget, SigningCache};
+use mesh_lambda_core::config::InvocationMode;
+use mesh_lambda_core::credentials::shared::SharedRecord;
+use mesh_lambda_core::invoke::{InvokeTarget, SigningCache};
 use std::cell::RefCell;
 
 pub struct Plugin {

@@ -4,11 +4,11 @@
 use super::credential_agent::{CredentialAgent, FAST_TICK};
 use super::http::LambdaHttp;
 use super::plugin::Plugin;
-use crate::config::parse_config;
-use crate::credentials::chain::CredentialChain;
-use crate::credentials::environment::ProxyEnvironment;
-use crate::credentials::shared::SharedRecord;
-use crate::invoke::{InvokeTarget, SigningCache};
+use mesh_lambda_core::config::parse_config;
+use mesh_lambda_core::credentials::chain::CredentialChain;
+use mesh_lambda_core::credentials::environment::ProxyEnvironment;
+use mesh_lambda_core::credentials::shared::SharedRecord;
+use mesh_lambda_core::invoke::{InvokeTarget, SigningCache};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use std::cell::RefCell;

@@ -14,7 +14,7 @@
     clippy::indexing_slicing
 )]
 
-use mesh_lambda::sigv4::{self, canonical, date::amz_date, SigningKeyCache};
+use mesh_lambda_core::sigv4::{self, canonical, date::amz_date, SigningKeyCache};
 use std::fs;
 use std::path::{Path, PathBuf};
 

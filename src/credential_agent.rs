@@ -5,12 +5,12 @@
 
 use super::forward::{now_ms, send_local_reply, sign_request};
 use super::plugin::Plugin;
-use crate::config::CredentialSettings;
-use crate::credentials::chain::{Callout, CredentialChain, Step};
-use crate::credentials::shared::{
+use mesh_lambda_core::config::CredentialSettings;
+use mesh_lambda_core::credentials::chain::{Callout, CredentialChain, Step};
+use mesh_lambda_core::credentials::shared::{
     lease_is_free, Availability, SharedRecord, LEASE_SLACK_MS, MAX_CALLS_PER_FETCH,
 };
-use crate::local_reply::LocalReply;
+use mesh_lambda_core::local_reply::LocalReply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType};
 use std::time::Duration;

@@ -6,11 +6,11 @@
 use super::forward::{now_ms, send_local_reply, sign_request};
 use super::header_maps::{response_header, serialized_request_headers};
 use super::plugin::{Plugin, ReadyRequest, WaitingRequest};
-use crate::config::InvocationMode;
-use crate::credentials::shared::Availability;
-use crate::header_pairs;
-use crate::local_reply::LocalReply;
-use crate::response::rewritten_status;
+use mesh_lambda_core::config::InvocationMode;
+use mesh_lambda_core::credentials::shared::Availability;
+use mesh_lambda_core::header_pairs;
+use mesh_lambda_core::local_reply::LocalReply;
+use mesh_lambda_core::response::rewritten_status;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 use std::rc::Rc;

@@ -4,9 +4,9 @@
 
 use super::header_maps::set_request_headers;
 use super::plugin::{Plugin, ReadyRequest};
-use crate::credentials::Credentials;
-use crate::invoke::outgoing::outgoing_headers;
-use crate::local_reply::LocalReply;
+use mesh_lambda_core::credentials::Credentials;
+use mesh_lambda_core::invoke::outgoing::outgoing_headers;
+use mesh_lambda_core::local_reply::LocalReply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::BufferType;
 use std::rc::Rc;

@@ -1,0 +1,13 @@
+//! mesh-lambda's pure core: configuration, ARN, SigV4, the Invoke mapping, credentials, and
+//! the request flow and credential agent written against the traits of `host`. No proxy-wasm
+//! here (the crate does not depend on it): the filter crate implements `host` over Envoy's
+//! host calls, and the tests here implement it with fakes.
+
+pub mod arn;
+pub mod config;
+pub mod credentials;
+pub mod header_pairs;
+pub mod invoke;
+pub mod local_reply;
+pub mod response;
+pub mod sigv4;
