@@ -3,11 +3,15 @@
 //! here (the crate does not depend on it): the filter crate implements `host` over Envoy's
 //! host calls, and the tests here implement it with fakes.
 
+mod logging;
+
 pub mod arn;
 pub mod config;
 pub mod credentials;
 pub mod header_pairs;
+pub mod host;
 pub mod invoke;
 pub mod local_reply;
+pub mod request;
 pub mod response;
 pub mod sigv4;

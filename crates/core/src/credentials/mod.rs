@@ -2,6 +2,7 @@
 //! instance metadata), how their documents parse (`document`), and how the VMs of one proxy
 //! share one fetch and its result (`shared`).
 
+pub mod agent;
 pub mod chain;
 pub mod document;
 pub mod environment;

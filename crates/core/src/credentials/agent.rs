@@ -1,0 +1,239 @@
+//! Keeps one VM's credentials current, from the root context's timer. The VMs of one proxy
+//! share one fetch: whoever wins the lease in shared data (compare-and-swap) runs the provider
+//! chain through Envoy clusters and publishes the result; every VM reads it. After every change
+//! the requests waiting for credentials are settled.
+
+use super::chain::{CredentialChain, Step};
+use super::shared::{
+    lease_is_free, Availability, SharedRecord, LEASE_SLACK_MS, MAX_CALLS_PER_FETCH,
+};
+use crate::config::CredentialSettings;
+use crate::host::{AgentHost, Clock, SharedData, Streams};
+use crate::request::waiting::settle_waiting;
+use crate::request::Plugin;
+use crate::vm_log;
+use std::time::Duration;
+
+/// Tick while something is pending (a fetch, waiting requests, no credentials yet).
+pub const FAST_TICK: Duration = Duration::from_millis(50);
+/// Tick otherwise: fine enough to refresh ahead of expiry.
+pub const SLOW_TICK: Duration = Duration::from_millis(1000);
+
+/// A callout's answer as the host gave it: status and body, or none (timeout, reset).
+pub type CalloutAnswer<'a> = Option<(u32, &'a [u8])>;
+
+pub struct CredentialAgent {
+    chain: CredentialChain,
+    refresh_margin_seconds: u64,
+    fetch_timeout: Duration,
+    /// How long a fetch lease lasts: longer than the longest fetch can take.
+    lease_ms: u64,
+    record_key: String,
+    lease_key: String,
+    /// The token of the record this VM last read or wrote.
+    seen_cas: Option<u32>,
+    /// The callout in flight, while this VM holds the lease.
+    in_flight: Option<u32>,
+}
+
+impl CredentialAgent {
+    pub fn new(settings: &CredentialSettings, chain: CredentialChain) -> Self {
+        // One record per distinct chain: plugins with other settings in the same VM do not mix.
+        let c = chain.settings();
+        let id = format!(
+            "{}|{}|{}",
+            chain.provider_names(),
+            c.container_cluster,
+            c.instance_metadata_cluster
+        );
+        Self {
+            chain,
+            refresh_margin_seconds: settings.refresh_margin_seconds,
+            fetch_timeout: Duration::from_millis(settings.fetch_timeout_ms),
+            lease_ms: settings.fetch_timeout_ms * MAX_CALLS_PER_FETCH + LEASE_SLACK_MS,
+            record_key: format!("mesh-lambda/credentials/{id}"),
+            lease_key: format!("mesh-lambda/credentials-lease/{id}"),
+            seen_cas: None,
+            in_flight: None,
+        }
+    }
+
+    /// At configure time: resolves credentials that need no callout (the environment), and
+    /// creates the lease key so that every later take is a compare-and-swap (a write to a key
+    /// that does not exist yet cannot be one).
+    pub fn start(&mut self, host: &(impl Clock + SharedData), plugin: &Plugin) {
+        if let Ok((None, _)) = host.get_shared(&self.lease_key) {
+            let _ = host.set_shared(&self.lease_key, b"0", None);
+        }
+        let now = host.now_ms();
+        if let Step::Done(provider, credentials) = self.chain.start(now / 1000) {
+            vm_log!(
+                info,
+                "signing with credentials from the {} ({})",
+                provider.name(),
+                credentials.access_key_id
+            );
+            *plugin.credentials.borrow_mut() = SharedRecord::succeeded(
+                provider.name(),
+                credentials,
+                now,
+                self.refresh_margin_seconds,
+            );
+        }
+    }
+
+    /// One timer tick: pick up what other VMs published, fetch if due, settle waiting
+    /// requests. Returns the tick period wanted next.
+    pub fn tick(
+        &mut self,
+        host: &impl AgentHost,
+        streams: &impl Streams,
+        plugin: &Plugin,
+    ) -> Duration {
+        self.sync(host, plugin);
+        let now = host.now_ms();
+        if self.in_flight.is_none()
+            && plugin.credentials.borrow().fetch_due(now)
+            && self.take_lease(host, now)
+        {
+            let step = self.chain.start(now / 1000);
+            self.run(host, plugin, step);
+        }
+        settle_waiting(plugin, streams, host.now_ms());
+        let now = host.now_ms();
+        let pending = self.in_flight.is_some()
+            || !plugin.waiting.borrow().is_empty()
+            || matches!(
+                plugin.credentials.borrow().availability(now),
+                Availability::Pending
+            );
+        if pending {
+            FAST_TICK
+        } else {
+            SLOW_TICK
+        }
+    }
+
+    /// The answer to callout `token` arrived; answers to anything else are ignored.
+    pub fn on_callout_answer(
+        &mut self,
+        host: &impl AgentHost,
+        streams: &impl Streams,
+        plugin: &Plugin,
+        token: u32,
+        answer: CalloutAnswer<'_>,
+    ) {
+        if self.in_flight != Some(token) {
+            return;
+        }
+        self.in_flight = None;
+        let now_s = host.now_ms() / 1000;
+        let step = match answer {
+            Some((status, body)) => self.chain.on_response(status, body, now_s),
+            None => self
+                .chain
+                .on_failure("no answer (timeout or connection failure)", now_s),
+        };
+        self.run(host, plugin, step);
+        settle_waiting(plugin, streams, host.now_ms());
+    }
+
+    /// Whether this VM holds the lease and waits for a callout.
+    pub fn fetching(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Follows the chain until it needs a callout (then waits for it) or ends.
+    fn run(&mut self, host: &impl AgentHost, plugin: &Plugin, mut step: Step) {
+        loop {
+            step = match step {
+                Step::Call(callout) => match host.dispatch(&callout, self.fetch_timeout) {
+                    Ok(token) => {
+                        self.in_flight = Some(token);
+                        return;
+                    }
+                    Err(e) => {
+                        let reason = format!(
+                            "cannot call Envoy cluster \"{}\" ({e}); is it defined?",
+                            callout.cluster
+                        );
+                        self.chain.on_failure(&reason, host.now_ms() / 1000)
+                    }
+                },
+                Step::Done(provider, credentials) => {
+                    vm_log!(
+                        info,
+                        "credentials from the {} ({}), expiring at {}",
+                        provider.name(),
+                        credentials.access_key_id,
+                        credentials
+                            .expires_at
+                            .map_or("never".into(), |e| e.to_string())
+                    );
+                    let record = SharedRecord::succeeded(
+                        provider.name(),
+                        credentials,
+                        host.now_ms(),
+                        self.refresh_margin_seconds,
+                    );
+                    return self.publish(host, plugin, record);
+                }
+                Step::Failed(reason) => {
+                    vm_log!(warn, "credential fetch failed: {reason}");
+                    let record = plugin.credentials.borrow().failed(reason, host.now_ms());
+                    return self.publish(host, plugin, record);
+                }
+            }
+        }
+    }
+
+    /// Shares the record, releases the lease, and takes the record for this VM.
+    fn publish(&mut self, host: &impl SharedData, plugin: &Plugin, record: SharedRecord) {
+        if let Err(e) = host.set_shared(&self.record_key, &record.encode(), None) {
+            vm_log!(error, "cannot share credentials: {e:?}");
+        }
+        if let Err(e) = host.set_shared(&self.lease_key, b"0", None) {
+            vm_log!(error, "cannot release the credential lease: {e:?}");
+        }
+        *plugin.credentials.borrow_mut() = record;
+        self.seen_cas = host
+            .get_shared(&self.record_key)
+            .ok()
+            .and_then(|(_, cas)| cas);
+    }
+
+    /// Takes the record another VM published, if it changed since this VM last saw it.
+    fn sync(&mut self, host: &impl SharedData, plugin: &Plugin) {
+        let Ok((Some(bytes), cas)) = host.get_shared(&self.record_key) else {
+            return;
+        };
+        if cas.is_some() && cas == self.seen_cas {
+            return;
+        }
+        self.seen_cas = cas;
+        match SharedRecord::decode(&bytes) {
+            Some(record) => *plugin.credentials.borrow_mut() = record,
+            None => vm_log!(error, "shared credential record unreadable"),
+        }
+    }
+
+    /// Compare-and-swap the lease: only one VM of the proxy fetches at a time. A lease whose
+    /// time is up is free, so a VM that died mid-fetch holds it up for `lease_ms` at most.
+    fn take_lease(&self, host: &impl SharedData, now: u64) -> bool {
+        let Ok((value, cas)) = host.get_shared(&self.lease_key) else {
+            return false;
+        };
+        if !lease_is_free(value.as_deref(), now) {
+            return false;
+        }
+        let Some(cas) = cas else {
+            return false; // no key yet: `start` creates it
+        };
+        let until = (now + self.lease_ms).to_string();
+        host.set_shared(&self.lease_key, until.as_bytes(), Some(cas))
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests;

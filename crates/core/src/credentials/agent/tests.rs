@@ -1,0 +1,332 @@
+//! The agent's protocol on fakes of the host: VMs sharing one store and one clock, callouts
+//! answered (or not) by the test.
+
+use super::*;
+use crate::config::parse_config;
+use crate::credentials::environment::ProxyEnvironment;
+use crate::host::fake::{FakeClock, FakeHost, FakeStore, FakeStreams, StreamState};
+use crate::request::flow::RequestFlow;
+use crate::request::Action;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// 2015-08-30T12:36:00Z.
+const T0: u64 = 1_440_938_160_000;
+const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+/// Default fetch timeout (2 s) times the longest fetch's calls (5), plus 5 s.
+const LEASE_MS: u64 = 15_000;
+
+/// One VM: its host view, its streams, its plugin and agent.
+struct Vm {
+    host: FakeHost,
+    streams: FakeStreams,
+    plugin: Plugin,
+    agent: CredentialAgent,
+}
+
+impl Vm {
+    /// A VM whose only provider is the container endpoint.
+    fn container(clock: &FakeClock, store: &Rc<RefCell<FakeStore>>, credentials: &str) -> Self {
+        let env = ProxyEnvironment {
+            container_relative_uri: Some("/v2/credentials/task".into()),
+            ..ProxyEnvironment::default()
+        };
+        Self::new(clock, store, credentials, env)
+    }
+
+    fn new(
+        clock: &FakeClock,
+        store: &Rc<RefCell<FakeStore>>,
+        credentials: &str,
+        env: ProxyEnvironment,
+    ) -> Self {
+        let json = format!(r#"{{"arn":"{ARN}","credentials":{{{credentials}}}}}"#);
+        let config = parse_config(json.as_bytes()).unwrap();
+        let chain = CredentialChain::new(config.credentials.chain.clone(), env);
+        let plugin = Plugin::new(&config, chain.provider_names());
+        let mut agent = CredentialAgent::new(&config.credentials, chain);
+        let host = FakeHost::new(clock, store);
+        agent.start(&host, &plugin);
+        Self {
+            host,
+            streams: FakeStreams::new(clock),
+            plugin,
+            agent,
+        }
+    }
+
+    fn tick(&mut self) -> Duration {
+        self.agent.tick(&self.host, &self.streams, &self.plugin)
+    }
+
+    /// Answers the newest callout.
+    fn answer(&mut self, answer: CalloutAnswer<'_>) {
+        let (token, _) = self.host.last_callout().unwrap();
+        self.agent
+            .on_callout_answer(&self.host, &self.streams, &self.plugin, token, answer);
+    }
+
+    fn key_id(&self) -> Option<String> {
+        let now = self.host.now_ms();
+        match self.plugin.credentials.borrow().availability(now) {
+            Availability::Ready(c) => Some(c.access_key_id.clone()),
+            _ => None,
+        }
+    }
+
+    /// A request whose body is complete, handled by the request flow.
+    fn request(&self, id: u32) -> Action {
+        let stream = self
+            .streams
+            .add(id, StreamState::request(&[(":method", "POST")], b"{}"));
+        let mut flow = RequestFlow::new(id);
+        flow.on_request_headers(&self.plugin, &stream, false);
+        flow.on_request_body(&self.plugin, &stream, 2, true)
+    }
+}
+
+/// A container credentials document valid for `lifetime_s` from `now_ms`.
+fn document(key_id: &str, now_ms: u64, lifetime_s: u64) -> Vec<u8> {
+    let expires = now_ms / 1000 + lifetime_s;
+    let (days, secs) = (expires / 86_400, expires % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        r#"{{"AccessKeyId":"{key_id}","SecretAccessKey":"secret","Token":"token","Expiration":"{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z"}}"#,
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+    .into_bytes()
+}
+
+fn shared() -> (FakeClock, Rc<RefCell<FakeStore>>) {
+    (FakeClock::at(T0), Rc::default())
+}
+
+#[test]
+fn the_document_helper_writes_what_the_parser_reads() {
+    let doc = document("ASIA1", T0, 3600);
+    assert!(String::from_utf8(doc)
+        .unwrap()
+        .contains(r#""Expiration":"2015-08-30T13:36:00Z""#));
+}
+
+#[test]
+fn two_vms_contend_for_the_lease_and_only_one_fetches() {
+    let (clock, store) = shared();
+    let mut a = Vm::container(&clock, &store, r#""provider":"container""#);
+    let mut b = Vm::container(&clock, &store, r#""provider":"container""#);
+
+    assert_eq!(a.tick(), FAST_TICK);
+    assert_eq!(b.tick(), FAST_TICK);
+    assert_eq!(a.host.callout_count(), 1, "the lease winner fetches");
+    assert_eq!(b.host.callout_count(), 0, "the other waits for its result");
+    let (_, callout) = a.host.last_callout().unwrap();
+    assert_eq!(
+        (callout.cluster.as_str(), callout.path.as_str()),
+        ("aws_container_credentials", "/v2/credentials/task")
+    );
+
+    clock.advance(30);
+    a.answer(Some((200, &document("ASIA1", T0, 3600))));
+    assert_eq!(a.key_id().as_deref(), Some("ASIA1"));
+    assert_eq!(b.key_id(), None, "not read until its next tick");
+    assert_eq!(b.tick(), SLOW_TICK);
+    assert_eq!(b.key_id().as_deref(), Some("ASIA1"));
+    assert_eq!(a.tick(), SLOW_TICK);
+    assert_eq!((a.host.callout_count(), b.host.callout_count()), (1, 0));
+}
+
+#[test]
+fn a_vm_dying_mid_fetch_holds_the_lease_until_it_runs_out() {
+    let (clock, store) = shared();
+    let mut dying = Vm::container(&clock, &store, r#""provider":"container""#);
+    let mut b = Vm::container(&clock, &store, r#""provider":"container""#);
+    dying.tick();
+    assert_eq!(dying.host.callout_count(), 1);
+    drop(dying); // never answers, never releases
+
+    for at in [50, 1_000, LEASE_MS - 1] {
+        clock.set(T0 + at);
+        assert_eq!(b.tick(), FAST_TICK);
+        assert_eq!(b.host.callout_count(), 0, "lease still held at +{at} ms");
+    }
+    clock.set(T0 + LEASE_MS);
+    b.tick();
+    assert_eq!(b.host.callout_count(), 1, "the lease ran out: b fetches");
+    b.answer(Some((200, &document("ASIA2", T0 + LEASE_MS, 3600))));
+    assert_eq!(b.key_id().as_deref(), Some("ASIA2"));
+}
+
+#[test]
+fn failed_fetches_back_off_1_2_4_seconds() {
+    let (clock, store) = shared();
+    let mut vm = Vm::container(&clock, &store, r#""provider":"container""#);
+    let mut fetched_at = Vec::new();
+    // Tick every 50 ms for 10 s; the endpoint fails every time, at once.
+    for step in 0..200 {
+        clock.set(T0 + step * 50);
+        let before = vm.host.callout_count();
+        vm.tick();
+        if vm.host.callout_count() > before {
+            fetched_at.push(step * 50);
+            vm.answer(Some((500, b"down")));
+        }
+    }
+    assert_eq!(fetched_at, vec![0, 1000, 3000, 7000]);
+    let record = vm.plugin.credentials.borrow().clone();
+    assert_eq!(record.failures, 4);
+    assert_eq!(
+        record.error.as_deref(),
+        Some("no AWS credentials from any provider (container: HTTP 500 from the credentials endpoint (down))")
+    );
+}
+
+#[test]
+fn a_waiting_request_is_signed_when_the_fetch_ends() {
+    let (clock, store) = shared();
+    let mut vm = Vm::container(&clock, &store, r#""provider":"container""#);
+    vm.tick();
+    assert_eq!(vm.request(1), Action::Pause);
+    assert_eq!(vm.plugin.waiting.borrow().len(), 1);
+    clock.advance(200);
+    vm.answer(Some((200, &document("ASIA1", T0, 3600))));
+    assert!(vm.plugin.waiting.borrow().is_empty());
+    vm.streams.with(1, |s| {
+        assert_eq!(s.resumed, 1);
+        assert!(s
+            .written("authorization")
+            .unwrap()
+            .contains("Credential=ASIA1/"));
+        assert_eq!(s.written("x-amz-security-token").as_deref(), Some("token"));
+    });
+}
+
+#[test]
+fn a_waiting_request_gets_503_at_its_deadline_and_the_tick_slows_after() {
+    let (clock, store) = shared();
+    let mut vm = Vm::container(
+        &clock,
+        &store,
+        r#""provider":"container","max_wait_ms":400"#,
+    );
+    vm.tick(); // the fetch starts and hangs
+    vm.request(1);
+    clock.advance(399);
+    assert_eq!(vm.tick(), FAST_TICK);
+    vm.streams.with(1, |s| assert!(s.replies.is_empty()));
+    clock.advance(1);
+    assert_eq!(vm.tick(), FAST_TICK, "still fetching");
+    vm.streams.with(1, |s| {
+        assert_eq!(s.replies.len(), 1);
+        assert_eq!(s.replies[0].status, 503);
+        assert!(s.replies[0].message.contains("after waiting 400 ms"));
+        assert_eq!(s.written_headers, None);
+    });
+    assert!(vm.plugin.waiting.borrow().is_empty());
+    // The hung callout times out in Envoy: no answer. The failure is recorded; nothing is
+    // pending any more.
+    vm.answer(None);
+    assert_eq!(vm.tick(), SLOW_TICK);
+    assert!(vm
+        .plugin
+        .credentials
+        .borrow()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("no answer (timeout or connection failure)"));
+}
+
+#[test]
+fn refresh_starts_the_margin_before_expiration_and_other_vms_follow() {
+    let (clock, store) = shared();
+    let margin = r#""provider":"container","refresh_margin_seconds":300"#;
+    let mut a = Vm::container(&clock, &store, margin);
+    let mut b = Vm::container(&clock, &store, margin);
+    a.tick();
+    a.answer(Some((200, &document("ASIA1", T0, 3600))));
+    b.tick();
+
+    clock.set(T0 + 3_299_950);
+    assert_eq!((a.tick(), b.tick()), (SLOW_TICK, SLOW_TICK));
+    assert_eq!((a.host.callout_count(), b.host.callout_count()), (1, 0));
+    clock.set(T0 + 3_300_000);
+    b.tick(); // b wins this time
+    a.tick();
+    assert_eq!((a.host.callout_count(), b.host.callout_count()), (1, 1));
+    // The old credentials keep signing while the refresh runs.
+    assert_eq!(a.key_id().as_deref(), Some("ASIA1"));
+    assert_eq!(a.request(1), Action::Continue);
+    b.answer(Some((200, &document("ASIA2", T0 + 3_300_000, 3600))));
+    a.tick();
+    assert_eq!(a.key_id().as_deref(), Some("ASIA2"));
+}
+
+#[test]
+fn environment_credentials_need_no_callout_and_no_refresh() {
+    let (clock, store) = shared();
+    let env = ProxyEnvironment {
+        access_key_id: Some("AKIDENV".into()),
+        secret_access_key: Some("secret".into()),
+        ..ProxyEnvironment::default()
+    };
+    let mut vm = Vm::new(&clock, &store, "", env);
+    assert_eq!(vm.key_id().as_deref(), Some("AKIDENV"));
+    assert_eq!(vm.request(1), Action::Continue);
+    for _ in 0..3 {
+        clock.advance(86_400_000);
+        assert_eq!(vm.tick(), SLOW_TICK);
+    }
+    assert_eq!(vm.host.callout_count(), 0);
+}
+
+#[test]
+fn a_missing_cluster_fails_the_provider_with_a_hint() {
+    let (clock, store) = shared();
+    let mut vm = Vm::container(&clock, &store, r#""provider":"container""#);
+    *vm.host.refuse_dispatch.borrow_mut() = Some("BadArgument".into());
+    vm.tick();
+    assert_eq!(vm.request(1), Action::Pause);
+    vm.streams.with(1, |s| {
+        let message = &s.replies[0].message;
+        assert!(
+            message.contains("cannot call Envoy cluster \"aws_container_credentials\" (BadArgument); is it defined?"),
+            "{message}"
+        );
+    });
+}
+
+#[test]
+fn answers_to_other_callouts_are_ignored() {
+    let (clock, store) = shared();
+    let mut vm = Vm::container(&clock, &store, r#""provider":"container""#);
+    vm.tick();
+    let doc = document("ASIA9", T0, 3600);
+    vm.agent
+        .on_callout_answer(&vm.host, &vm.streams, &vm.plugin, 999, Some((200, &doc)));
+    assert_eq!(vm.key_id(), None);
+    assert!(vm.agent.fetching());
+}
+
+#[test]
+fn an_unreadable_shared_record_is_not_taken() {
+    let (clock, store) = shared();
+    let mut a = Vm::container(&clock, &store, r#""provider":"container""#);
+    a.tick();
+    a.answer(Some((200, &document("ASIA1", T0, 3600))));
+    let key = "mesh-lambda/credentials/container|aws_container_credentials|aws_instance_metadata";
+    assert!(store.borrow().value(key).is_some());
+    a.host.set_shared(key, b"garbage", None).unwrap();
+    a.tick();
+    assert_eq!(a.key_id().as_deref(), Some("ASIA1"), "kept its own copy");
+}

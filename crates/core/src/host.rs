@@ -1,0 +1,71 @@
+//! Every host interaction the core needs, as small traits. The filter crate implements them
+//! once over proxy-wasm (the only code with host calls and `unsafe`); the tests here use the
+//! fakes of `host::fake`. The core is generic over them (static dispatch): on the request path
+//! a call through a trait is the host call itself, inlined.
+
+use crate::credentials::chain::Callout;
+use crate::local_reply::LocalReply;
+use std::time::Duration;
+
+/// The host's wall clock.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+/// A failed write to shared data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedDataError {
+    /// The value changed since it was read with the token given (compare-and-swap lost).
+    CasMismatch,
+    Other(String),
+}
+
+/// Data shared by the VMs of one proxy (proxy-wasm shared data): a key-value map where every
+/// write gives the value a new compare-and-swap token.
+pub trait SharedData {
+    /// The value of `key` and its token; `(None, None)` when the key does not exist.
+    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), String>;
+    /// Writes `value`. With `cas`, only if the key's token is still `cas` (a key that does not
+    /// exist yet is written whatever `cas` is, as Envoy does).
+    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), SharedDataError>;
+}
+
+/// HTTP calls through Envoy clusters; the answer comes back to the root context by token.
+pub trait Callouts {
+    /// Starts `callout`; its token, or why it could not start (no such cluster, say).
+    fn dispatch(&self, callout: &Callout, timeout: Duration) -> Result<u32, String>;
+}
+
+/// What the credential agent needs of the host.
+pub trait AgentHost: Clock + SharedData + Callouts {}
+impl<T: Clock + SharedData + Callouts> AgentHost for T {}
+
+/// One HTTP stream (the request being handled) as the filter sees it.
+pub trait RequestStream: Clock {
+    /// The request header map, serialized as the host gives it (`header_pairs` reads it).
+    fn request_headers(&self) -> Vec<u8>;
+    /// The first `size` bytes of the buffered request body.
+    fn request_body(&self, size: usize) -> Result<Vec<u8>, String>;
+    /// Replaces the request header map with `serialized` (the `header_pairs` format).
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String>;
+    /// Answers the request locally instead of sending it on.
+    fn send_reply(&self, reply: &LocalReply) -> Result<(), String>;
+    /// Lets a paused request go on (after it was rewritten from outside its own callbacks).
+    fn resume_request(&self) -> Result<(), String>;
+    /// The value of a response header (lower-case name), as bytes.
+    fn response_header(&self, name: &str) -> Option<Vec<u8>>;
+    /// Replaces the response's `:status`.
+    fn set_response_status(&self, status: u32) -> Result<(), String>;
+}
+
+/// Reaching a stream from outside its callbacks (the root context's timer settles requests
+/// that waited for credentials).
+pub trait Streams {
+    type Stream: RequestStream;
+    /// The stream `context_id`, made the current one; `None` when it is gone.
+    fn enter(&self, context_id: u32) -> Option<Self::Stream>;
+}
+
+#[cfg(test)]
+pub mod fake;

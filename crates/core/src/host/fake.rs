@@ -1,0 +1,264 @@
+//! Fakes of the host for the core's tests: a settable clock, shared data that behaves as
+//! Envoy's (a token per write, compare-and-swap, one store that several VMs' agents share),
+//! recorded callouts, and streams whose effects can be read back.
+
+use super::{Callouts, Clock, RequestStream, SharedData, SharedDataError, Streams};
+use crate::credentials::chain::Callout;
+use crate::header_pairs;
+use crate::local_reply::LocalReply;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// A clock the test moves; clones share it.
+#[derive(Clone, Default)]
+pub struct FakeClock(Rc<Cell<u64>>);
+
+impl FakeClock {
+    pub fn at(ms: u64) -> Self {
+        Self(Rc::new(Cell::new(ms)))
+    }
+    pub fn set(&self, ms: u64) {
+        self.0.set(ms);
+    }
+    pub fn advance(&self, ms: u64) {
+        self.0.set(self.0.get() + ms);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+/// Shared data as proxy-wasm-cpp-host keeps it: every write takes the next token; a write
+/// with a token fails if the key exists with another one.
+#[derive(Default)]
+pub struct FakeStore {
+    values: HashMap<String, (Vec<u8>, u32)>,
+    next_cas: u32,
+}
+
+impl FakeStore {
+    pub fn value(&self, key: &str) -> Option<&[u8]> {
+        self.values.get(key).map(|(v, _)| v.as_slice())
+    }
+}
+
+/// One VM's view of the host: its own callouts, a clock and a store shared with other VMs.
+pub struct FakeHost {
+    pub clock: FakeClock,
+    pub store: Rc<RefCell<FakeStore>>,
+    /// Callouts started, with their tokens, oldest first.
+    pub callouts: RefCell<Vec<(u32, Callout)>>,
+    /// Tokens are unique across fakes sharing the store (as Envoy's are per VM, which is
+    /// enough: an agent only ever sees its own).
+    next_token: Cell<u32>,
+    /// When set, `dispatch` fails with this reason (a cluster that does not exist).
+    pub refuse_dispatch: RefCell<Option<String>>,
+}
+
+impl FakeHost {
+    pub fn new(clock: &FakeClock, store: &Rc<RefCell<FakeStore>>) -> Self {
+        Self {
+            clock: clock.clone(),
+            store: Rc::clone(store),
+            callouts: RefCell::new(Vec::new()),
+            next_token: Cell::new(1),
+            refuse_dispatch: RefCell::new(None),
+        }
+    }
+
+    /// A host with its own clock (at `ms`) and store.
+    pub fn alone(ms: u64) -> Self {
+        Self::new(&FakeClock::at(ms), &Rc::default())
+    }
+
+    /// The newest callout and its token.
+    pub fn last_callout(&self) -> Option<(u32, Callout)> {
+        self.callouts.borrow().last().cloned()
+    }
+
+    pub fn callout_count(&self) -> usize {
+        self.callouts.borrow().len()
+    }
+}
+
+impl Clock for FakeHost {
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
+
+impl SharedData for FakeHost {
+    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), String> {
+        Ok(match self.store.borrow().values.get(key) {
+            Some((value, cas)) => (Some(value.clone()), Some(*cas)),
+            None => (None, None),
+        })
+    }
+
+    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), SharedDataError> {
+        let mut store = self.store.borrow_mut();
+        if let (Some(cas), Some((_, current))) = (cas, store.values.get(key)) {
+            if cas != *current {
+                return Err(SharedDataError::CasMismatch);
+            }
+        }
+        store.next_cas += 1;
+        let token = store.next_cas;
+        store.values.insert(key.to_owned(), (value.to_vec(), token));
+        Ok(())
+    }
+}
+
+impl Callouts for FakeHost {
+    fn dispatch(&self, callout: &Callout, _timeout: Duration) -> Result<u32, String> {
+        if let Some(reason) = self.refuse_dispatch.borrow().clone() {
+            return Err(reason);
+        }
+        let token = self.next_token.get();
+        self.next_token.set(token + 1);
+        self.callouts.borrow_mut().push((token, callout.clone()));
+        Ok(token)
+    }
+}
+
+/// What a fake stream was given and what the filter did to it.
+#[derive(Default)]
+pub struct StreamState {
+    pub headers: Vec<u8>,
+    pub body: Vec<u8>,
+    pub response_headers: Vec<(String, Vec<u8>)>,
+    /// The header map the filter wrote, if it did.
+    pub written_headers: Option<Vec<u8>>,
+    pub replies: Vec<LocalReply>,
+    pub resumed: u32,
+    pub response_status: Option<u32>,
+}
+
+impl StreamState {
+    /// A request with these headers (`content-length` is added for a body) and body.
+    pub fn request(headers: &[(&str, &str)], body: &[u8]) -> Self {
+        let mut pairs: Vec<(&str, &[u8])> =
+            headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        let length = body.len().to_string();
+        if !body.is_empty() {
+            pairs.push(("content-length", length.as_bytes()));
+        }
+        Self {
+            headers: header_pairs::serialize(&pairs).unwrap_or_default(),
+            body: body.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// A written header's value, as text.
+    pub fn written(&self, name: &str) -> Option<String> {
+        let written = self.written_headers.as_deref()?;
+        header_pairs::find(written, name).map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+/// The streams of one VM, by context id; a stream removed from the map is gone.
+#[derive(Clone, Default)]
+pub struct FakeStreams {
+    pub clock: FakeClock,
+    pub states: Rc<RefCell<HashMap<u32, StreamState>>>,
+}
+
+impl FakeStreams {
+    pub fn new(clock: &FakeClock) -> Self {
+        Self {
+            clock: clock.clone(),
+            states: Rc::default(),
+        }
+    }
+
+    pub fn add(&self, context_id: u32, state: StreamState) -> FakeStream {
+        self.states.borrow_mut().insert(context_id, state);
+        FakeStream {
+            context_id,
+            streams: self.clone(),
+        }
+    }
+
+    pub fn remove(&self, context_id: u32) {
+        self.states.borrow_mut().remove(&context_id);
+    }
+
+    /// Reads a stream's state.
+    pub fn with<T>(&self, context_id: u32, read: impl FnOnce(&StreamState) -> T) -> T {
+        let states = self.states.borrow();
+        let state = states.get(&context_id);
+        read(state.unwrap_or(&StreamState::default()))
+    }
+}
+
+impl Streams for FakeStreams {
+    type Stream = FakeStream;
+    fn enter(&self, context_id: u32) -> Option<FakeStream> {
+        self.states
+            .borrow()
+            .contains_key(&context_id)
+            .then(|| FakeStream {
+                context_id,
+                streams: self.clone(),
+            })
+    }
+}
+
+/// A handle on one fake stream.
+pub struct FakeStream {
+    context_id: u32,
+    streams: FakeStreams,
+}
+
+impl FakeStream {
+    fn update<T>(&self, change: impl FnOnce(&mut StreamState) -> T) -> Result<T, String> {
+        let mut states = self.streams.states.borrow_mut();
+        let state = states
+            .get_mut(&self.context_id)
+            .ok_or_else(|| format!("stream {} is gone", self.context_id))?;
+        Ok(change(state))
+    }
+}
+
+impl Clock for FakeStream {
+    fn now_ms(&self) -> u64 {
+        self.streams.clock.now_ms()
+    }
+}
+
+impl RequestStream for FakeStream {
+    fn request_headers(&self) -> Vec<u8> {
+        self.update(|s| s.headers.clone()).unwrap_or_default()
+    }
+    fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
+        self.update(|s| s.body.iter().copied().take(size).collect())
+    }
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        self.update(|s| s.written_headers = Some(serialized.to_vec()))
+    }
+    fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
+        self.update(|s| s.replies.push(reply.clone()))
+    }
+    fn resume_request(&self) -> Result<(), String> {
+        self.update(|s| s.resumed += 1)
+    }
+    fn response_header(&self, name: &str) -> Option<Vec<u8>> {
+        self.update(|s| {
+            s.response_headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        })
+        .ok()
+        .flatten()
+    }
+    fn set_response_status(&self, status: u32) -> Result<(), String> {
+        self.update(|s| s.response_status = Some(status))
+    }
+}

@@ -1,0 +1,120 @@
+//! The request path, written against the host traits: `flow` takes a stream from its headers
+//! to a signed Invoke call (or a local reply), `decision` says whether a request is signed, is
+//! answered or waits for credentials, `waiting` owns the requests that wait, and `rewrite`
+//! turns a buffered request into the signed call in one step.
+
+pub mod decision;
+pub mod flow;
+pub mod rewrite;
+pub mod waiting;
+
+use crate::config::InvocationMode;
+use crate::config::{parse_config, ConfigError, FilterConfig};
+use crate::credentials::agent::CredentialAgent;
+use crate::credentials::chain::CredentialChain;
+use crate::credentials::environment::ProxyEnvironment;
+use crate::credentials::shared::SharedRecord;
+use crate::invoke::{InvokeTarget, SigningCache};
+use std::cell::RefCell;
+use waiting::WaitingRequests;
+
+/// What a stream callback tells the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Continue,
+    Pause,
+}
+
+/// What the root context and the streams of one VM share.
+pub struct Plugin {
+    pub target: InvokeTarget,
+    pub mode: InvocationMode,
+    pub max_request_bytes: u64,
+    pub max_wait_ms: u64,
+    /// The names of the configured credential providers, for error messages.
+    pub provider_names: String,
+    /// This VM's copy of the shared credential state (the credential agent keeps it current).
+    pub credentials: RefCell<SharedRecord>,
+    pub signer: RefCell<SigningCache>,
+    /// Requests paused until credentials arrive.
+    pub waiting: RefCell<WaitingRequests>,
+}
+
+impl Plugin {
+    pub fn new(config: &FilterConfig, provider_names: String) -> Self {
+        Self {
+            target: InvokeTarget::new(config),
+            mode: config.invocation_mode,
+            max_request_bytes: config.max_request_bytes,
+            max_wait_ms: config.credentials.max_wait_ms,
+            provider_names,
+            credentials: RefCell::new(SharedRecord::default()),
+            signer: RefCell::new(SigningCache::default()),
+            waiting: RefCell::new(WaitingRequests::default()),
+        }
+    }
+}
+
+/// A VM's set-up from its plugin configuration and the proxy's environment: what its streams
+/// share, and the agent that keeps its credentials (to `start` with the host). Logs what it
+/// will invoke, never the configuration itself.
+pub fn configure(
+    config_bytes: &[u8],
+    env: ProxyEnvironment,
+) -> Result<(Plugin, CredentialAgent), ConfigError> {
+    let config = parse_config(config_bytes)?;
+    let chain = CredentialChain::new(config.credentials.chain.clone(), env);
+    let plugin = Plugin::new(&config, chain.provider_names());
+    crate::vm_log!(
+        info,
+        "invoking {} ({}) via {}; credentials: {}",
+        config.arn.function_arn,
+        config.invocation_mode.invocation_type(),
+        config.host,
+        plugin.provider_names
+    );
+    let agent = CredentialAgent::new(&config.credentials, chain);
+    Ok((plugin, agent))
+}
+
+/// A request whose body is buffered, ready to be signed and sent.
+#[derive(Debug, Clone, Default)]
+pub struct ReadyRequest {
+    /// The caller's headers as the host serialized them, read once; they are written back
+    /// rewritten, in one call.
+    pub serialized_headers: Vec<u8>,
+    pub body_size: usize,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::config::parse_config;
+    use crate::credentials::Credentials;
+
+    pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+    /// 2015-08-30T12:36:00Z, in ms.
+    pub const NOW_MS: u64 = 1_440_938_160_000;
+
+    pub fn plugin(extra: &str) -> Plugin {
+        let config = parse_config(format!(r#"{{"arn":"{ARN}"{extra}}}"#).as_bytes()).unwrap();
+        Plugin::new(&config, "environment, container, instance_metadata".into())
+    }
+
+    pub fn credentials(expires_at: Option<u64>) -> Credentials {
+        Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+            expires_at,
+        }
+    }
+
+    /// A plugin whose VM holds long-term credentials.
+    pub fn plugin_with_credentials(extra: &str) -> Plugin {
+        let p = plugin(extra);
+        *p.credentials.borrow_mut() =
+            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        p
+    }
+}

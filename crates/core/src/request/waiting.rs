@@ -1,0 +1,185 @@
+//! The requests paused until credentials arrive, and the one place that settles them: signed
+//! and resumed once credentials are there, answered 503 when every provider failed or their
+//! wait reached `max_wait_ms`. Only this type touches the queue.
+
+use super::decision::{decide, Decision};
+use super::rewrite::sign_buffered_request;
+use super::{Plugin, ReadyRequest};
+use crate::host::{RequestStream, Streams};
+use crate::local_reply::LocalReply;
+use crate::stream_log;
+
+struct WaitingRequest {
+    context_id: u32,
+    deadline_ms: u64,
+    request: ReadyRequest,
+}
+
+#[derive(Default)]
+pub struct WaitingRequests {
+    queue: Vec<WaitingRequest>,
+}
+
+impl WaitingRequests {
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Parks a request until `deadline_ms`.
+    pub fn park(&mut self, context_id: u32, deadline_ms: u64, request: ReadyRequest) {
+        self.queue.push(WaitingRequest {
+            context_id,
+            deadline_ms,
+            request,
+        });
+    }
+
+    /// Forgets a request whose stream ended.
+    pub fn forget(&mut self, context_id: u32) {
+        self.queue.retain(|w| w.context_id != context_id);
+    }
+}
+
+/// Settles what can be settled at `now_ms`; the rest keeps waiting.
+pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
+    if plugin.waiting.borrow().is_empty() {
+        return;
+    }
+    // Taken out while settling: signing borrows the plugin again.
+    let queue = std::mem::take(&mut plugin.waiting.borrow_mut().queue);
+    let mut still_waiting = Vec::new();
+    for w in queue {
+        let reply = match decide(plugin, now_ms, w.deadline_ms) {
+            Decision::Wait => {
+                still_waiting.push(w);
+                continue;
+            }
+            Decision::Sign(credentials) => {
+                let Some(stream) = streams.enter(w.context_id) else {
+                    continue; // the stream is gone
+                };
+                match sign_buffered_request(plugin, &stream, &credentials, &w.request, now_ms) {
+                    Ok(()) => {
+                        if let Err(e) = stream.resume_request() {
+                            stream_log!(error, w.context_id, "cannot resume: {e}");
+                        }
+                        continue;
+                    }
+                    Err(e) => LocalReply::internal(&e),
+                }
+            }
+            Decision::Reply(reply) => reply,
+        };
+        if let Some(stream) = streams.enter(w.context_id) {
+            send_local_reply(w.context_id, &stream, &reply);
+        }
+    }
+    plugin.waiting.borrow_mut().queue.extend(still_waiting);
+}
+
+/// Answers a request with the filter's own JSON error, and logs why.
+pub fn send_local_reply(context_id: u32, stream: &impl RequestStream, reply: &LocalReply) {
+    stream_log!(
+        info,
+        context_id,
+        "{} {}: {}",
+        reply.status,
+        reply.code,
+        reply.message
+    );
+    if let Err(e) = stream.send_reply(reply) {
+        stream_log!(error, context_id, "cannot send the local reply: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{credentials, plugin, NOW_MS};
+    use super::*;
+    use crate::credentials::shared::SharedRecord;
+    use crate::host::fake::{FakeClock, FakeStreams, StreamState};
+
+    fn park(p: &Plugin, streams: &FakeStreams, id: u32, deadline_ms: u64) {
+        let state = StreamState::request(&[(":method", "POST")], b"{}");
+        let request = ReadyRequest {
+            serialized_headers: state.headers.clone(),
+            body_size: 2,
+        };
+        streams.add(id, state);
+        p.waiting.borrow_mut().park(id, deadline_ms, request);
+    }
+
+    #[test]
+    fn credentials_arriving_sign_and_resume_every_waiting_request() {
+        let p = plugin("");
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        park(&p, &streams, 1, NOW_MS + 5000);
+        park(&p, &streams, 2, NOW_MS + 5000);
+        settle_waiting(&p, &streams, NOW_MS + 10);
+        assert_eq!(p.waiting.borrow().len(), 2, "nothing to settle yet");
+
+        *p.credentials.borrow_mut() =
+            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        settle_waiting(&p, &streams, NOW_MS + 20);
+        assert!(p.waiting.borrow().is_empty());
+        for id in [1, 2] {
+            streams.with(id, |s| {
+                assert_eq!(s.resumed, 1);
+                assert!(s.written("authorization").is_some());
+                assert!(s.replies.is_empty());
+            });
+        }
+    }
+
+    #[test]
+    fn the_deadline_answers_each_request_at_its_own_time() {
+        let p = plugin("");
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        park(&p, &streams, 1, NOW_MS + 1000);
+        park(&p, &streams, 2, NOW_MS + 3000);
+        settle_waiting(&p, &streams, NOW_MS + 999);
+        assert_eq!(p.waiting.borrow().len(), 2);
+        settle_waiting(&p, &streams, NOW_MS + 1000);
+        assert_eq!(p.waiting.borrow().len(), 1);
+        streams.with(1, |s| {
+            assert_eq!(s.replies.len(), 1);
+            assert_eq!(s.replies[0].status, 503);
+            assert_eq!(s.resumed, 0);
+            assert_eq!(s.written_headers, None, "nothing unsigned leaves");
+        });
+        streams.with(2, |s| assert!(s.replies.is_empty()));
+    }
+
+    #[test]
+    fn a_failure_answers_all_and_gone_streams_are_skipped() {
+        let p = plugin("");
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        park(&p, &streams, 1, NOW_MS + 5000);
+        park(&p, &streams, 2, NOW_MS + 5000);
+        streams.remove(2);
+        let failed = p.credentials.borrow().failed("all down".into(), NOW_MS);
+        *p.credentials.borrow_mut() = failed;
+        settle_waiting(&p, &streams, NOW_MS + 1);
+        assert!(p.waiting.borrow().is_empty());
+        streams.with(1, |s| assert!(s.replies[0].message.starts_with("all down")));
+    }
+
+    #[test]
+    fn forget_removes_only_that_request() {
+        let p = plugin("");
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        park(&p, &streams, 1, NOW_MS + 5000);
+        park(&p, &streams, 2, NOW_MS + 5000);
+        p.waiting.borrow_mut().forget(1);
+        assert_eq!(p.waiting.borrow().len(), 1);
+        *p.credentials.borrow_mut() =
+            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        settle_waiting(&p, &streams, NOW_MS + 1);
+        streams.with(1, |s| assert_eq!(s.resumed, 0));
+        streams.with(2, |s| assert_eq!(s.resumed, 1));
+    }
+}

@@ -1,0 +1,122 @@
+//! The core's host traits over proxy-wasm: the one place that makes host calls (with
+//! `header_maps.rs`, the raw header-map calls). `Envoy` has no state: each method is the host
+//! call, and the core's generic code compiles down to it.
+
+use crate::header_maps;
+use mesh_lambda_core::credentials::chain::Callout;
+use mesh_lambda_core::host::{
+    Callouts, Clock, RequestStream, SharedData, SharedDataError, Streams,
+};
+use mesh_lambda_core::local_reply::LocalReply;
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::{BufferType, MapType, Status};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The host, for the root context and for the stream being handled.
+#[derive(Clone, Copy, Default)]
+pub struct Envoy;
+
+impl Clock for Envoy {
+    fn now_ms(&self) -> u64 {
+        hostcalls::get_current_time()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+impl SharedData for Envoy {
+    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), String> {
+        hostcalls::get_shared_data(key).map_err(|e| format!("{e:?}"))
+    }
+
+    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), SharedDataError> {
+        hostcalls::set_shared_data(key, Some(value), cas).map_err(|e| match e {
+            Status::CasMismatch => SharedDataError::CasMismatch,
+            other => SharedDataError::Other(format!("{other:?}")),
+        })
+    }
+}
+
+impl Callouts for Envoy {
+    fn dispatch(&self, c: &Callout, timeout: Duration) -> Result<u32, String> {
+        let mut headers: Vec<(&str, &str)> = vec![
+            (":method", c.method),
+            (":path", &c.path),
+            (":authority", &c.authority),
+        ];
+        headers.extend(c.headers.iter().map(|(n, v)| (*n, v.as_str())));
+        hostcalls::dispatch_http_call(&c.cluster, headers, None, vec![], timeout)
+            .map_err(|e| format!("{e:?}"))
+    }
+}
+
+impl RequestStream for Envoy {
+    fn request_headers(&self) -> Vec<u8> {
+        header_maps::serialized_request_headers()
+    }
+
+    fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
+        hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        header_maps::set_request_headers(serialized).map_err(|e| format!("{e:?}"))
+    }
+
+    fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
+        hostcalls::send_http_response(
+            reply.status,
+            vec![("content-type", "application/json")],
+            Some(reply.body().as_bytes()),
+        )
+        .map_err(|e| format!("{e:?}"))
+    }
+
+    fn resume_request(&self) -> Result<(), String> {
+        hostcalls::resume_http_request().map_err(|e| format!("{e:?}"))
+    }
+
+    fn response_header(&self, name: &str) -> Option<Vec<u8>> {
+        header_maps::response_header(name)
+    }
+
+    fn set_response_status(&self, status: u32) -> Result<(), String> {
+        hostcalls::set_map_value(
+            MapType::HttpResponseHeaders,
+            ":status",
+            Some(&status.to_string()),
+        )
+        .map_err(|e| format!("{e:?}"))
+    }
+}
+
+impl Streams for Envoy {
+    type Stream = Envoy;
+
+    fn enter(&self, context_id: u32) -> Option<Envoy> {
+        hostcalls::set_effective_context(context_id)
+            .ok()
+            .map(|()| Envoy)
+    }
+}
+
+/// The answer to a callout, read from the host: status and body, or `None` when none came
+/// (`num_headers == 0`: a timeout or a connection failure) or it had no readable status.
+pub fn callout_answer(num_headers: usize, body_size: usize) -> Option<(u32, Vec<u8>)> {
+    if num_headers == 0 {
+        return None;
+    }
+    let status = hostcalls::get_map_value(MapType::HttpCallResponseHeaders, ":status")
+        .ok()
+        .flatten()?
+        .parse::<u32>()
+        .ok()?;
+    let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Some((status, body))
+}
