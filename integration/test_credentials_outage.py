@@ -1,7 +1,8 @@
 """The credential endpoint goes down after the first fetch: requests keep being signed with
 the cached credentials while they are valid (the filter stops 5 s before their Expiration),
-then get the filter's 503; nothing is ever sent with expired credentials. The filter retries
-with a growing backoff, and once the endpoint is back, new credentials make requests work."""
+then get the filter's 503; nothing is ever sent with expired credentials. Once the endpoint
+is back, a retry brings new credentials and requests work again. (The backoff's timing is
+unit-tested: crates/core/src/credentials/agent/tests.rs.)"""
 
 import json
 import time
@@ -9,8 +10,8 @@ import time
 from harness.envoy import plugin_configuration
 from harness.traffic import SteadyTraffic, timed_call
 
-LIFETIME_SECONDS = 12
-MARGIN_SECONDS = 8
+LIFETIME_SECONDS = 9
+MARGIN_SECONDS = 7
 SKEW_SECONDS = 5  # credentials this close to Expiration are no longer used
 SEEN_503_FOR_SECONDS = 1.5
 
@@ -68,10 +69,3 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
         assert not request.credentials_expired, request.describe()
     assert {r.access_key_id for r in seen} == {first.credentials.access_key_id,
                                                renewed.credentials.access_key_id}
-
-    # While down, the fetches backed off: 1 s, then 2 s between failed attempts (the timer
-    # ticks once a second then, so each gap may stretch by up to a second).
-    failed_at = [r.at for r in container_endpoint.requests if r.status == 500]
-    gaps = [b - a for a, b in zip(failed_at, failed_at[1:])]
-    assert len(failed_at) >= 3, container_endpoint.describe()
-    assert 0.9 <= gaps[0] <= 2.2 and 1.9 <= gaps[1] <= 3.2, gaps

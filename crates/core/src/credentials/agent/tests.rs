@@ -330,3 +330,56 @@ fn an_unreadable_shared_record_is_not_taken() {
     a.tick();
     assert_eq!(a.key_id().as_deref(), Some("ASIA1"), "kept its own copy");
 }
+
+/// Runs a VM's timer for `duration_ms` as the host would (each tick scheduled by the period
+/// the last one asked for); callouts are answered at once by `endpoint`. Returns, per tick,
+/// the time and whether a request would have been signed then.
+fn run_timer(vm: &mut Vm, duration_ms: u64, endpoint: impl Fn(u64) -> Vec<u8>) -> Vec<(u64, bool)> {
+    let end = vm.host.now_ms() + duration_ms;
+    let mut seen = Vec::new();
+    while vm.host.now_ms() < end {
+        let before = vm.host.callout_count();
+        let period = vm.tick();
+        if vm.host.callout_count() > before {
+            let doc = endpoint(vm.host.now_ms());
+            vm.answer(Some((200, &doc)));
+        }
+        seen.push((vm.host.now_ms(), vm.key_id().is_some()));
+        vm.host
+            .clock
+            .advance(u64::try_from(period.as_millis()).unwrap());
+    }
+    seen
+}
+
+#[test]
+fn a_margin_inside_the_expiry_skew_still_refreshes_in_time() {
+    // Credentials stop being used 5 s before Expiration; with a 2 s margin the refresh must
+    // not wait for the margin: 7 s credentials are refreshed while still in use.
+    let (clock, store) = shared();
+    let mut vm = Vm::container(
+        &clock,
+        &store,
+        r#""provider":"container","refresh_margin_seconds":2"#,
+    );
+    let ticks = run_timer(&mut vm, 20_000, |now| document("ASIA", now, 7));
+    assert!(vm.host.callout_count() >= 5, "{}", vm.host.callout_count());
+    let unsigned: Vec<_> = ticks.iter().filter(|(_, usable)| !usable).collect();
+    assert_eq!(
+        unsigned,
+        Vec::<&(u64, bool)>::new(),
+        "a gap without usable credentials"
+    );
+}
+
+#[test]
+fn credentials_inside_the_margin_are_not_fetched_in_a_tight_loop() {
+    // 60 s credentials with the default 300 s margin are due as soon as they arrive: the next
+    // fetch is halfway to their going out of use (27.5 s), not on every tick.
+    let (clock, store) = shared();
+    let mut vm = Vm::container(&clock, &store, r#""provider":"container""#);
+    run_timer(&mut vm, 27_000, |now| document("ASIA", now, 60));
+    assert_eq!(vm.host.callout_count(), 1);
+    run_timer(&mut vm, 1_500, |now| document("ASIA", now, 60)); // ticks at 27 s and 28 s
+    assert_eq!(vm.host.callout_count(), 2);
+}
