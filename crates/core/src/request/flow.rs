@@ -5,8 +5,7 @@
 
 use super::decision::{decide, Decision};
 use super::rewrite::sign_buffered_request;
-use super::waiting::send_local_reply;
-use super::{Action, Plugin, ReadyRequest};
+use super::{send_local_reply, Action, Plugin, ReadyRequest};
 use crate::config::InvocationMode;
 use crate::header_pairs;
 use crate::host::RequestStream;

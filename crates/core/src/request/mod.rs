@@ -14,7 +14,10 @@ use crate::credentials::agent::CredentialAgent;
 use crate::credentials::chain::CredentialChain;
 use crate::credentials::environment::ProxyEnvironment;
 use crate::credentials::shared::SharedRecord;
+use crate::host::RequestStream;
 use crate::invoke::{InvokeTarget, SigningCache};
+use crate::local_reply::LocalReply;
+use crate::stream_log;
 use std::cell::RefCell;
 use waiting::WaitingRequests;
 
@@ -75,6 +78,21 @@ pub fn configure(
     );
     let agent = CredentialAgent::new(&config.credentials, chain);
     Ok((plugin, agent))
+}
+
+/// Answers a request with the filter's own JSON error, and logs why.
+pub fn send_local_reply(context_id: u32, stream: &impl RequestStream, reply: &LocalReply) {
+    stream_log!(
+        info,
+        context_id,
+        "{} {}: {}",
+        reply.status,
+        reply.code,
+        reply.message
+    );
+    if let Err(e) = stream.send_reply(reply) {
+        stream_log!(error, context_id, "cannot send the local reply: {e}");
+    }
 }
 
 /// A request whose body is buffered, ready to be signed and sent.

@@ -4,7 +4,7 @@
 
 use super::decision::{decide, Decision};
 use super::rewrite::sign_buffered_request;
-use super::{Plugin, ReadyRequest};
+use super::{send_local_reply, Plugin, ReadyRequest};
 use crate::host::{RequestStream, Streams};
 use crate::local_reply::LocalReply;
 use crate::stream_log;
@@ -79,21 +79,6 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
         }
     }
     plugin.waiting.borrow_mut().queue.extend(still_waiting);
-}
-
-/// Answers a request with the filter's own JSON error, and logs why.
-pub fn send_local_reply(context_id: u32, stream: &impl RequestStream, reply: &LocalReply) {
-    stream_log!(
-        info,
-        context_id,
-        "{} {}: {}",
-        reply.status,
-        reply.code,
-        reply.message
-    );
-    if let Err(e) = stream.send_reply(reply) {
-        stream_log!(error, context_id, "cannot send the local reply: {e}");
-    }
 }
 
 #[cfg(test)]
