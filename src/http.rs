@@ -6,9 +6,9 @@
 use super::forward::{now_ms, send_local_reply, sign_request};
 use super::header_maps::{response_header, serialized_request_headers};
 use super::plugin::{Plugin, ReadyRequest, WaitingRequest};
-use mesh_lambda_core::config::InvocationMode;
 use mesh_lambda_core::credentials::shared::Availability;
 use mesh_lambda_core::header_pairs;
+use mesh_lambda_core::invoke::InvocationMode;
 use mesh_lambda_core::local_reply::LocalReply;
 use mesh_lambda_core::response::rewritten_status;
 use proxy_wasm::traits::{Context, HttpContext};

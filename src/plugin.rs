@@ -1,7 +1,7 @@
 //! What the root context and the HTTP contexts of one VM share.
 
-use mesh_lambda_core::config::InvocationMode;
 use mesh_lambda_core::credentials::shared::SharedRecord;
+use mesh_lambda_core::invoke::InvocationMode;
 use mesh_lambda_core::invoke::{InvokeTarget, SigningCache};
 use std::cell::RefCell;
 

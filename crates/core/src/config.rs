@@ -6,13 +6,9 @@
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
 use crate::credentials::chain::{ChainSettings, Provider};
+use crate::invoke::InvocationMode;
 use serde_json::{Map, Value};
 use std::fmt;
-
-/// Lambda's request payload limit for synchronous invocations.
-pub const SYNC_PAYLOAD_LIMIT: u64 = 6 * 1024 * 1024;
-/// Lambda's request payload limit for asynchronous (`Event`) invocations.
-pub const ASYNC_PAYLOAD_LIMIT: u64 = 1024 * 1024;
 
 const FIELDS: &[&str] = &[
     "arn",
@@ -34,33 +30,6 @@ const CREDENTIAL_FIELDS: &[&str] = &[
     "fetch_timeout_ms",
     "imds_token_ttl_seconds",
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvocationMode {
-    Synchronous,
-    Asynchronous,
-    DryRun,
-}
-
-impl InvocationMode {
-    /// The `X-Amz-Invocation-Type` value Lambda expects.
-    pub fn invocation_type(self) -> &'static str {
-        match self {
-            InvocationMode::Synchronous => "RequestResponse",
-            InvocationMode::Asynchronous => "Event",
-            InvocationMode::DryRun => "DryRun",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "synchronous" | "SYNCHRONOUS" => Some(Self::Synchronous),
-            "asynchronous" | "ASYNCHRONOUS" => Some(Self::Asynchronous),
-            "dry_run" | "DRY_RUN" => Some(Self::DryRun),
-            _ => None,
-        }
-    }
-}
 
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +161,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     };
 
     let invocation_mode = match string_field(&map, "invocation_mode")? {
-        None => InvocationMode::Synchronous,
+        None => InvocationMode::default(),
         Some(s) => InvocationMode::parse(s).ok_or_else(|| {
             error(
                 "invocation_mode",
@@ -231,10 +200,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     };
 
     let max_request_bytes = match map.get("max_request_bytes") {
-        None | Some(Value::Null) => match invocation_mode {
-            InvocationMode::Asynchronous => ASYNC_PAYLOAD_LIMIT,
-            _ => SYNC_PAYLOAD_LIMIT,
-        },
+        None | Some(Value::Null) => invocation_mode.payload_limit(),
         Some(v) => match v.as_u64() {
             Some(n) if n > 0 && n <= u64::from(u32::MAX) => n,
             _ => {
