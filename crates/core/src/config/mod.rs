@@ -4,11 +4,15 @@
 //! one line. Every error names the field and quotes the bad value; the raw configuration is
 //! never logged.
 
+mod error;
+
+pub use error::ConfigError;
+
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
 use crate::credentials::chain::{ChainSettings, Provider};
 use crate::invoke::InvocationMode;
+use error::quote;
 use serde_json::{Map, Value};
-use std::fmt;
 
 const FIELDS: &[&str] = &[
     "arn",
@@ -68,35 +72,8 @@ impl Default for CredentialSettings {
     }
 }
 
-/// A configuration error: which field, and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: {}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 fn error(field: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// The value as JSON, shortened so a log line stays a line.
-fn quote(value: &Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text,
-    }
+    ConfigError::new(field, message)
 }
 
 fn string_field<'a>(
