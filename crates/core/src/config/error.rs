@@ -41,6 +41,11 @@ pub(crate) fn quote(value: &Value) -> String {
     text
 }
 
+/// A string as `quote` shows it: in double quotes, escaped as in JSON, shortened.
+pub(crate) fn quote_str(text: &str) -> String {
+    quote(&Value::from(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,12 +62,14 @@ mod tests {
     #[test]
     fn quotes_as_json_and_cuts_long_values() {
         assert_eq!(quote(&Value::from(5)), "5");
-        let long = quote(&Value::from("x".repeat(500)));
+        assert_eq!(quote_str("sideways"), "\"sideways\"");
+        assert_eq!(quote_str("a\"b\nc"), r#""a\"b\nc""#);
+        let long = quote_str(&"x".repeat(500));
         assert_eq!(long, format!("\"{}...", "x".repeat(79)));
         // Cut on a character, never inside one.
-        let wide = quote(&Value::from("é".repeat(100)));
+        let wide = quote_str(&"é".repeat(100));
         assert_eq!(wide, format!("\"{}...", "é".repeat(79)));
-        let exact = quote(&Value::from("x".repeat(78)));
+        let exact = quote_str(&"x".repeat(78));
         assert_eq!(exact.chars().count(), 80);
         assert!(!exact.ends_with("..."));
     }
