@@ -3,6 +3,7 @@
 //! same for a second is cached by `signer`; per request only the body hash and the signature
 //! are computed.
 
+pub mod mode;
 pub mod outgoing;
 pub mod signer;
 
@@ -10,6 +11,7 @@ use crate::config::FilterConfig;
 use crate::sigv4::{canonical, encode::uri_encode};
 use sha2::{Digest, Sha256};
 
+pub use mode::{InvocationMode, ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT};
 pub use signer::{Signature, SigningCache};
 
 const SERVICE: &str = "lambda";

@@ -6,9 +6,9 @@
 use super::decision::{decide, Decision};
 use super::rewrite::sign_buffered_request;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
-use crate::config::InvocationMode;
 use crate::header_pairs;
 use crate::host::RequestStream;
+use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::response::rewritten_status;
 use crate::stream_log;

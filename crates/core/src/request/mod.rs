@@ -8,13 +8,13 @@ pub mod flow;
 pub mod rewrite;
 pub mod waiting;
 
-use crate::config::InvocationMode;
 use crate::config::{parse_config, ConfigError, FilterConfig};
 use crate::credentials::agent::CredentialAgent;
 use crate::credentials::chain::CredentialChain;
 use crate::credentials::environment::ProxyEnvironment;
 use crate::credentials::shared::SharedRecord;
 use crate::host::RequestStream;
+use crate::invoke::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
 use crate::stream_log;

@@ -1,0 +1,359 @@
+//! The plugin configuration: JSON, validated once at configure time into a typed form.
+//!
+//! Field names follow Envoy's native `aws_lambda` filter so its users can switch by changing
+//! one line. Every error names the field and quotes the bad value; the raw configuration is
+//! never logged. The top-level fields are read here, the `credentials` block in
+//! `credentials`, both through the field reader of `fields`.
+
+mod credentials;
+mod error;
+mod fields;
+
+pub use credentials::CredentialSettings;
+pub use error::ConfigError;
+
+use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
+use crate::invoke::InvocationMode;
+use error::{quote, quote_str};
+use fields::{Choice, Fields};
+use serde_json::Value;
+
+/// The largest `max_request_bytes` accepted.
+const MAX_REQUEST_BYTES: u64 = u32::MAX as u64;
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterConfig {
+    pub arn: FunctionArn,
+    /// From the `qualifier` field or the ARN's suffix.
+    pub qualifier: Option<String>,
+    pub invocation_mode: InvocationMode,
+    pub payload_passthrough: bool,
+    /// The host the request is sent to and signed for.
+    pub host: String,
+    pub max_request_bytes: u64,
+    pub credentials: CredentialSettings,
+}
+
+impl Choice for InvocationMode {
+    const WHAT: &'static str = "value";
+    fn names() -> Vec<&'static str> {
+        InvocationMode::ALL.iter().map(|m| m.name()).collect()
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        InvocationMode::parse(name)
+    }
+}
+
+/// Parses and validates the plugin configuration.
+pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ConfigError::new(
+            "arn",
+            "is required, but the configuration is empty",
+        ));
+    }
+    let root: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ConfigError::new("configuration", format!("not valid JSON ({e})")))?;
+    let Value::Object(object) = &root else {
+        return Err(ConfigError::new(
+            "configuration",
+            format!("expected a JSON object, got {}", quote(&root)),
+        ));
+    };
+
+    // Every read, then `finish`, then the values in field order (see `fields`).
+    let mut fields = Fields::new(object);
+    let arn = fields.string("arn");
+    let qualifier = fields.string("qualifier");
+    let invocation_mode = fields.one_of::<InvocationMode>("invocation_mode");
+    let payload_passthrough = fields.bool("payload_passthrough");
+    let host_rewrite = fields.string("host_rewrite");
+    let max_request_bytes = fields.whole_number("max_request_bytes", 1..=MAX_REQUEST_BYTES);
+    let credentials = fields.object("credentials");
+    fields.finish()?;
+
+    let arn_text = arn?.ok_or_else(|| fields.error("arn", "is required"))?;
+    let arn = parse_function_arn(arn_text).map_err(|e| {
+        fields.error(
+            "arn",
+            format!("{} is not a Lambda function ARN: {e}", quote_str(arn_text)),
+        )
+    })?;
+    let qualifier = match (qualifier?, &arn.qualifier) {
+        (Some(q), Some(from_arn)) => {
+            return Err(fields.error(
+                "qualifier",
+                format!(
+                    "{} given, but the arn already ends in qualifier {}; give one",
+                    quote_str(q),
+                    quote_str(from_arn)
+                ),
+            ))
+        }
+        (Some(q), None) => {
+            check_qualifier(q)
+                .map_err(|e| fields.error("qualifier", format!("{}: {e}", quote_str(q))))?;
+            Some(q.to_owned())
+        }
+        (None, from_arn) => from_arn.clone(),
+    };
+    let invocation_mode = invocation_mode?.unwrap_or_default();
+    if payload_passthrough? == Some(false) {
+        return Err(fields.error(
+            "payload_passthrough",
+            "false is not supported yet: only the raw payload (true) is sent to Lambda",
+        ));
+    }
+    let host = match host_rewrite? {
+        None => format!("lambda.{}.amazonaws.com", arn.region),
+        Some(h) if is_valid_host(h) => h.to_ascii_lowercase(),
+        Some(h) => {
+            return Err(fields.error(
+                "host_rewrite",
+                format!(
+                    "{} is not a host name (letters, digits, '.', '-', optional :port)",
+                    quote_str(h)
+                ),
+            ))
+        }
+    };
+    let max_request_bytes = max_request_bytes?.unwrap_or(invocation_mode.payload_limit());
+    let credentials = match credentials? {
+        None => CredentialSettings::default(),
+        Some(block) => credentials::read(block)?,
+    };
+
+    Ok(FilterConfig {
+        arn,
+        qualifier,
+        invocation_mode,
+        payload_passthrough: true,
+        host,
+        max_request_bytes,
+        credentials,
+    })
+}
+
+fn is_valid_host(h: &str) -> bool {
+    let (name, port) = match h.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (h, None),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    name_ok && port_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+
+    fn parse(json: &str) -> Result<FilterConfig, ConfigError> {
+        parse_config(json.as_bytes())
+    }
+
+    fn err(json: &str) -> String {
+        parse(json).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_follow_lambda() {
+        let c = parse(&format!(r#"{{"arn":"{ARN}"}}"#)).unwrap();
+        assert_eq!(c.invocation_mode, InvocationMode::Synchronous);
+        assert!(c.payload_passthrough);
+        assert_eq!(c.host, "lambda.us-east-1.amazonaws.com");
+        assert_eq!(c.max_request_bytes, 6 * 1024 * 1024);
+        assert_eq!(c.qualifier, None);
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","invocation_mode":"ASYNCHRONOUS"}}"#
+        ))
+        .unwrap();
+        assert_eq!(c.invocation_mode, InvocationMode::Asynchronous);
+        assert_eq!(c.max_request_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn accepts_every_field() {
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","qualifier":"live","invocation_mode":"dry_run","payload_passthrough":true,
+                "host_rewrite":"Lambda.example.test:8443","max_request_bytes":1000}}"#
+        ))
+        .unwrap();
+        assert_eq!(c.qualifier.as_deref(), Some("live"));
+        assert_eq!(c.invocation_mode, InvocationMode::DryRun);
+        assert_eq!(c.host, "lambda.example.test:8443");
+        assert_eq!(c.max_request_bytes, 1000);
+    }
+
+    #[test]
+    fn qualifier_from_the_arn() {
+        let c = parse(&format!(r#"{{"arn":"{ARN}:7"}}"#)).unwrap();
+        assert_eq!(c.qualifier.as_deref(), Some("7"));
+        assert_eq!(c.arn.function_arn, ARN);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_quote_the_value() {
+        let cases: &[(&str, &[&str])] = &[
+            ("", &["arn", "required"]),
+            ("{}", &["arn: is required"]),
+            ("[1]", &["configuration", "JSON object", "[1]"]),
+            ("{nope", &["configuration", "not valid JSON"]),
+            (r#"{"arn":"not-an-arn"}"#, &["arn:", "\"not-an-arn\""]),
+            (
+                r#"{"arn":"arn:aws:s3:::bucket"}"#,
+                &["arn:", "\"arn:aws:s3:::bucket\""],
+            ),
+            (r#"{"arn":5}"#, &["arn:", "expected a string, got 5"]),
+            (
+                &format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
+                &["arnn:", "unknown field \"arnn\""],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","invocation_mode":"sideways"}}"#),
+                &["invocation_mode:", "\"sideways\""],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","payload_passthrough":"yes"}}"#),
+                &["payload_passthrough:", "\"yes\""],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","payload_passthrough":false}}"#),
+                &["payload_passthrough:", "false"],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),
+                &["max_request_bytes:", "\"big\""],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","max_request_bytes":-1}}"#),
+                &["max_request_bytes:", "-1"],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}:live","qualifier":"7"}}"#),
+                &["qualifier:", "\"7\"", "\"live\""],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","qualifier":"a/b"}}"#),
+                &["qualifier:", "\"a/b\""],
+            ),
+            (
+                &format!(r#"{{"arn":"{ARN}","host_rewrite":"a b"}}"#),
+                &["host_rewrite:", "\"a b\""],
+            ),
+        ];
+        for (json, needles) in cases {
+            let msg = err(json);
+            assert!(msg.starts_with("invalid configuration: "), "{msg}");
+            for n in *needles {
+                assert!(msg.contains(n), "{json}: {msg:?} lacks {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let long = "x".repeat(500);
+        let msg = err(&format!(
+            r#"{{"arn":"{ARN}","max_request_bytes":"{long}"}}"#
+        ));
+        assert!(msg.len() < 200, "{msg}");
+    }
+
+    #[test]
+    fn texts_the_end_to_end_suite_checks() {
+        let cases = [
+            (
+                format!(r#"{{"arn":"{ARN}","invocation_mode":"sideways"}}"#),
+                r#"invocation_mode: unknown value "sideways", expected one of synchronous, asynchronous, dry_run"#,
+            ),
+            (
+                r#"{"arn":"arn:aws:s3:::bucket"}"#.to_owned(),
+                r#"arn: "arn:aws:s3:::bucket" is not a Lambda function ARN: missing function name"#,
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","payload_passthrough":"yes"}}"#),
+                r#"payload_passthrough: expected true or false, got "yes""#,
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","payload_passthrough":false}}"#),
+                "payload_passthrough: false is not supported yet: only the raw payload (true) is sent to Lambda",
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),
+                r#"max_request_bytes: expected a whole number from 1 to 4294967295, got "big""#,
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}:live","qualifier":"7"}}"#),
+                r#"qualifier: "7" given, but the arn already ends in qualifier "live"; give one"#,
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, host_rewrite, max_request_bytes, credentials"#,
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),
+                r#"credentials.secret: unknown field "secret", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds"#,
+            ),
+            (
+                r#"{"invocation_mode":"synchronous"}"#.to_owned(),
+                "arn: is required",
+            ),
+        ];
+        for (json, message) in cases {
+            assert_eq!(err(&json), format!("invalid configuration: {message}"));
+        }
+    }
+
+    #[test]
+    fn unknown_fields_come_first_then_fields_in_order() {
+        let cases = [
+            (r#"{"ARN":"x"}"#.to_owned(), "ARN: unknown field"),
+            (
+                format!(r#"{{"arn":"{ARN}","invocation_mode":"x","typo":1}}"#),
+                "typo: unknown field",
+            ),
+            (r#"{"qualifier":1}"#.to_owned(), "arn: is required"),
+            (
+                r#"{"arn":"not-an-arn","max_request_bytes":0}"#.to_owned(),
+                "arn: \"not-an-arn\"",
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","qualifier":"a/b","credentials":5}}"#),
+                "qualifier: \"a/b\"",
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","credentials":{{"typo":1}},"max_request_bytes":0}}"#),
+                "max_request_bytes:",
+            ),
+        ];
+        for (json, start) in cases {
+            let msg = err(&json);
+            assert!(
+                msg.starts_with(&format!("invalid configuration: {start}")),
+                "{json}: {msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn null_is_not_given() {
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","qualifier":null,"invocation_mode":null,"payload_passthrough":null,
+                "host_rewrite":null,"max_request_bytes":null,"credentials":null}}"#
+        ))
+        .unwrap();
+        assert_eq!(c, parse(&format!(r#"{{"arn":"{ARN}"}}"#)).unwrap());
+        assert_eq!(
+            err(r#"{"arn":null}"#),
+            "invalid configuration: arn: is required"
+        );
+    }
+}
