@@ -146,7 +146,7 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int,
             for size, ipr in by_size.items():
                 base = by_variant["none"][size]
                 summary.setdefault(size, {})[v] = {"per_request": ipr, "added": ipr - base}
-    for size, rows in summary.items():
+    for rows in summary.values():
         native = rows.get("native", {}).get("added")
         native_token = rows.get("native-token", {}).get("added")
         for v, row in rows.items():

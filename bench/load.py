@@ -5,8 +5,7 @@ import time
 from pathlib import Path
 
 import envoys as E
-from common import (LOAD_CPU, PROXY_CPU, RQ_REGEX, SIZES, log, median, probe, proc_cpu,
-                    wrk)
+from common import LOAD_CPU, PROXY_CPU, RQ_REGEX, SIZES, log, median, probe, proc_cpu, wrk
 
 
 def children_cpu_s() -> float:
@@ -88,9 +87,9 @@ def summarize_load(cells: dict, variants: list[str], sizes: list[str]) -> dict:
             for ref_name, key in (("native", "paired_rps_vs_native"),
                                   ("none", "paired_rps_vs_none")):
                 ref = cells.get(ref_name, {}).get(size)
-                row[key] = median([a["rps"] / b["rps"] for a, b in zip(cells[v][size], ref)
+                row[key] = median([a["rps"] / b["rps"] for a, b in zip(cells[v][size], ref, strict=True)
                                    if b["rps"]]) if ref else None
-        for v, row in rows.items():
+        for row in rows.values():
             n_added = native["added_cpu_us_per_req"] if native else None
             row["added_cpu_vs_native"] = row["added_cpu_us_per_req"] / n_added \
                 if n_added and row["added_cpu_us_per_req"] is not None else None

@@ -63,7 +63,7 @@ def table(headers, rows, markdown: bool, text_columns: int = 2) -> str:
               for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(  # noqa: E731
         c.ljust(w) if i < text_columns else c.rjust(w)
-        for i, (c, w) in enumerate(zip(cells, widths)))
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
     return "\n".join(x.rstrip() for x in
                      [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 

@@ -20,16 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import envoys as E  # noqa: E402
-import report  # noqa: E402
-from common import LOAD_CPU, RESULTS_DIR, SIZES, log  # noqa: E402
-from instructions import run_callgrind  # noqa: E402
-from load import run_load  # noqa: E402
-from startup import run_soak, run_vm_start  # noqa: E402
+import envoys as E
+import report
+from common import LOAD_CPU, RESULTS_DIR, SIZES, log
+from instructions import run_callgrind
+from load import run_load
+from startup import run_soak, run_vm_start
 
 
 def machine() -> dict:
@@ -100,7 +100,7 @@ def parse_args(argv=None):
     p.add_argument("--keep-workdir", action="store_true",
                    help="keep the Envoy configs, logs and callgrind files")
     args = p.parse_args(argv)
-    variants = list(dict.fromkeys(["none"] + [v for v in args.variants]))
+    variants = list(dict.fromkeys(["none", *args.variants]))
     if args.session_token:
         variants += [v for v in E.TOKEN_VARIANTS if v not in variants]
     args.variants = variants
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     results = {
         "schema": 1,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "./scripts/bench " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": machine(),
         "revision": git_revision(),

@@ -5,6 +5,7 @@ with a growing backoff, and once the endpoint is back, new credentials make requ
 
 import json
 import time
+from itertools import pairwise
 
 from harness.envoy import plugin_configuration
 from harness.traffic import SteadyTraffic, timed_call
@@ -72,6 +73,6 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
     # While down, the fetches backed off: 1 s, then 2 s between failed attempts (the timer
     # ticks once a second then, so each gap may stretch by up to a second).
     failed_at = [r.at for r in container_endpoint.requests if r.status == 500]
-    gaps = [b - a for a, b in zip(failed_at, failed_at[1:])]
+    gaps = [b - a for a, b in pairwise(failed_at)]
     assert len(failed_at) >= 3, container_endpoint.describe()
     assert 0.9 <= gaps[0] <= 2.2 and 1.9 <= gaps[1] <= 3.2, gaps

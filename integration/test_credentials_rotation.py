@@ -8,6 +8,7 @@ request at the endpoint, made by one VM (the one that logs it), never one per VM
 
 import re
 import time
+from itertools import pairwise
 
 from harness.envoy import plugin_configuration
 from harness.traffic import SteadyTraffic
@@ -48,7 +49,7 @@ def test_rotation_under_traffic_one_fetch_per_refresh(aws, capture, start_envoy,
     # One fetch per refresh: about LIFETIME - MARGIN seconds apart, never in a burst.
     assert len(container_endpoint.requests) == len(container_endpoint.documents())
     fetched_at = [r.at for r in container_endpoint.documents()]
-    gaps = [b - a for a, b in zip(fetched_at, fetched_at[1:])]
+    gaps = [b - a for a, b in pairwise(fetched_at)]
     expected_gap = LIFETIME_SECONDS - MARGIN_SECONDS
     assert all(expected_gap - 1.5 <= gap <= expected_gap + 1.5 for gap in gaps), gaps
 

@@ -1,7 +1,7 @@
 """The independent signature check itself: it accepts what botocore signs and rejects each
 kind of mistake a signer can make. No Envoy, no moto, no filter needed."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
@@ -114,10 +114,10 @@ def test_rejects_payload_hash_header_that_is_not_the_body_hash():
 
 
 def test_rejects_stale_clock():
-    ten_minutes_ago = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10)
+    ten_minutes_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
     wire = sign(USER, invoke_path(ARN), BODY, at=ten_minutes_ago)
     assert "away from now" in check(wire).reason
-    assert check(wire, now=datetime.now(timezone.utc) - timedelta(minutes=10)).ok
+    assert check(wire, now=datetime.now(UTC) - timedelta(minutes=10)).ok
 
 
 def test_rejects_session_token_other_than_the_sessions():

@@ -233,7 +233,7 @@ class CaptureHop:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _capture
 
-            def log_message(self, format, *args):  # noqa: A002 - keep pytest's output clean
+            def log_message(self, format, *args):  # keep pytest's output clean
                 pass
 
         return Handler

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
@@ -42,7 +42,7 @@ HANG_LIMIT_SECONDS = 60.0
 
 
 def _rfc3339(unix_seconds: float) -> str:
-    return datetime.fromtimestamp(unix_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -292,7 +292,7 @@ class _StandIn:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
-            def log_message(self, format, *args):  # noqa: A002 - keep pytest's output clean
+            def log_message(self, format, *args):  # keep pytest's output clean
                 pass
 
         return Handler

@@ -3,7 +3,7 @@ harness's own tests (the verifier, the capture hop, moto's auth)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ def sign(credentials: AwsCredentials, target: str, body: bytes = b"", *,
                     credentials.session_token),
         service, region,
     )
-    clock = at or datetime.now(timezone.utc).replace(tzinfo=None)
+    clock = at or datetime.now(UTC).replace(tzinfo=None)
     with mock.patch("botocore.auth.get_current_datetime", return_value=clock):
         signer.add_auth(request)
     split = urlsplit(request.url)
