@@ -21,11 +21,14 @@ def wait_for_documents(imds, count: int, within: float) -> None:
     assert len(imds.documents()) >= count, imds.describe()
 
 
-def test_token_reused_across_refreshes_and_renewed_after_401(aws, capture, start_envoy,
-                                                              instance_metadata):
+def test_token_reused_across_refreshes_and_renewed_after_401(
+    aws, capture, start_envoy, instance_metadata
+):
     instance_metadata.lifetime_seconds = LIFETIME_SECONDS
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "instance_metadata", "refresh_margin_seconds": MARGIN_SECONDS})
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        credentials={"provider": "instance_metadata", "refresh_margin_seconds": MARGIN_SECONDS},
+    )
     envoy = start_envoy(configuration, environment={}, clusters=[instance_metadata.cluster()])
 
     with SteadyTraffic(envoy.url, interval=0.1) as traffic:
@@ -42,8 +45,7 @@ def test_token_reused_across_refreshes_and_renewed_after_401(aws, capture, start
         for _ in range(3):
             forgotten_at = time.time()
             instance_metadata.forget_tokens()
-            wait_for_documents(instance_metadata, len(instance_metadata.documents()) + 1,
-                               within=8)
+            wait_for_documents(instance_metadata, len(instance_metadata.documents()) + 1, within=8)
             after = [r for r in instance_metadata.requests if r.at >= forgotten_at]
             statuses = [(r.method, r.status) for r in after]
             if ("GET", 401) in statuses:
@@ -53,7 +55,7 @@ def test_token_reused_across_refreshes_and_renewed_after_401(aws, capture, start
 
     # After the 401: one fresh token, then the listing and document with that token.
     refused = statuses.index(("GET", 401))
-    put, listing, document = after[refused + 1:refused + 4]
+    put, listing, document = after[refused + 1 : refused + 4]
     assert (put.method, put.path, put.status) == ("PUT", IMDS_TOKEN_PATH, 200)
     new_token = instance_metadata.issued[-1][0]
     assert (listing.status, document.status) == (200, 200)

@@ -8,15 +8,21 @@ from harness.envoy import plugin_configuration
 from harness.traffic import SteadyTraffic
 
 
-def test_margin_inside_the_expiry_skew_still_refreshes_in_time(aws, capture, start_envoy,
-                                                               container_endpoint):
-    """"A fetch starts when there are no usable credentials": credentials stop being used
+def test_margin_inside_the_expiry_skew_still_refreshes_in_time(
+    aws, capture, start_envoy, container_endpoint
+):
+    """ "A fetch starts when there are no usable credentials": credentials stop being used
     5 s before Expiration, so with a 2 s margin the refresh must not wait for the margin."""
     container_endpoint.lifetime_seconds = 7  # no longer used 2 s in, due by the margin at 5 s
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "refresh_margin_seconds": 2, "max_wait_ms": 2000})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        credentials={"provider": "container", "refresh_margin_seconds": 2, "max_wait_ms": 2000},
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
 
     with SteadyTraffic(envoy.url, interval=0.1) as traffic:
         time.sleep(7)
@@ -29,16 +35,21 @@ def test_margin_inside_the_expiry_skew_still_refreshes_in_time(aws, capture, sta
 
 
 def test_credentials_inside_the_margin_are_not_fetched_in_a_tight_loop(
-        aws, capture, start_envoy, container_endpoint):
+    aws, capture, start_envoy, container_endpoint
+):
     """60 s credentials with the default 300 s margin are due for refresh as soon as they
     arrive. Once a fetch is done nothing is pending, so the timer ticks once a second: at
     most one fetch per second per VM (two VMs with --concurrency 1), not one per 50 ms."""
     container_endpoint.lifetime_seconds = 60
-    configuration = plugin_configuration(arn=aws.function_arn,
-                                         credentials={"provider": "container"})
+    configuration = plugin_configuration(
+        arn=aws.function_arn, credentials={"provider": "container"}
+    )
     started = time.time()  # the first fetch may come before Envoy reports ready
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
 
     with SteadyTraffic(envoy.url, interval=0.2) as traffic:
         time.sleep(4)

@@ -15,8 +15,9 @@ def test_post_is_invoked_signed_and_answered_with_the_function_result(aws, captu
     envoy = start_envoy()
     body = json.dumps({"user": "alice", "action": "login"}).encode()
 
-    answer = client.call(envoy.url, "POST", "/login?next=%2Fhome",
-                         [("Content-Type", "application/json")], body)
+    answer = client.call(
+        envoy.url, "POST", "/login?next=%2Fhome", [("Content-Type", "application/json")], body
+    )
 
     assert answer.status == 200, str(answer)
     assert answer.body == body  # moto's function echoes its payload

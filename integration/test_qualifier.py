@@ -33,5 +33,7 @@ def test_arn_suffix_becomes_the_query(aws, capture, start_envoy, qualifier):
     invoked = the_signed_request(capture)
     assert invoked.decoded_query() == [("Qualifier", qualifier)]
     # The path names the function by its ARN, with or without the suffix repeated.
-    assert invoked.path in (invoke_path(aws.function_arn),
-                            invoke_path(f"{aws.function_arn}:{qualifier}"))
+    assert invoked.path in (
+        invoke_path(aws.function_arn),
+        invoke_path(f"{aws.function_arn}:{qualifier}"),
+    )

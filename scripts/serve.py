@@ -57,7 +57,15 @@ def run_envoy(config: dict, environment: dict) -> int:
         path = Path(tmp) / "envoy.yaml"
         path.write_text(yaml.safe_dump(config))
         # Envoy's warnings, plus the filter's own info lines.
-        command = [str(ENVOY_BINARY), "-c", str(path), "--log-level", "warn", "--component-log-level", "wasm:info"]
+        command = [
+            str(ENVOY_BINARY),
+            "-c",
+            str(path),
+            "--log-level",
+            "warn",
+            "--component-log-level",
+            "wasm:info",
+        ]
         envoy = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)
         try:
             return envoy.wait()

@@ -167,8 +167,9 @@ def verify_sigv4(
     request.context["timestamp"] = amz_date
 
     signer = SigV4Auth(
-        Credentials(credentials.access_key_id, credentials.secret_access_key,
-                    credentials.session_token),
+        Credentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+        ),
         auth.service,
         auth.region,
     )
