@@ -112,6 +112,11 @@ def _template():
     return config, listener, cluster, wasm, router
 
 
+def _typed_config(message: str, **fields) -> dict:
+    """An Envoy typed_config whose type is `message`, named under envoy.extensions."""
+    return {"@type": f"type.googleapis.com/envoy.extensions.{message}", **fields}
+
+
 def _http_filter(kind: str, mode, wasm_template: dict) -> list:
     if kind == "none":
         return []
@@ -119,12 +124,12 @@ def _http_filter(kind: str, mode, wasm_template: dict) -> list:
         return [
             {
                 "name": "envoy.filters.http.aws_lambda",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.aws_lambda.v3.Config",
-                    "arn": ARN,
-                    "payload_passthrough": True,
-                    "invocation_mode": "SYNCHRONOUS",
-                },
+                "typed_config": _typed_config(
+                    "filters.http.aws_lambda.v3.Config",
+                    arn=ARN,
+                    payload_passthrough=True,
+                    invocation_mode="SYNCHRONOUS",
+                ),
             }
         ]
     wasm = copy.deepcopy(wasm_template)
@@ -187,6 +192,43 @@ def fake_lambda_config() -> dict:
         for h in seen
     ]
     answer = {"status": 200, "body": {"inline_string": FAKE_BODY}}
+    probe_match = {"prefix": "/", "headers": [{"name": "x-bench-probe", "present_match": True}]}
+    routes = [
+        {
+            "match": probe_match,
+            "direct_response": answer,
+            "response_headers_to_add": probe_headers,
+        },
+        {
+            "match": {"prefix": "/"},
+            "direct_response": answer,
+            "response_headers_to_add": [json_type],
+        },
+    ]
+    http_filters = [
+        {
+            "name": "envoy.filters.http.buffer",
+            "typed_config": _typed_config(
+                "filters.http.buffer.v3.Buffer", max_request_bytes=BUFFER_LIMIT
+            ),
+        },
+        {
+            "name": "envoy.filters.http.router",
+            "typed_config": _typed_config("filters.http.router.v3.Router"),
+        },
+    ]
+    connection_manager = {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": _typed_config(
+            "filters.network.http_connection_manager.v3.HttpConnectionManager",
+            stat_prefix="fake_lambda",
+            route_config={
+                "name": "fake",
+                "virtual_hosts": [{"name": "fake", "domains": ["*"], "routes": routes}],
+            },
+            http_filters=http_filters,
+        ),
+    }
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
         "static_resources": {
@@ -195,66 +237,7 @@ def fake_lambda_config() -> dict:
                     "name": "fake_lambda",
                     "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
                     "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
-                    "filter_chains": [
-                        {
-                            "filters": [
-                                {
-                                    "name": "envoy.filters.network.http_connection_manager",
-                                    "typed_config": {
-                                        "@type": "type.googleapis.com/envoy.extensions.filters.network."
-                                        "http_connection_manager.v3.HttpConnectionManager",
-                                        "stat_prefix": "fake_lambda",
-                                        "route_config": {
-                                            "name": "fake",
-                                            "virtual_hosts": [
-                                                {
-                                                    "name": "fake",
-                                                    "domains": ["*"],
-                                                    "routes": [
-                                                        {
-                                                            "match": {
-                                                                "prefix": "/",
-                                                                "headers": [
-                                                                    {
-                                                                        "name": "x-bench-probe",
-                                                                        "present_match": True,
-                                                                    }
-                                                                ],
-                                                            },
-                                                            "direct_response": answer,
-                                                            "response_headers_to_add": probe_headers,
-                                                        },
-                                                        {
-                                                            "match": {"prefix": "/"},
-                                                            "direct_response": answer,
-                                                            "response_headers_to_add": [json_type],
-                                                        },
-                                                    ],
-                                                }
-                                            ],
-                                        },
-                                        "http_filters": [
-                                            {
-                                                "name": "envoy.filters.http.buffer",
-                                                "typed_config": {
-                                                    "@type": "type.googleapis.com/envoy.extensions.filters.http."
-                                                    "buffer.v3.Buffer",
-                                                    "max_request_bytes": BUFFER_LIMIT,
-                                                },
-                                            },
-                                            {
-                                                "name": "envoy.filters.http.router",
-                                                "typed_config": {
-                                                    "@type": "type.googleapis.com/envoy.extensions."
-                                                    "filters.http.router.v3.Router"
-                                                },
-                                            },
-                                        ],
-                                    },
-                                }
-                            ]
-                        }
-                    ],
+                    "filter_chains": [{"filters": [connection_manager]}],
                 }
             ]
         },

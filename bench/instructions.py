@@ -155,10 +155,10 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int, variants: li
                         / (n2 - n1)
                         / r["per_request"]
                     )
+            worst = max(raw[label][v][s]["idle_share_estimate"] for v in group for s in sizes)
             log(
                 f"callgrind: idle worker thread {idle_rate / 1000:.1f} k instructions/s "
-                f"(up to {max(raw[label][v][s]['idle_share_estimate'] for v in group for s in sizes):.2%}"
-                " of a per-request figure)"
+                f"(up to {worst:.2%} of a per-request figure)"
             )
         finally:
             proxy.stop(grace=60)

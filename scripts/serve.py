@@ -96,10 +96,11 @@ def main() -> int:
         config = yaml.safe_load((REPO_ROOT / "envoy" / "local.yaml").read_text())
         environment = {**os.environ, **world.user_credentials.as_environment()}
         environment.pop("AWS_SESSION_TOKEN", None)
+        example = '{"hello":"mesh"}'
         print(
             f"mesh-lambda: Envoy on {LISTENER} invoking {world.function_arn} on the local "
             f"emulator at {world.endpoint} (log: {logs / 'moto.log'}). Try:\n"
-            f"  curl -s {LISTENER}/ -H 'content-type: application/json' -d '{{\"hello\":\"mesh\"}}'\n"
+            f"  curl -s {LISTENER}/ -H 'content-type: application/json' -d '{example}'\n"
             "Ctrl-C stops it.",
             flush=True,
         )
