@@ -67,12 +67,17 @@ def probe(variant: str, url: str) -> dict:
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
-        conn.request("POST", "/bench", body=body, headers={
-            "content-type": "application/json", "x-bench-probe": "1"})
+        conn.request(
+            "POST",
+            "/bench",
+            body=body,
+            headers={"content-type": "application/json", "x-bench-probe": "1"},
+        )
         answer = conn.getresponse()
         answer.read()
-        seen = {k.removeprefix("x-seen-"): v for k, v in answer.getheaders()
-                if k.startswith("x-seen-")}
+        seen = {
+            k.removeprefix("x-seen-"): v for k, v in answer.getheaders() if k.startswith("x-seen-")
+        }
         status = answer.status
     finally:
         conn.close()
@@ -86,15 +91,19 @@ def probe(variant: str, url: str) -> dict:
             problems.append("no-filter variant sent an authorization header")
     else:
         prefix = f"AWS4-HMAC-SHA256 Credential={E.ACCESS_KEY_ID}/"
-        if not authorization.startswith(prefix) or "/us-east-1/lambda/aws4_request" not in \
-                authorization or "Signature=" not in authorization:
+        if (
+            not authorization.startswith(prefix)
+            or "/us-east-1/lambda/aws4_request" not in authorization
+            or "Signature=" not in authorization
+        ):
             problems.append(f"not signed: authorization={authorization!r}")
         if "/2015-03-31/functions/" not in seen.get("path", ""):
             problems.append(f"not an Invoke path: {seen.get('path')!r}")
         want_type = E.INVOCATION_TYPE.get(mode, "RequestResponse")
         if seen.get("x-amz-invocation-type") != want_type:
-            problems.append(f"invocation type {seen.get('x-amz-invocation-type')!r}, "
-                            f"want {want_type!r}")
+            problems.append(
+                f"invocation type {seen.get('x-amz-invocation-type')!r}, want {want_type!r}"
+            )
         if seen.get("x-amz-content-sha256") not in (None, hashlib.sha256(body).hexdigest()):
             problems.append("x-amz-content-sha256 is not the body's hash")
         if token and seen.get("x-amz-security-token") != E.SESSION_TOKEN:
@@ -104,17 +113,37 @@ def probe(variant: str, url: str) -> dict:
     return {"status": status, "seen": seen, "ok": not problems, "problems": problems}
 
 
-def wrk(url: str, size: int, connections: int, seconds: float, delay_ms: int = 0,
-        extra_env: dict | None = None) -> dict:
-    command = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}",
-               f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s",
-               "-s", str(LUA_SCRIPT), url, "--", str(size), str(delay_ms)]
+def wrk(
+    url: str,
+    size: int,
+    connections: int,
+    seconds: float,
+    delay_ms: int = 0,
+    extra_env: dict | None = None,
+) -> dict:
+    command = [
+        "taskset",
+        "-c",
+        LOAD_CPU,
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_SCRIPT),
+        url,
+        "--",
+        str(size),
+        str(delay_ms),
+    ]
     env = dict(os.environ)
     env["BENCH_DELAY_MS"] = str(delay_ms)
     if extra_env:
         env.update(extra_env)
-    out = subprocess.run(command, capture_output=True, text=True, env=env,
-                         timeout=seconds + 60)
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
     for line in out.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             return json.loads(line.removeprefix("BENCH_JSON "))

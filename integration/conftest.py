@@ -80,10 +80,16 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
-    def start(configuration: str | None = None, *, environment: dict | None = None,
-              log_level: str = "info", concurrency: int = 1,
-              with_filter: bool = True, clusters: list[dict] | None = None,
-              http1_trailers: bool = False) -> EnvoyProcess:
+    def start(
+        configuration: str | None = None,
+        *,
+        environment: dict | None = None,
+        log_level: str = "info",
+        concurrency: int = 1,
+        with_filter: bool = True,
+        clusters: list[dict] | None = None,
+        http1_trailers: bool = False,
+    ) -> EnvoyProcess:
         wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
             wasm_path=wasm,
@@ -95,9 +101,13 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()
-        envoy = EnvoyProcess(tmp_path / f"envoy-{len(started) + 1}", config,
-                             envoy_environment(environment),
-                             log_level=log_level, concurrency=concurrency)
+        envoy = EnvoyProcess(
+            tmp_path / f"envoy-{len(started) + 1}",
+            config,
+            envoy_environment(environment),
+            log_level=log_level,
+            concurrency=concurrency,
+        )
         started.append(envoy)
         envoy.launch()
         try:
@@ -121,10 +131,14 @@ def start_envoy_expecting_refusal(request, tmp_path, wasm_path):
     placeholder = AwsCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
     def refuse(configuration: str) -> RefusalResult:
-        config = render_config(wasm_path=wasm_path, plugin_configuration=configuration,
-                               lambda_port=free_port())
-        envoy = EnvoyProcess(tmp_path / f"envoy-{len(started) + 1}", config,
-                             envoy_environment(placeholder.as_environment()))
+        config = render_config(
+            wasm_path=wasm_path, plugin_configuration=configuration, lambda_port=free_port()
+        )
+        envoy = EnvoyProcess(
+            tmp_path / f"envoy-{len(started) + 1}",
+            config,
+            envoy_environment(placeholder.as_environment()),
+        )
         started.append(envoy)
         envoy.launch()
         exit_code = envoy.wait_exit(REFUSAL_TIMEOUT_SECONDS)
@@ -154,8 +168,9 @@ def pytest_runtest_makereport(item, call):
     artifacts = ARTIFACTS_DIR / re.sub(r"[^\w.-]+", "_", item.nodeid)
     for number, envoy in enumerate(item.stash.get(_ENVOYS, []), 1):
         envoy.stop()  # a graceful stop flushes Envoy's log file
-        report.sections.append((f"Envoy #{number} log (last {LOG_LINES_IN_REPORT} lines)",
-                                _tail(envoy.log_text())))
+        report.sections.append(
+            (f"Envoy #{number} log (last {LOG_LINES_IN_REPORT} lines)", _tail(envoy.log_text()))
+        )
         artifacts.mkdir(parents=True, exist_ok=True)
         for source in (envoy.log_path, envoy.config_path):
             if source.exists():

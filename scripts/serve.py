@@ -57,7 +57,15 @@ def run_envoy(config: dict, environment: dict) -> int:
         path = Path(tmp) / "envoy.yaml"
         path.write_text(yaml.safe_dump(config))
         # Envoy's warnings, plus the filter's own info lines.
-        command = [str(ENVOY_BINARY), "-c", str(path), "--log-level", "warn", "--component-log-level", "wasm:info"]
+        command = [
+            str(ENVOY_BINARY),
+            "-c",
+            str(path),
+            "--log-level",
+            "warn",
+            "--component-log-level",
+            "wasm:info",
+        ]
         envoy = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)
         try:
             return envoy.wait()
@@ -88,10 +96,11 @@ def main() -> int:
         config = yaml.safe_load((REPO_ROOT / "envoy" / "local.yaml").read_text())
         environment = {**os.environ, **world.user_credentials.as_environment()}
         environment.pop("AWS_SESSION_TOKEN", None)
+        example = '{"hello":"mesh"}'
         print(
             f"mesh-lambda: Envoy on {LISTENER} invoking {world.function_arn} on the local "
             f"emulator at {world.endpoint} (log: {logs / 'moto.log'}). Try:\n"
-            f"  curl -s {LISTENER}/ -H 'content-type: application/json' -d '{{\"hello\":\"mesh\"}}'\n"
+            f"  curl -s {LISTENER}/ -H 'content-type: application/json' -d '{example}'\n"
             "Ctrl-C stops it.",
             flush=True,
         )

@@ -99,13 +99,12 @@ class MotoServer:
         self._process: subprocess.Popen | None = None
 
     def start(self, ready_timeout: float = 30.0) -> None:
-        log = open(self._log_path, "wb")
-        self._process = subprocess.Popen(
-            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        with open(self._log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

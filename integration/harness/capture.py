@@ -20,8 +20,13 @@ from .sigv4_check import SignatureVerdict, verify_sigv4
 
 # Hop-by-hop headers: they describe one connection, never the message.
 _HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-connection", "te", "trailer",
-    "transfer-encoding", "upgrade",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
 }
 _NO_BODY_STATUSES = {204, 304}
 UPSTREAM_TIMEOUT_SECONDS = 60
@@ -66,11 +71,18 @@ class CapturedRequest(HeaderLookup):
             pairs.append((unquote(name), unquote(value)))
         return pairs
 
-    def verify_with(self, credentials_by_access_key: Mapping[str, AwsCredentials],
-                    region: str | None = None) -> SignatureVerdict:
+    def verify_with(
+        self, credentials_by_access_key: Mapping[str, AwsCredentials], region: str | None = None
+    ) -> SignatureVerdict:
         """Re-run the signature check with other secrets (e.g. the wrong one a test gave)."""
-        return verify_sigv4(self.method, self.target, self.headers, self.body,
-                            credentials_by_access_key, region=region)
+        return verify_sigv4(
+            self.method,
+            self.target,
+            self.headers,
+            self.body,
+            credentials_by_access_key,
+            region=region,
+        )
 
     def describe(self) -> str:
         lines = [f"{self.method} {self.target}"]
@@ -88,8 +100,9 @@ class CapturedRequest(HeaderLookup):
 _EXPIRED_TOKEN = CannedResponse(
     403,
     [("Content-Type", "application/json"), ("x-amzn-errortype", "ExpiredTokenException")],
-    json.dumps({"Type": "User",
-                "message": "The security token included in the request is expired"}).encode(),
+    json.dumps(
+        {"Type": "User", "message": "The security token included in the request is expired"}
+    ).encode(),
 )
 
 
@@ -108,9 +121,12 @@ def _read_chunked(stream) -> bytes:
 class CaptureHop:
     """Start with `start()`, point Envoy's Lambda cluster at `port`, read `requests`."""
 
-    def __init__(self, upstream_port: int,
-                 credentials_by_access_key: Mapping[str, AwsCredentials],
-                 region: str | None = None):
+    def __init__(
+        self,
+        upstream_port: int,
+        credentials_by_access_key: Mapping[str, AwsCredentials],
+        region: str | None = None,
+    ):
         self._upstream_port = upstream_port
         self._credentials = dict(credentials_by_access_key)
         self._expirations: dict[str, float] = {}  # access key id -> unix time it expires
@@ -131,8 +147,9 @@ class CaptureHop:
         with self._lock:
             return list(self._requests)
 
-    def accept_credentials(self, credentials: AwsCredentials,
-                           expires_at: float | None = None) -> None:
+    def accept_credentials(
+        self, credentials: AwsCredentials, expires_at: float | None = None
+    ) -> None:
         """Verify requests signed with `credentials` too; from `expires_at` (unix seconds)
         on, answer them 403 ExpiredTokenException as AWS does, without forwarding."""
         with self._lock:
@@ -146,8 +163,9 @@ class CaptureHop:
             self._canned = canned
 
     def start(self) -> "CaptureHop":
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -179,8 +197,9 @@ class CaptureHop:
             return record, canned
 
     def _forward(self, method, target, headers, body) -> CannedResponse:
-        connection = http.client.HTTPConnection("127.0.0.1", self._upstream_port,
-                                                timeout=UPSTREAM_TIMEOUT_SECONDS)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self._upstream_port, timeout=UPSTREAM_TIMEOUT_SECONDS
+        )
         try:
             connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
             sent_length = False
@@ -214,8 +233,10 @@ class CaptureHop:
                     answer = canned or hop._forward(self.command, self.path, headers, body)
                 except OSError as error:
                     answer = CannedResponse(
-                        599, [("content-type", "text/plain")],
-                        f"capture hop could not reach moto: {error}".encode())
+                        599,
+                        [("content-type", "text/plain")],
+                        f"capture hop could not reach moto: {error}".encode(),
+                    )
                 record.answer = answer
                 self._relay(answer)
 
@@ -233,7 +254,7 @@ class CaptureHop:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _capture
 
-            def log_message(self, format, *args):  # noqa: A002 - keep pytest's output clean
+            def log_message(self, format, *args):  # keep pytest's output clean
                 pass
 
         return Handler

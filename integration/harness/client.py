@@ -33,13 +33,19 @@ class Answer(HeaderLookup):
 
 
 def _chunked(body: bytes, chunk_size: int) -> bytes:
-    chunks = [body[i:i + chunk_size] for i in range(0, len(body), chunk_size)]
+    chunks = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)]
     return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
 
 
-def call(base_url: str, method: str = "POST", path: str = "/",
-         headers: Sequence[tuple[str, str]] = (), body: bytes = b"",
-         chunk_size: int | None = None, timeout: float = TIMEOUT_SECONDS) -> Answer:
+def call(
+    base_url: str,
+    method: str = "POST",
+    path: str = "/",
+    headers: Sequence[tuple[str, str]] = (),
+    body: bytes = b"",
+    chunk_size: int | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Answer:
     """One request on its own connection. Connection, (unless given) Host, and either
     Content-Length or, with `chunk_size`, chunked Transfer-Encoding are added."""
     address = urlsplit(base_url)
@@ -72,7 +78,8 @@ def call(base_url: str, method: str = "POST", path: str = "/",
             answer = Answer(response.status, response.getheaders(), response.read())
         except (OSError, http.client.HTTPException) as error:
             raise ConnectionError(
-                f"no answer from {base_url} (send error: {send_error})") from error
+                f"no answer from {base_url} (send error: {send_error})"
+            ) from error
         finally:
             response.close()
             with contextlib.suppress(OSError):  # also ends a send blocked on a full buffer

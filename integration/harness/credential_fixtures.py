@@ -41,5 +41,4 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.failed:
         for stand_in in item.stash.get(_STAND_INS, []):
-            report.sections.append(("requests seen by a credential stand-in",
-                                    stand_in.describe()))
+            report.sections.append(("requests seen by a credential stand-in", stand_in.describe()))

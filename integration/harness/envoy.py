@@ -107,8 +107,15 @@ class RefusalResult:
 class EnvoyProcess:
     """One Envoy subprocess with its own directory, admin port and base id."""
 
-    def __init__(self, workdir: Path, config: dict, environment: dict[str, str], *,
-                 log_level: str = "info", concurrency: int = 1):
+    def __init__(
+        self,
+        workdir: Path,
+        config: dict,
+        environment: dict[str, str],
+        *,
+        log_level: str = "info",
+        concurrency: int = 1,
+    ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.base_id = next_base_id()
@@ -127,18 +134,29 @@ class EnvoyProcess:
     def launch(self) -> None:
         """Start the process (without waiting for anything)."""
         command = [
-            str(ENVOY_BINARY), "-c", str(self.config_path),
-            "--base-id", str(self.base_id),
+            str(ENVOY_BINARY),
+            "-c",
+            str(self.config_path),
+            "--base-id",
+            str(self.base_id),
             "--disable-hot-restart",  # no shared-memory segment left behind in /dev/shm
-            "--concurrency", str(self._concurrency),
-            "--log-level", self._log_level,
-            "--log-path", str(self.log_path),
-            "--admin-address-path", str(self._admin_address_path),
+            "--concurrency",
+            str(self._concurrency),
+            "--log-level",
+            self._log_level,
+            "--log-path",
+            str(self.log_path),
+            "--admin-address-path",
+            str(self._admin_address_path),
         ]
         with open(self._console_path, "wb") as console:
             self._process = subprocess.Popen(
-                command, cwd=self.workdir, env=self._environment,
-                stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                command,
+                cwd=self.workdir,
+                env=self._environment,
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
             )
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
@@ -185,8 +203,9 @@ class EnvoyProcess:
 
     def log_text(self) -> str:
         """Envoy's log file followed by anything it wrote to stdout/stderr."""
-        parts = [p.read_text(errors="replace") for p in (self.log_path, self._console_path)
-                 if p.exists()]
+        parts = [
+            p.read_text(errors="replace") for p in (self.log_path, self._console_path) if p.exists()
+        ]
         return "".join(parts)
 
 

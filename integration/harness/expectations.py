@@ -2,7 +2,7 @@
 
 from urllib.parse import quote
 
-from .capture import CaptureHop, CapturedRequest
+from .capture import CapturedRequest, CaptureHop
 from .client import Answer
 
 INVOCATIONS_PATH = "/2015-03-31/functions/{function}/invocations"

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
@@ -42,7 +42,7 @@ HANG_LIMIT_SECONDS = 60.0
 
 
 def _rfc3339(unix_seconds: float) -> str:
-    return datetime.fromtimestamp(unix_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,13 @@ class CredentialMint:
         """AssumeRole; the Expiration announced is now + lifetime (whole seconds)."""
         with self._lock:
             assumed = self._sts.assume_role(
-                RoleArn=self.role_arn, RoleSessionName=f"stand-in-{len(self.minted) + 1}",
+                RoleArn=self.role_arn,
+                RoleSessionName=f"stand-in-{len(self.minted) + 1}",
             )["Credentials"]
             minted = MintedCredentials(
-                AwsCredentials(assumed["AccessKeyId"], assumed["SecretAccessKey"],
-                               assumed["SessionToken"]),
+                AwsCredentials(
+                    assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
+                ),
                 int(time.time()) + lifetime_seconds,
             )
             self._capture.accept_credentials(minted.credentials, minted.expires_at)
@@ -82,8 +84,9 @@ class CredentialMint:
 
     def by_access_key(self, access_key_id: str) -> MintedCredentials | None:
         with self._lock:
-            return next((m for m in self.minted
-                         if m.credentials.access_key_id == access_key_id), None)
+            return next(
+                (m for m in self.minted if m.credentials.access_key_id == access_key_id), None
+            )
 
 
 def shipped_cluster(shipped_name: str, port: int, name: str | None = None) -> dict:
@@ -95,8 +98,7 @@ def shipped_cluster(shipped_name: str, port: int, name: str | None = None) -> di
     cluster["name"] = cluster["load_assignment"]["cluster_name"] = name or shipped_name
     [locality] = cluster["load_assignment"]["endpoints"]
     [endpoint] = locality["lb_endpoints"]
-    endpoint["endpoint"]["address"]["socket_address"] = {"address": "127.0.0.1",
-                                                          "port_value": port}
+    endpoint["endpoint"]["address"]["socket_address"] = {"address": "127.0.0.1", "port_value": port}
     return cluster
 
 
@@ -145,8 +147,9 @@ class _StandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -215,8 +218,11 @@ class _StandIn:
             return list(self._requests)
 
     def count(self, path: str | None = None, method: str | None = None) -> int:
-        return sum(1 for r in self.requests
-                   if (path is None or r.path == path) and (method is None or r.method == method))
+        return sum(
+            1
+            for r in self.requests
+            if (path is None or r.path == path) and (method is None or r.method == method)
+        )
 
     def describe(self) -> str:
         seen = self.requests
@@ -292,7 +298,7 @@ class _StandIn:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
-            def log_message(self, format, *args):  # noqa: A002 - keep pytest's output clean
+            def log_message(self, format, *args):  # keep pytest's output clean
                 pass
 
         return Handler
@@ -304,8 +310,9 @@ class ContainerCredentialsEndpoint(_StandIn):
 
     cluster_name = CONTAINER_CLUSTER
 
-    def __init__(self, mint: CredentialMint, lifetime_seconds: int = 900,
-                 authorization: str | None = None):
+    def __init__(
+        self, mint: CredentialMint, lifetime_seconds: int = 900, authorization: str | None = None
+    ):
         super().__init__(mint, lifetime_seconds)
         self.path = f"/v2/credentials/{uuid.uuid4()}"
         self.authorization = authorization
@@ -313,8 +320,9 @@ class ContainerCredentialsEndpoint(_StandIn):
     def relative_uri_environment(self) -> dict[str, str]:
         return {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": self.path}
 
-    def full_uri_environment(self, authority: str = EKS_POD_IDENTITY_HOST,
-                             token: str | None = None) -> dict[str, str]:
+    def full_uri_environment(
+        self, authority: str = EKS_POD_IDENTITY_HOST, token: str | None = None
+    ) -> dict[str, str]:
         """FULL_URI with the stand-in's path and (default: the expected) token."""
         env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://{authority}{self.path}"}
         token = token or self.authorization
@@ -330,8 +338,11 @@ class ContainerCredentialsEndpoint(_StandIn):
         if request.method != "GET":
             return 405, [("Content-Type", "text/plain")], b"method not allowed"
         if self.authorization is not None and request.header("authorization") != self.authorization:
-            return 401, [("Content-Type", "application/json")], json.dumps(
-                {"message": "invalid authorization token"}).encode()
+            return (
+                401,
+                [("Content-Type", "application/json")],
+                json.dumps({"message": "invalid authorization token"}).encode(),
+            )
         if request.path != self.path:
             return 404, [("Content-Type", "text/plain")], b"not found"
         return self._document({"RoleArn": self.mint.role_arn})
@@ -386,6 +397,7 @@ class InstanceMetadataService(_StandIn):
         if request.path == IMDS_ROLES_PATH:
             return 200, text, self.role_name.encode()
         if request.path == self.role_path:
-            return self._document({"Code": "Success", "LastUpdated": _rfc3339(time.time()),
-                                   "Type": "AWS-HMAC"})
+            return self._document(
+                {"Code": "Success", "LastUpdated": _rfc3339(time.time()), "Type": "AWS-HMAC"}
+            )
         return 404, text, b""

@@ -3,7 +3,7 @@ harness's own tests (the verifier, the capture hop, moto's auth)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -32,22 +32,32 @@ class WireRequest:
         return next(v for k, v in self.headers if k.lower() == name.lower())
 
 
-def sign(credentials: AwsCredentials, target: str, body: bytes = b"", *,
-         method: str = "POST", host: str = LAMBDA_HOST,
-         headers: Sequence[tuple[str, str]] = (), at: datetime | None = None,
-         signer_class: type[SigV4Auth] = SigV4Auth, service: str = "lambda",
-         region: str = REGION) -> WireRequest:
+def sign(
+    credentials: AwsCredentials,
+    target: str,
+    body: bytes = b"",
+    *,
+    method: str = "POST",
+    host: str = LAMBDA_HOST,
+    headers: Sequence[tuple[str, str]] = (),
+    at: datetime | None = None,
+    signer_class: type[SigV4Auth] = SigV4Auth,
+    service: str = "lambda",
+    region: str = REGION,
+) -> WireRequest:
     """Sign `method host target` with botocore; returns what goes on the wire."""
     request = AWSRequest(method=method, url=f"https://{host}{target}", data=body)
     request.headers["Host"] = host
     for name, value in headers:
         request.headers[name] = value
     signer = signer_class(
-        Credentials(credentials.access_key_id, credentials.secret_access_key,
-                    credentials.session_token),
-        service, region,
+        Credentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+        ),
+        service,
+        region,
     )
-    clock = at or datetime.now(timezone.utc).replace(tzinfo=None)
+    clock = at or datetime.now(UTC).replace(tzinfo=None)
     with mock.patch("botocore.auth.get_current_datetime", return_value=clock):
         signer.add_auth(request)
     split = urlsplit(request.url)

@@ -9,7 +9,7 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from botocore.auth import SigV4Auth
@@ -124,12 +124,12 @@ def verify_sigv4(
         return _reject(f"{len(amz_dates)} X-Amz-Date headers, expected 1")
     amz_date = amz_dates[0]
     try:
-        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=timezone.utc)
+        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return _reject(f"X-Amz-Date {amz_date!r} is not {AMZ_DATE_FORMAT}")
     if auth.scope_date != amz_date[:8]:
         return _reject(f"scope date {auth.scope_date} differs from X-Amz-Date {amz_date}")
-    skew = abs((now or datetime.now(timezone.utc)) - signed_at)
+    skew = abs((now or datetime.now(UTC)) - signed_at)
     if skew > MAX_CLOCK_SKEW:
         return _reject(f"X-Amz-Date {amz_date} is {skew} away from now")
 
@@ -167,8 +167,9 @@ def verify_sigv4(
     request.context["timestamp"] = amz_date
 
     signer = SigV4Auth(
-        Credentials(credentials.access_key_id, credentials.secret_access_key,
-                    credentials.session_token),
+        Credentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+        ),
         auth.service,
         auth.region,
     )

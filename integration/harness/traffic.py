@@ -21,8 +21,9 @@ class Outcome:
         return f"#{self.number} at {self.sent_at:.3f} (+{self.elapsed:.3f}s): {what}"
 
 
-def timed_call(base_url: str, number: int = 0, body: bytes | None = None,
-               timeout: float = 15.0) -> Outcome:
+def timed_call(
+    base_url: str, number: int = 0, body: bytes | None = None, timeout: float = 15.0
+) -> Outcome:
     payload = body if body is not None else b'{"request": %d}' % number
     sent_at, start = time.time(), time.monotonic()
     try:

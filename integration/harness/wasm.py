@@ -18,11 +18,15 @@ def build_filter() -> Path:
     """`scripts/build`; the absolute path of the shipped .wasm."""
     result = subprocess.run(
         [str(REPO_ROOT / "scripts" / "build")],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_SECONDS,
     )
     if result.returncode != 0:
         raise FilterBuildError(
-            f"scripts/build failed ({result.returncode}):\n{result.stderr[-6000:]}")
+            f"scripts/build failed ({result.returncode}):\n{result.stderr[-6000:]}"
+        )
     if not SHIPPED_WASM.is_file():
         raise FilterBuildError(f"scripts/build succeeded but {SHIPPED_WASM} does not exist")
     return SHIPPED_WASM.resolve()

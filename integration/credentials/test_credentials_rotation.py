@@ -21,13 +21,20 @@ MARGIN_SECONDS = 7
 TRAFFIC_SECONDS = 7
 
 
-def test_rotation_under_traffic_one_fetch_per_refresh(aws, capture, start_envoy,
-                                                      container_endpoint):
+def test_rotation_under_traffic_one_fetch_per_refresh(
+    aws, capture, start_envoy, container_endpoint
+):
     container_endpoint.lifetime_seconds = LIFETIME_SECONDS
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "refresh_margin_seconds": MARGIN_SECONDS})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()], concurrency=2)
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        credentials={"provider": "container", "refresh_margin_seconds": MARGIN_SECONDS},
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+        concurrency=2,
+    )
 
     with SteadyTraffic(envoy.url, interval=0.1, streams=2) as traffic:
         time.sleep(TRAFFIC_SECONDS)
@@ -52,12 +59,15 @@ def test_rotation_under_traffic_one_fetch_per_refresh(aws, capture, start_envoy,
     # One fetch per refresh (every LIFETIME - MARGIN seconds), not one per VM.
     assert len(container_endpoint.requests) == len(container_endpoint.documents())
     refresh_every = LIFETIME_SECONDS - MARGIN_SECONDS
-    assert len(container_endpoint.documents()) <= TRAFFIC_SECONDS // refresh_every + 2, \
+    assert len(container_endpoint.documents()) <= TRAFFIC_SECONDS // refresh_every + 2, (
         container_endpoint.describe()
+    )
 
     # One VM fetched each time and said which credentials it took and until when.
     envoy.stop()
-    logged = re.findall(r"credentials from the container \((\w+)\), expiring at (\d+)",
-                        envoy.log_text())
-    assert logged == [(m.credentials.access_key_id, str(m.expires_at))
-                      for m in container_endpoint.served]
+    logged = re.findall(
+        r"credentials from the container \((\w+)\), expiring at (\d+)", envoy.log_text()
+    )
+    assert logged == [
+        (m.credentials.access_key_id, str(m.expires_at)) for m in container_endpoint.served
+    ]

@@ -11,13 +11,17 @@ from harness.traffic import timed_call
 FIRST_ANSWER_DELAY_SECONDS = 1.5
 
 
-def test_first_requests_wait_for_the_first_fetch(aws, capture, start_envoy,
-                                                 container_endpoint):
+def test_first_requests_wait_for_the_first_fetch(aws, capture, start_envoy, container_endpoint):
     container_endpoint.delay_next_answers(FIRST_ANSWER_DELAY_SECONDS)
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "max_wait_ms": 5000})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()], concurrency=2)
+    configuration = plugin_configuration(
+        arn=aws.function_arn, credentials={"provider": "container", "max_wait_ms": 5000}
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+        concurrency=2,
+    )
 
     with ThreadPoolExecutor(3) as pool:
         outcomes = list(pool.map(lambda n: timed_call(envoy.url, n), range(3)))

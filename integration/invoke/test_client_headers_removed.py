@@ -7,8 +7,11 @@ from harness import client
 from harness.expectations import the_signed_request
 
 CLIENT_HEADERS = [
-    ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDCLIENT/20000101/us-east-1/lambda/"
-                      "aws4_request, SignedHeaders=host, Signature=" + "0" * 64),
+    (
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=AKIDCLIENT/20000101/us-east-1/lambda/"
+        "aws4_request, SignedHeaders=host, Signature=" + "0" * 64,
+    ),
     ("X-Amz-Security-Token", "client-supplied-token"),
     ("X-Amz-Date", "20000101T000000Z"),
     ("X-Amz-Content-Sha256", "f" * 64),

@@ -25,9 +25,21 @@ def test_shipped_config_validates(wasm_path, config_path):
     assert (REPO_ROOT / wasm_filename(config_path)).resolve() == wasm_path
     relative = config_path.relative_to(REPO_ROOT)
     result = subprocess.run(
-        [str(ENVOY_BINARY), "--mode", "validate", "-c", str(relative),
-         "--base-id", str(next_base_id()), "--disable-hot-restart"],
-        cwd=REPO_ROOT, env=envoy_environment({}), capture_output=True, text=True, timeout=60,
+        [
+            str(ENVOY_BINARY),
+            "--mode",
+            "validate",
+            "-c",
+            str(relative),
+            "--base-id",
+            str(next_base_id()),
+            "--disable-hot-restart",
+        ],
+        cwd=REPO_ROOT,
+        env=envoy_environment({}),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

@@ -30,8 +30,9 @@ def test_body_at_the_configured_limit_is_invoked(aws, capture, start_envoy, chun
 def test_body_over_the_configured_limit_is_refused_locally(aws, capture, start_envoy, chunk_size):
     envoy = start_envoy(plugin_configuration(arn=aws.function_arn, max_request_bytes=SMALL_LIMIT))
 
-    answer = client.call(envoy.url, "POST", "/", body=b"x" * (SMALL_LIMIT + 1),
-                         chunk_size=chunk_size)
+    answer = client.call(
+        envoy.url, "POST", "/", body=b"x" * (SMALL_LIMIT + 1), chunk_size=chunk_size
+    )
 
     assert_local_reply(answer, 413, "RequestTooLarge")
     assert_nothing_sent_upstream(capture)

@@ -15,8 +15,9 @@ def test_post_is_invoked_signed_and_answered_with_the_function_result(aws, captu
     envoy = start_envoy()
     body = json.dumps({"user": "alice", "action": "login"}).encode()
 
-    answer = client.call(envoy.url, "POST", "/login?next=%2Fhome",
-                         [("Content-Type", "application/json")], body)
+    answer = client.call(
+        envoy.url, "POST", "/login?next=%2Fhome", [("Content-Type", "application/json")], body
+    )
 
     assert answer.status == 200, str(answer)
     assert answer.body == body  # moto's function echoes its payload
@@ -41,7 +42,9 @@ def test_get_without_body_is_invoked_with_an_empty_payload(aws, capture, start_e
     assert invoked.target == invoke_path(aws.function_arn)
     assert invoked.body == b""
     assert invoked.verdict.canonical_request.endswith("\n" + EMPTY_PAYLOAD_SHA256)
-    assert invoked.header("x-amz-content-sha256") in (None, EMPTY_PAYLOAD_SHA256)
+    # For an empty body the filter sends the payload hash as a header, and signs it.
+    assert invoked.header("x-amz-content-sha256") == EMPTY_PAYLOAD_SHA256
+    assert "x-amz-content-sha256" in invoked.verdict.signed_headers, invoked.header("authorization")
 
 
 def test_several_requests_on_one_envoy_are_each_signed(aws, capture, start_envoy):

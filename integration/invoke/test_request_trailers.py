@@ -12,10 +12,14 @@ from harness.expectations import the_signed_request
 def post_with_trailers(base_url: str, body: bytes) -> tuple[int, bytes]:
     address = urlsplit(base_url)
     request = (
-        f"POST /with-trailers HTTP/1.1\r\nHost: {address.netloc}\r\n"
-        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-        "Trailer: x-checksum\r\nConnection: close\r\n\r\n"
-    ).encode() + b"%x\r\n%s\r\n" % (len(body), body) + b"0\r\nx-checksum: abc\r\n\r\n"
+        (
+            f"POST /with-trailers HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            "Trailer: x-checksum\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + b"%x\r\n%s\r\n" % (len(body), body)
+        + b"0\r\nx-checksum: abc\r\n\r\n"
+    )
     with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
         sock.sendall(request)
         response = http.client.HTTPResponse(sock, method="POST")

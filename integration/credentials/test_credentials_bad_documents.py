@@ -22,37 +22,53 @@ def _with(**changes):
 
 
 def _past(doc):
-    return json.dumps({**doc, "Expiration": time.strftime(
-        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))}).encode()
+    return json.dumps(
+        {**doc, "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))}
+    ).encode()
 
 
 # case id -> (provider, rewrite of the good document, what the 503 must say)
 CASES = {
-    "not-json": ("container", lambda doc: b"<html>Service Unavailable</html>",
-                 "container: credential document is not JSON"),
+    "not-json": (
+        "container",
+        lambda doc: b"<html>Service Unavailable</html>",
+        "container: credential document is not JSON",
+    ),
     "no-token": ("container", _without("Token"), "container: credential document has no Token"),
-    "empty-secret": ("container", _with(SecretAccessKey=""),
-                     "container: credential document has an empty SecretAccessKey"),
+    "empty-secret": (
+        "container",
+        _with(SecretAccessKey=""),
+        "container: credential document has an empty SecretAccessKey",
+    ),
     "expired": ("container", _past, "container: credential document expired already"),
-    "expiration-not-a-time": ("container", _with(Expiration="tomorrow"),
-                              "container: credential document's Expiration \"tomorrow\" is "
-                              "not an RFC 3339 UTC time"),
-    "imds-code-not-success": ("instance_metadata", _with(Code="AssumeRoleUnauthorizedAccess"),
-                              "instance_metadata: credential document has Code "
-                              "\"AssumeRoleUnauthorizedAccess\", not \"Success\""),
+    "expiration-not-a-time": (
+        "container",
+        _with(Expiration="tomorrow"),
+        'container: credential document\'s Expiration "tomorrow" is not an RFC 3339 UTC time',
+    ),
+    "imds-code-not-success": (
+        "instance_metadata",
+        _with(Code="AssumeRoleUnauthorizedAccess"),
+        "instance_metadata: credential document has Code "
+        '"AssumeRoleUnauthorizedAccess", not "Success"',
+    ),
 }
 
 
 @pytest.mark.parametrize(("provider", "rewrite", "reason"), CASES.values(), ids=CASES.keys())
 def test_bad_document_is_refused_and_a_good_one_later_works(
-        aws, capture, start_envoy, container_endpoint, instance_metadata,
-        provider, rewrite, reason):
+    aws, capture, start_envoy, container_endpoint, instance_metadata, provider, rewrite, reason
+):
     stand_in = container_endpoint if provider == "container" else instance_metadata
     stand_in.rewrite_documents(rewrite)
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": provider, "max_wait_ms": 2000})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[stand_in.cluster()])
+    configuration = plugin_configuration(
+        arn=aws.function_arn, credentials={"provider": provider, "max_wait_ms": 2000}
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[stand_in.cluster()],
+    )
 
     refused = timed_call(envoy.url)
 

@@ -22,10 +22,15 @@ def wait_until(moment: float) -> None:
 
 def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, container_endpoint):
     container_endpoint.lifetime_seconds = LIFETIME_SECONDS
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "refresh_margin_seconds": MARGIN_SECONDS})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        credentials={"provider": "container", "refresh_margin_seconds": MARGIN_SECONDS},
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
     assert timed_call(envoy.url).status == 200
     [cached] = container_endpoint.served
     unusable_from = cached.expires_at - SKEW_SECONDS
@@ -38,7 +43,8 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
         back_at = time.time()
         deadline = back_at + 8
         while time.time() < deadline and not any(
-                o.status == 200 and o.sent_at > back_at for o in traffic.outcomes):
+            o.status == 200 and o.sent_at > back_at for o in traffic.outcomes
+        ):
             time.sleep(0.1)
         time.sleep(0.5)
 
@@ -53,8 +59,10 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
     assert all(o.sent_at > unusable_from - 1.5 for o in refused), traffic.describe()
     for outcome in refused:
         message = json.loads(outcome.body)["message"]
-        assert message.startswith("no AWS credentials from any provider (container: HTTP 500 "
-                                  "from the credentials endpoint"), message
+        assert message.startswith(
+            "no AWS credentials from any provider (container: HTTP 500 "
+            "from the credentials endpoint"
+        ), message
         assert message.endswith("; nothing was sent to Lambda"), message
     # Back up: the next retry brings new credentials.
     after = [o for o in traffic.outcomes if o.sent_at > back_at]
@@ -67,5 +75,7 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
     for request in seen:
         assert request.verdict.ok, request.describe()
         assert not request.credentials_expired, request.describe()
-    assert {r.access_key_id for r in seen} == {first.credentials.access_key_id,
-                                               renewed.credentials.access_key_id}
+    assert {r.access_key_id for r in seen} == {
+        first.credentials.access_key_id,
+        renewed.credentials.access_key_id,
+    }

@@ -23,7 +23,8 @@ def send_through(envoy, wire):
 
 def test_moto_invokes_with_the_users_key_and_refuses_a_wrong_secret(aws):
     answer = botocore_client(aws.endpoint, "lambda", aws.user_credentials).invoke(
-        FunctionName=aws.function_arn, Payload=BODY)
+        FunctionName=aws.function_arn, Payload=BODY
+    )
     assert answer["StatusCode"] == 200
     assert answer["Payload"].read() == BODY
 
@@ -62,9 +63,16 @@ def test_wrong_secret_is_refused_by_moto_and_by_the_check(aws, capture, start_en
 
 def test_capture_hop_relays_a_canned_answer(aws, capture, start_envoy):
     envoy = start_envoy(with_filter=False)
-    capture.answer_with(CannedResponse(
-        429, [("Content-Type", "application/json"),
-              ("x-amzn-errortype", "TooManyRequestsException")], b'{"message": "Rate Exceeded."}'))
+    capture.answer_with(
+        CannedResponse(
+            429,
+            [
+                ("Content-Type", "application/json"),
+                ("x-amzn-errortype", "TooManyRequestsException"),
+            ],
+            b'{"message": "Rate Exceeded."}',
+        )
+    )
 
     answer = send_through(envoy, sign(aws.user_credentials, invoke_path(aws.function_arn), BODY))
 
@@ -76,8 +84,9 @@ def test_capture_hop_relays_a_canned_answer(aws, capture, start_envoy):
 
 def test_envoy_refusing_a_config_is_seen_as_an_exit_with_its_log(tmp_path):
     config = load_local_config()
-    http_filters = (config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
-                    ["typed_config"]["http_filters"])
+    http_filters = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]["http_filters"]
     http_filters[:] = [f for f in http_filters if f["name"] != "mesh-lambda"]
     config["static_resources"]["clusters"][0]["name"] = "not-the-routed-cluster"
     config["admin"]["address"]["socket_address"]["port_value"] = 0

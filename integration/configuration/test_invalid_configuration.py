@@ -19,23 +19,40 @@ CASES = {
     "arn-missing": ({"invocation_mode": "synchronous"}, "arn", None),
     "arn-of-s3": ({"arn": "arn:aws:s3:::bucket"}, "arn", quoted("arn:aws:s3:::bucket")),
     "arn-not-an-arn": ({"arn": "not-an-arn"}, "arn", quoted("not-an-arn")),
-    "arn-without-region": ({"arn": "arn:aws:lambda::123456789012:function:authentication"},
-                           "arn", quoted("arn:aws:lambda::123456789012:function:authentication")),
-    "arn-without-name": ({"arn": "arn:aws:lambda:us-east-1:123456789012:function:"},
-                         "arn", quoted("arn:aws:lambda:us-east-1:123456789012:function:")),
-    "arn-of-a-layer": ({"arn": "arn:aws:lambda:us-east-1:123456789012:layer:tools:3"},
-                       "arn", quoted("arn:aws:lambda:us-east-1:123456789012:layer:tools:3")),
+    "arn-without-region": (
+        {"arn": "arn:aws:lambda::123456789012:function:authentication"},
+        "arn",
+        quoted("arn:aws:lambda::123456789012:function:authentication"),
+    ),
+    "arn-without-name": (
+        {"arn": "arn:aws:lambda:us-east-1:123456789012:function:"},
+        "arn",
+        quoted("arn:aws:lambda:us-east-1:123456789012:function:"),
+    ),
+    "arn-of-a-layer": (
+        {"arn": "arn:aws:lambda:us-east-1:123456789012:layer:tools:3"},
+        "arn",
+        quoted("arn:aws:lambda:us-east-1:123456789012:layer:tools:3"),
+    ),
     "arn-not-a-string": ({"arn": 42}, "arn", None),
     "unknown-field": ({"arn": ARN, "arnn": ARN}, "arnn", None),
-    "passthrough-not-bool": ({"arn": ARN, "payload_passthrough": "yes"},
-                             "payload_passthrough", quoted("yes")),
-    "passthrough-false": ({"arn": ARN, "payload_passthrough": False},
-                          "payload_passthrough", None),
-    "max-bytes-not-number": ({"arn": ARN, "max_request_bytes": "big"},
-                             "max_request_bytes", quoted("big")),
+    "passthrough-not-bool": (
+        {"arn": ARN, "payload_passthrough": "yes"},
+        "payload_passthrough",
+        quoted("yes"),
+    ),
+    "passthrough-false": ({"arn": ARN, "payload_passthrough": False}, "payload_passthrough", None),
+    "max-bytes-not-number": (
+        {"arn": ARN, "max_request_bytes": "big"},
+        "max_request_bytes",
+        quoted("big"),
+    ),
     "max-bytes-zero": ({"arn": ARN, "max_request_bytes": 0}, "max_request_bytes", None),
-    "mode-unknown": ({"arn": ARN, "invocation_mode": "sideways"},
-                     "invocation_mode", quoted("sideways")),
+    "mode-unknown": (
+        {"arn": ARN, "invocation_mode": "sideways"},
+        "invocation_mode",
+        quoted("sideways"),
+    ),
     "qualifier-twice": ({"arn": f"{ARN}:live", "qualifier": "7"}, "qualifier", None),
     "not-json": (YAML_INSTEAD_OF_JSON, None, None),
     "empty": ("", None, None),
@@ -43,8 +60,9 @@ CASES = {
 
 
 @pytest.mark.parametrize(("configuration", "field", "bad_value"), CASES.values(), ids=CASES.keys())
-def test_invalid_configuration_is_refused(start_envoy_expecting_refusal,
-                                          configuration, field, bad_value):
+def test_invalid_configuration_is_refused(
+    start_envoy_expecting_refusal, configuration, field, bad_value
+):
     text = configuration if isinstance(configuration, str) else json.dumps(configuration)
 
     result = start_envoy_expecting_refusal(text)
@@ -64,10 +82,17 @@ def test_invalid_configuration_is_refused(start_envoy_expecting_refusal,
 
 def test_valid_configuration_is_accepted(start_envoy, aws):
     """The counterpart: every field set to a good value starts."""
-    envoy = start_envoy(json.dumps({
-        "arn": aws.function_arn, "qualifier": "live", "invocation_mode": "ASYNCHRONOUS",
-        "payload_passthrough": True, "host_rewrite": "lambda.us-east-1.api.aws",
-        "max_request_bytes": 1024,
-    }))
+    envoy = start_envoy(
+        json.dumps(
+            {
+                "arn": aws.function_arn,
+                "qualifier": "live",
+                "invocation_mode": "ASYNCHRONOUS",
+                "payload_passthrough": True,
+                "host_rewrite": "lambda.us-east-1.api.aws",
+                "max_request_bytes": 1024,
+            }
+        )
+    )
     assert envoy.exit_code is None
     assert "invalid configuration" not in envoy.log_text()

@@ -21,58 +21,92 @@ def url(stand_in, path):
 
 def invoke_via_capture(aws, capture, credentials):
     wire = sign(credentials, invoke_path(aws.function_arn), BODY)
-    return client.call(f"http://127.0.0.1:{capture.port}", wire.method, wire.target,
-                       wire.headers, wire.body)
+    return client.call(
+        f"http://127.0.0.1:{capture.port}", wire.method, wire.target, wire.headers, wire.body
+    )
 
 
 def test_imds_protocol(instance_metadata):
     put = requests.put(url(instance_metadata, IMDS_TOKEN_PATH), timeout=5)
     assert put.status_code == 400  # no TTL header
-    assert requests.put(url(instance_metadata, IMDS_TOKEN_PATH), timeout=5,
-                        headers={IMDS_TTL_HEADER: "21601"}).status_code == 400
-    assert requests.put(url(instance_metadata, IMDS_TOKEN_PATH), timeout=5,
-                        headers={IMDS_TTL_HEADER: "60", "X-Forwarded-For": "10.0.0.1"}
-                        ).status_code == 403
+    assert (
+        requests.put(
+            url(instance_metadata, IMDS_TOKEN_PATH), timeout=5, headers={IMDS_TTL_HEADER: "21601"}
+        ).status_code
+        == 400
+    )
+    assert (
+        requests.put(
+            url(instance_metadata, IMDS_TOKEN_PATH),
+            timeout=5,
+            headers={IMDS_TTL_HEADER: "60", "X-Forwarded-For": "10.0.0.1"},
+        ).status_code
+        == 403
+    )
     assert requests.get(url(instance_metadata, IMDS_ROLES_PATH), timeout=5).status_code == 401
 
-    token = requests.put(url(instance_metadata, IMDS_TOKEN_PATH), timeout=5,
-                         headers={IMDS_TTL_HEADER: "1"}).text
+    token = requests.put(
+        url(instance_metadata, IMDS_TOKEN_PATH), timeout=5, headers={IMDS_TTL_HEADER: "1"}
+    ).text
     with_token = {IMDS_TOKEN_HEADER: token}
-    listing = requests.get(url(instance_metadata, IMDS_ROLES_PATH), headers=with_token,
-                           timeout=5)
+    listing = requests.get(url(instance_metadata, IMDS_ROLES_PATH), headers=with_token, timeout=5)
     assert (listing.status_code, listing.text) == (200, instance_metadata.role_name)
-    document = requests.get(url(instance_metadata, instance_metadata.role_path),
-                            headers=with_token, timeout=5).json()
+    document = requests.get(
+        url(instance_metadata, instance_metadata.role_path), headers=with_token, timeout=5
+    ).json()
     assert document["Code"] == "Success" and document["Type"] == "AWS-HMAC"
-    assert set(document) == {"Code", "LastUpdated", "Type", "AccessKeyId", "SecretAccessKey",
-                             "Token", "Expiration"}
-    assert requests.get(url(instance_metadata, IMDS_ROLES_PATH + "other"), headers=with_token,
-                        timeout=5).status_code == 404
+    assert set(document) == {
+        "Code",
+        "LastUpdated",
+        "Type",
+        "AccessKeyId",
+        "SecretAccessKey",
+        "Token",
+        "Expiration",
+    }
+    assert (
+        requests.get(
+            url(instance_metadata, IMDS_ROLES_PATH + "other"), headers=with_token, timeout=5
+        ).status_code
+        == 404
+    )
     time.sleep(1.1)  # the token's TTL
-    assert requests.get(url(instance_metadata, IMDS_ROLES_PATH), headers=with_token,
-                        timeout=5).status_code == 401
+    assert (
+        requests.get(
+            url(instance_metadata, IMDS_ROLES_PATH), headers=with_token, timeout=5
+        ).status_code
+        == 401
+    )
 
-    token = requests.put(url(instance_metadata, IMDS_TOKEN_PATH), timeout=5,
-                         headers={IMDS_TTL_HEADER: "600"}).text
+    token = requests.put(
+        url(instance_metadata, IMDS_TOKEN_PATH), timeout=5, headers={IMDS_TTL_HEADER: "600"}
+    ).text
     instance_metadata.forget_tokens()
-    assert requests.get(url(instance_metadata, IMDS_ROLES_PATH), timeout=5,
-                        headers={IMDS_TOKEN_HEADER: token}).status_code == 401
+    assert (
+        requests.get(
+            url(instance_metadata, IMDS_ROLES_PATH), timeout=5, headers={IMDS_TOKEN_HEADER: token}
+        ).status_code
+        == 401
+    )
     assert instance_metadata.count(IMDS_TOKEN_PATH, "PUT") == 5
 
 
-def test_container_endpoint_protocol_and_minted_credentials_work(aws, capture,
-                                                                 container_endpoint):
+def test_container_endpoint_protocol_and_minted_credentials_work(aws, capture, container_endpoint):
     container_endpoint.authorization = "Bearer good"
     container_endpoint.lifetime_seconds = 30
     path = url(container_endpoint, container_endpoint.path)
     assert requests.get(path, timeout=5).status_code == 401
-    assert requests.get(path, headers={"Authorization": "Bearer bad"}, timeout=5
-                        ).status_code == 401
-    assert requests.get(url(container_endpoint, "/v2/credentials/other"), timeout=5,
-                        headers={"Authorization": "Bearer good"}).status_code == 404
+    assert requests.get(path, headers={"Authorization": "Bearer bad"}, timeout=5).status_code == 401
+    assert (
+        requests.get(
+            url(container_endpoint, "/v2/credentials/other"),
+            timeout=5,
+            headers={"Authorization": "Bearer good"},
+        ).status_code
+        == 404
+    )
     document = requests.get(path, headers={"Authorization": "Bearer good"}, timeout=5).json()
-    assert set(document) == {"RoleArn", "AccessKeyId", "SecretAccessKey", "Token",
-                             "Expiration"}
+    assert set(document) == {"RoleArn", "AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
     [minted] = container_endpoint.served
     assert document["Expiration"] == minted.expiration
     assert minted.expires_at - 31 <= time.time() <= minted.expires_at - 29

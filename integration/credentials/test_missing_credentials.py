@@ -19,8 +19,7 @@ CASES = {
 
 
 @pytest.mark.parametrize(("environment_for", "missing"), CASES.values(), ids=CASES.keys())
-def test_missing_credentials_give_a_local_503(aws, capture, start_envoy,
-                                              environment_for, missing):
+def test_missing_credentials_give_a_local_503(aws, capture, start_envoy, environment_for, missing):
     envoy = start_envoy(environment=environment_for(aws.user_credentials))
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"unsigned": "never"}')

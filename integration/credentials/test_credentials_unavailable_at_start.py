@@ -36,10 +36,14 @@ def wait_for_success(url: str, within: float) -> Outcome:
 @pytest.mark.parametrize("how", ["error", "refuse"])
 def test_container_down_at_start(aws, capture, start_envoy, container_endpoint, how):
     container_endpoint.go_down(how)
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "max_wait_ms": MAX_WAIT_MS})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    configuration = plugin_configuration(
+        arn=aws.function_arn, credentials={"provider": "container", "max_wait_ms": MAX_WAIT_MS}
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
 
     outcome = timed_call(envoy.url)
 
@@ -53,21 +57,29 @@ def test_container_down_at_start(aws, capture, start_envoy, container_endpoint, 
     assert [r.access_key_id for r in capture.requests] == [served.credentials.access_key_id]
 
 
-def test_every_provider_down_is_named(aws, capture, start_envoy, container_endpoint,
-                                      instance_metadata):
+def test_every_provider_down_is_named(
+    aws, capture, start_envoy, container_endpoint, instance_metadata
+):
     container_endpoint.go_down("error")
     instance_metadata.go_down("error")
-    configuration = plugin_configuration(arn=aws.function_arn,
-                                         credentials={"max_wait_ms": MAX_WAIT_MS})
-    envoy = start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster(), instance_metadata.cluster()])
+    configuration = plugin_configuration(
+        arn=aws.function_arn, credentials={"max_wait_ms": MAX_WAIT_MS}
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster(), instance_metadata.cluster()],
+    )
 
     outcome = timed_call(envoy.url)
 
-    assert_503(outcome, "no AWS credentials from any provider (",
-               "environment: AWS_ACCESS_KEY_ID not set; ",
-               "container: HTTP 500 from the credentials endpoint",
-               "instance_metadata: HTTP 500 for the IMDSv2 token")
+    assert_503(
+        outcome,
+        "no AWS credentials from any provider (",
+        "environment: AWS_ACCESS_KEY_ID not set; ",
+        "container: HTTP 500 from the credentials endpoint",
+        "instance_metadata: HTTP 500 for the IMDSv2 token",
+    )
     assert outcome.elapsed < MAX_WAIT_MS / 1000 + SLACK_SECONDS, str(outcome)
     assert_nothing_sent_upstream(capture)
 
@@ -75,18 +87,24 @@ def test_every_provider_down_is_named(aws, capture, start_envoy, container_endpo
 def start_with_hanging_container(aws, start_envoy, container_endpoint, fetch_timeout_ms):
     """Envoy whose only provider is a container endpoint that never answers."""
     container_endpoint.go_down("hang")
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": "container", "max_wait_ms": MAX_WAIT_MS,
-        "fetch_timeout_ms": fetch_timeout_ms})
-    return start_envoy(configuration, environment=container_endpoint.relative_uri_environment(),
-                       clusters=[container_endpoint.cluster()])
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        credentials={
+            "provider": "container",
+            "max_wait_ms": MAX_WAIT_MS,
+            "fetch_timeout_ms": fetch_timeout_ms,
+        },
+    )
+    return start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
 
 
-def test_hanging_endpoint_fails_by_the_fetch_timeout(aws, capture, start_envoy,
-                                                     container_endpoint):
+def test_hanging_endpoint_fails_by_the_fetch_timeout(aws, capture, start_envoy, container_endpoint):
     """fetch_timeout_ms < max_wait_ms: the callout times out, the chain reports it."""
-    envoy = start_with_hanging_container(aws, start_envoy, container_endpoint,
-                                         fetch_timeout_ms=700)
+    envoy = start_with_hanging_container(aws, start_envoy, container_endpoint, fetch_timeout_ms=700)
 
     outcome = timed_call(envoy.url)
 
@@ -98,13 +116,16 @@ def test_hanging_endpoint_fails_by_the_fetch_timeout(aws, capture, start_envoy,
 
 def test_hanging_endpoint_fails_by_max_wait(aws, capture, start_envoy, container_endpoint):
     """fetch_timeout_ms > max_wait_ms: the request gives up waiting first."""
-    envoy = start_with_hanging_container(aws, start_envoy, container_endpoint,
-                                         fetch_timeout_ms=10000)
+    envoy = start_with_hanging_container(
+        aws, start_envoy, container_endpoint, fetch_timeout_ms=10000
+    )
 
     outcome = timed_call(envoy.url)
 
-    assert_503(outcome, f"no AWS credentials after waiting {MAX_WAIT_MS} ms for the providers "
-                        "(container)")
-    assert MAX_WAIT_MS / 1000 - 0.1 <= outcome.elapsed < MAX_WAIT_MS / 1000 + SLACK_SECONDS, \
-        str(outcome)
+    assert_503(
+        outcome, f"no AWS credentials after waiting {MAX_WAIT_MS} ms for the providers (container)"
+    )
+    assert MAX_WAIT_MS / 1000 - 0.1 <= outcome.elapsed < MAX_WAIT_MS / 1000 + SLACK_SECONDS, str(
+        outcome
+    )
     assert_nothing_sent_upstream(capture)

@@ -9,16 +9,27 @@ from harness import client
 from harness.capture import CannedResponse
 from harness.expectations import the_signed_request
 
-ERROR_BODY = json.dumps({"errorMessage": "boom", "errorType": "RuntimeError",
-                         "stackTrace": ["  File \"lambda_function.py\", line 2"]}).encode()
+ERROR_BODY = json.dumps(
+    {
+        "errorMessage": "boom",
+        "errorType": "RuntimeError",
+        "stackTrace": ['  File "lambda_function.py", line 2'],
+    }
+).encode()
 
 
 def answer_with_function_error(capture, kind: str) -> None:
-    capture.answer_with(CannedResponse(200, [
-        ("Content-Type", "application/json"),
-        ("X-Amz-Function-Error", kind),
-        ("X-Amz-Executed-Version", "$LATEST"),
-    ], ERROR_BODY))
+    capture.answer_with(
+        CannedResponse(
+            200,
+            [
+                ("Content-Type", "application/json"),
+                ("X-Amz-Function-Error", kind),
+                ("X-Amz-Executed-Version", "$LATEST"),
+            ],
+            ERROR_BODY,
+        )
+    )
 
 
 @pytest.mark.parametrize("kind", ["Unhandled", "Handled"])

@@ -16,15 +16,22 @@ AUTHORIZATION = "Bearer eks-pod-identity-token-7c1e"
 
 
 @pytest.mark.parametrize("provider", ["container", "instance_metadata"])
-def test_credentials_never_logged_at_debug(aws, capture, start_envoy, container_endpoint,
-                                           instance_metadata, provider):
+def test_credentials_never_logged_at_debug(
+    aws, capture, start_envoy, container_endpoint, instance_metadata, provider
+):
     stand_in = container_endpoint if provider == "container" else instance_metadata
     stand_in.lifetime_seconds = LIFETIME_SECONDS
     container_endpoint.authorization = AUTHORIZATION
-    configuration = plugin_configuration(arn=aws.function_arn, credentials={
-        "provider": provider, "refresh_margin_seconds": MARGIN_SECONDS})
-    envoy = start_envoy(configuration, environment=container_endpoint.full_uri_environment(),
-                        clusters=[stand_in.cluster()], log_level="debug")
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        credentials={"provider": provider, "refresh_margin_seconds": MARGIN_SECONDS},
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.full_uri_environment(),
+        clusters=[stand_in.cluster()],
+        log_level="debug",
+    )
 
     with SteadyTraffic(envoy.url, interval=0.2) as traffic:
         deadline = time.monotonic() + 8
@@ -40,8 +47,10 @@ def test_credentials_never_logged_at_debug(aws, capture, start_envoy, container_
     for minted in stand_in.served:
         credentials = minted.credentials
         assert lines_leaking(log, credentials.secret_access_key) == []
-        assert lines_leaking(log, credentials.session_token,
-                             envoys_dump_of="x-amz-security-token") == []
+        assert (
+            lines_leaking(log, credentials.session_token, envoys_dump_of="x-amz-security-token")
+            == []
+        )
         assert credentials.access_key_id in log  # it is named, which is fine
     assert lines_leaking(log, AUTHORIZATION, envoys_dump_of="authorization") == []
     for token, _ in instance_metadata.issued:

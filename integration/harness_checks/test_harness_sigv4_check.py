@@ -1,7 +1,7 @@
 """The independent signature check itself: it accepts what botocore signs and rejects each
 kind of mistake a signer can make. No Envoy, no moto, no filter needed."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
@@ -20,8 +20,9 @@ BODY = b'{"hello": "world"}'
 
 
 def check(wire: WireRequest, known=KNOWN, **options):
-    return verify_sigv4(wire.method, wire.target, wire.headers, wire.body, known,
-                        region="us-east-1", **options)
+    return verify_sigv4(
+        wire.method, wire.target, wire.headers, wire.body, known, region="us-east-1", **options
+    )
 
 
 class SignsEveryHeader(SigV4Auth):
@@ -67,7 +68,8 @@ def test_accepts_empty_body():
     verdict = check(sign(USER, invoke_path(ARN), b""))
     assert verdict.ok, str(verdict)
     assert verdict.canonical_request.endswith(
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
 
 
 def test_rejects_wrong_secret_but_accepts_it_with_that_secret():
@@ -85,22 +87,53 @@ def test_rejects_wrong_secret_but_accepts_it_with_that_secret():
         (lambda w: WireRequest(w.method, w.target + "?Qualifier=7", w.headers, w.body), "differs"),
         (lambda w: w.with_header("Host", "lambda.us-west-2.amazonaws.com"), "differs"),
         (lambda w: w.with_header("X-Amz-Date", "20200101T000000Z"), "scope date"),
-        (lambda w: WireRequest(w.method, w.target,
-                               w.headers + [("X-Amz-Date", w.header("X-Amz-Date"))], w.body),
-         "2 X-Amz-Date"),
-        (lambda w: w.with_header("Authorization", w.header("Authorization").replace(
-            "host;x-amz-date", "x-amz-date;host")), "sorted"),
-        (lambda w: w.with_header("Authorization", w.header("Authorization").replace(
-            "/lambda/", "/s3/")), "scope service"),
-        (lambda w: w.with_header("Authorization", w.header("Authorization").replace(
-            USER.access_key_id, "AKIDSOMEONEELSE")), "unknown access key id"),
+        (
+            lambda w: WireRequest(
+                w.method, w.target, w.headers + [("X-Amz-Date", w.header("X-Amz-Date"))], w.body
+            ),
+            "2 X-Amz-Date",
+        ),
+        (
+            lambda w: w.with_header(
+                "Authorization",
+                w.header("Authorization").replace("host;x-amz-date", "x-amz-date;host"),
+            ),
+            "sorted",
+        ),
+        (
+            lambda w: w.with_header(
+                "Authorization", w.header("Authorization").replace("/lambda/", "/s3/")
+            ),
+            "scope service",
+        ),
+        (
+            lambda w: w.with_header(
+                "Authorization",
+                w.header("Authorization").replace(USER.access_key_id, "AKIDSOMEONEELSE"),
+            ),
+            "unknown access key id",
+        ),
         (lambda w: w.with_header("X-Amz-Security-Token", "smuggled"), "long-term credentials"),
-        (lambda w: WireRequest(w.method, w.target, [h for h in w.headers
-                                                    if h[0] != "Authorization"], w.body),
-         "0 Authorization"),
+        (
+            lambda w: WireRequest(
+                w.method, w.target, [h for h in w.headers if h[0] != "Authorization"], w.body
+            ),
+            "0 Authorization",
+        ),
     ],
-    ids=["body", "method", "query", "host", "scope-date", "two-dates", "unsorted",
-         "service", "unknown-key", "token-with-user-key", "unsigned"],
+    ids=[
+        "body",
+        "method",
+        "query",
+        "host",
+        "scope-date",
+        "two-dates",
+        "unsorted",
+        "service",
+        "unknown-key",
+        "token-with-user-key",
+        "unsigned",
+    ],
 )
 def test_rejects_tampering(mutate, reason):
     verdict = check(mutate(sign(USER, invoke_path(ARN), BODY)))
@@ -114,10 +147,10 @@ def test_rejects_payload_hash_header_that_is_not_the_body_hash():
 
 
 def test_rejects_stale_clock():
-    ten_minutes_ago = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10)
+    ten_minutes_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
     wire = sign(USER, invoke_path(ARN), BODY, at=ten_minutes_ago)
     assert "away from now" in check(wire).reason
-    assert check(wire, now=datetime.now(timezone.utc) - timedelta(minutes=10)).ok
+    assert check(wire, now=datetime.now(UTC) - timedelta(minutes=10)).ok
 
 
 def test_rejects_session_token_other_than_the_sessions():
@@ -131,8 +164,13 @@ def test_rejects_path_encoded_only_once_in_canonical_request():
 
 
 def test_rejects_signed_user_agent_even_with_a_matching_signature():
-    wire = sign(USER, invoke_path(ARN), BODY, headers=[("User-Agent", "curl/8")],
-                signer_class=SignsEveryHeader)
+    wire = sign(
+        USER,
+        invoke_path(ARN),
+        BODY,
+        headers=[("User-Agent", "curl/8")],
+        signer_class=SignsEveryHeader,
+    )
     assert "botocore would sign" in check(wire).reason
 
 

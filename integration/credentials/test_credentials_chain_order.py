@@ -16,8 +16,11 @@ def signing_key_ids(capture) -> set[str]:
 
 
 def start_with_both_stand_ins(aws, start_envoy, container, imds, environment: dict):
-    return start_envoy(plugin_configuration(arn=aws.function_arn, credentials={}),
-                       environment=environment, clusters=[container.cluster(), imds.cluster()])
+    return start_envoy(
+        plugin_configuration(arn=aws.function_arn, credentials={}),
+        environment=environment,
+        clusters=[container.cluster(), imds.cluster()],
+    )
 
 
 def send_two(envoy):
@@ -26,12 +29,16 @@ def send_two(envoy):
         assert answer.status == 200, str(answer)
 
 
-def test_environment_beats_the_metadata_endpoints(aws, capture, start_envoy,
-                                                  container_endpoint, instance_metadata):
-    environment = {**aws.user_credentials.as_environment(),
-                   **container_endpoint.relative_uri_environment()}
-    envoy = start_with_both_stand_ins(aws, start_envoy, container_endpoint, instance_metadata,
-                                      environment)
+def test_environment_beats_the_metadata_endpoints(
+    aws, capture, start_envoy, container_endpoint, instance_metadata
+):
+    environment = {
+        **aws.user_credentials.as_environment(),
+        **container_endpoint.relative_uri_environment(),
+    }
+    envoy = start_with_both_stand_ins(
+        aws, start_envoy, container_endpoint, instance_metadata, environment
+    )
 
     send_two(envoy)
 
@@ -39,10 +46,16 @@ def test_environment_beats_the_metadata_endpoints(aws, capture, start_envoy,
     assert container_endpoint.requests == [] and instance_metadata.requests == []
 
 
-def test_container_beats_instance_metadata(aws, capture, start_envoy,
-                                           container_endpoint, instance_metadata):
-    envoy = start_with_both_stand_ins(aws, start_envoy, container_endpoint, instance_metadata,
-                                      container_endpoint.relative_uri_environment())
+def test_container_beats_instance_metadata(
+    aws, capture, start_envoy, container_endpoint, instance_metadata
+):
+    envoy = start_with_both_stand_ins(
+        aws,
+        start_envoy,
+        container_endpoint,
+        instance_metadata,
+        container_endpoint.relative_uri_environment(),
+    )
 
     send_two(envoy)
 
@@ -51,10 +64,10 @@ def test_container_beats_instance_metadata(aws, capture, start_envoy,
     assert instance_metadata.requests == []
 
 
-def test_instance_metadata_when_nothing_else_is_there(aws, capture, start_envoy,
-                                                      container_endpoint, instance_metadata):
-    envoy = start_with_both_stand_ins(aws, start_envoy, container_endpoint, instance_metadata,
-                                      {})
+def test_instance_metadata_when_nothing_else_is_there(
+    aws, capture, start_envoy, container_endpoint, instance_metadata
+):
+    envoy = start_with_both_stand_ins(aws, start_envoy, container_endpoint, instance_metadata, {})
 
     send_two(envoy)
 
@@ -65,10 +78,16 @@ def test_instance_metadata_when_nothing_else_is_there(aws, capture, start_envoy,
 
 @pytest.mark.parametrize("how", ["error", "refuse"])
 def test_a_failing_container_endpoint_falls_through_to_instance_metadata(
-        aws, capture, start_envoy, container_endpoint, instance_metadata, how):
+    aws, capture, start_envoy, container_endpoint, instance_metadata, how
+):
     container_endpoint.go_down(how)
-    envoy = start_with_both_stand_ins(aws, start_envoy, container_endpoint, instance_metadata,
-                                      container_endpoint.relative_uri_environment())
+    envoy = start_with_both_stand_ins(
+        aws,
+        start_envoy,
+        container_endpoint,
+        instance_metadata,
+        container_endpoint.relative_uri_environment(),
+    )
 
     send_two(envoy)
 
@@ -77,10 +96,16 @@ def test_a_failing_container_endpoint_falls_through_to_instance_metadata(
     assert container_endpoint.served == []
 
 
-def test_ec2_metadata_disabled_skips_instance_metadata(aws, capture, start_envoy,
-                                                       container_endpoint, instance_metadata):
-    envoy = start_with_both_stand_ins(aws, start_envoy, container_endpoint, instance_metadata,
-                                      {"AWS_EC2_METADATA_DISABLED": "true"})
+def test_ec2_metadata_disabled_skips_instance_metadata(
+    aws, capture, start_envoy, container_endpoint, instance_metadata
+):
+    envoy = start_with_both_stand_ins(
+        aws,
+        start_envoy,
+        container_endpoint,
+        instance_metadata,
+        {"AWS_EC2_METADATA_DISABLED": "true"},
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"unsigned": "never"}')
 

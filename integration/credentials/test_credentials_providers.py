@@ -20,8 +20,9 @@ REQUESTS = 3
 
 
 def pinned(aws, provider: str, **settings) -> str:
-    return plugin_configuration(arn=aws.function_arn,
-                                credentials={"provider": provider, **settings})
+    return plugin_configuration(
+        arn=aws.function_arn, credentials={"provider": provider, **settings}
+    )
 
 
 def assert_all_signed_by(capture, stand_in, count: int = REQUESTS):
@@ -45,9 +46,11 @@ def send_requests(envoy, count: int = REQUESTS):
 
 
 def test_container_by_relative_uri(aws, capture, start_envoy, container_endpoint):
-    envoy = start_envoy(pinned(aws, "container"),
-                        environment=container_endpoint.relative_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    envoy = start_envoy(
+        pinned(aws, "container"),
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
 
     send_requests(envoy)
 
@@ -60,9 +63,11 @@ def test_container_by_relative_uri(aws, capture, start_envoy, container_endpoint
 
 def test_container_by_full_uri_with_token(aws, capture, start_envoy, container_endpoint):
     container_endpoint.authorization = "Bearer pod-identity-token-d4f8a1"
-    envoy = start_envoy(pinned(aws, "container"),
-                        environment=container_endpoint.full_uri_environment(),
-                        clusters=[container_endpoint.cluster()])
+    envoy = start_envoy(
+        pinned(aws, "container"),
+        environment=container_endpoint.full_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
 
     send_requests(envoy)
 
@@ -73,12 +78,14 @@ def test_container_by_full_uri_with_token(aws, capture, start_envoy, container_e
     assert fetch.header("authorization") == container_endpoint.authorization
 
 
-def test_container_refusing_the_token_gives_a_503(aws, capture, start_envoy,
-                                                  container_endpoint):
+def test_container_refusing_the_token_gives_a_503(aws, capture, start_envoy, container_endpoint):
     container_endpoint.authorization = "Bearer the-right-token"
     environment = container_endpoint.full_uri_environment(token="Bearer a-wrong-token")
-    envoy = start_envoy(pinned(aws, "container", max_wait_ms=2000),
-                        environment=environment, clusters=[container_endpoint.cluster()])
+    envoy = start_envoy(
+        pinned(aws, "container", max_wait_ms=2000),
+        environment=environment,
+        clusters=[container_endpoint.cluster()],
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"unsigned": "never"}')
 
@@ -91,8 +98,11 @@ def test_container_refusing_the_token_gives_a_503(aws, capture, start_envoy,
 
 
 def test_instance_metadata_v2(aws, capture, start_envoy, instance_metadata):
-    envoy = start_envoy(pinned(aws, "instance_metadata", imds_token_ttl_seconds=900),
-                        environment={}, clusters=[instance_metadata.cluster()])
+    envoy = start_envoy(
+        pinned(aws, "instance_metadata", imds_token_ttl_seconds=900),
+        environment={},
+        clusters=[instance_metadata.cluster()],
+    )
 
     send_requests(envoy)
 
@@ -103,7 +113,10 @@ def test_instance_metadata_v2(aws, capture, start_envoy, instance_metadata):
     assert put.header(IMDS_TTL_HEADER) == "900" and ttl == 900
     assert (listing.method, listing.path, listing.status) == ("GET", IMDS_ROLES_PATH, 200)
     assert (document.method, document.path, document.status) == (
-        "GET", instance_metadata.role_path, 200)
+        "GET",
+        instance_metadata.role_path,
+        200,
+    )
     for request in (put, listing, document):
         assert request.header("host") == IMDS_HOST
     for request in (listing, document):

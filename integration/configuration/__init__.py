@@ -1,0 +1,2 @@
+"""The configuration: a bad plugin configuration stops Envoy at start, and the Envoy configs
+the project ships validate."""
