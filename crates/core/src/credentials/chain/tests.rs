@@ -73,6 +73,21 @@ fn done_names_the_provider_that_answered() {
 }
 
 #[test]
+fn the_configured_order_is_kept() {
+    let env = ProxyEnvironment {
+        access_key_id: Some("AK".into()),
+        secret_access_key: Some("SK".into()),
+        ..container_env()
+    };
+    let mut chain = chain(&[Provider::Container, Provider::Environment], env);
+    call(chain.start(NOW));
+    assert!(matches!(
+        chain.on_response(500, b"", NOW),
+        Step::Done(Provider::Environment, _)
+    ));
+}
+
+#[test]
 fn failures_fall_through_and_name_every_provider() {
     let mut chain = chain(&Provider::ALL, container_env());
     call(chain.start(NOW));
@@ -122,4 +137,60 @@ fn disabled_and_unreadable_sources_are_skipped_with_a_reason() {
         "{msg}"
     );
     assert!(msg.contains("AWS_EC2_METADATA_DISABLED"), "{msg}");
+}
+
+#[test]
+fn a_new_fetch_starts_over() {
+    let mut chain = chain(&Provider::ALL, container_env());
+    call(chain.start(NOW));
+    call(chain.on_response(500, b"", NOW));
+    // Abandoned half-way (the lease ran out, say): the next fetch forgets those failures.
+    call(chain.start(NOW + 1));
+    call(chain.on_response(500, b"", NOW + 1));
+    let msg = failed(chain.on_failure("reset", NOW + 1));
+    assert_eq!(msg.matches("environment: ").count(), 1, "{msg}");
+    assert_eq!(msg.matches("container: HTTP 500").count(), 1, "{msg}");
+}
+
+#[test]
+fn answers_without_a_callout_are_refused() {
+    let env = ProxyEnvironment {
+        access_key_id: Some("AK".into()),
+        secret_access_key: Some("SK".into()),
+        ..Default::default()
+    };
+    let mut chain = chain(&Provider::ALL, env);
+    assert_eq!(
+        failed(chain.on_response(200, DOC, NOW)),
+        "credential response with no fetch under way"
+    );
+    assert!(matches!(chain.start(NOW), Step::Done(..)));
+    assert_eq!(
+        failed(chain.on_response(200, DOC, NOW)),
+        "credential response with no fetch under way"
+    );
+}
+
+#[test]
+fn no_providers_no_credentials() {
+    let mut chain = chain(&[], ProxyEnvironment::default());
+    assert_eq!(
+        failed(chain.start(NOW)),
+        "no AWS credentials from any provider ()"
+    );
+    assert_eq!(chain.provider_names(), "");
+}
+
+#[test]
+fn names_and_settings_are_kept() {
+    let chain = chain(&Provider::ALL, ProxyEnvironment::default());
+    assert_eq!(
+        chain.provider_names(),
+        "environment, container, instance_metadata"
+    );
+    assert_eq!(chain.settings().providers, Provider::ALL.to_vec());
+    for p in Provider::ALL {
+        assert_eq!(Provider::parse(p.name()), Some(p));
+    }
+    assert_eq!(Provider::parse("assume_role"), None);
 }

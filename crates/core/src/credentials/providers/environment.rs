@@ -40,3 +40,6 @@ impl CredentialProvider for Environment {
         ProviderStep::Failed(NO_FETCH_UNDER_WAY.into())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -49,6 +49,71 @@ fn container_full_uri_carries_the_authorization_token() {
 }
 
 #[test]
+fn the_relative_uri_wins_and_the_cluster_is_configurable() {
+    let env = ProxyEnvironment {
+        container_relative_uri: Some("/rel".into()),
+        container_full_uri: Some("http://elsewhere/full".into()),
+        ..Default::default()
+    };
+    let settings = ChainSettings {
+        container_cluster: "ecs".into(),
+        ..ChainSettings::default()
+    };
+    let c = call(Container::new(&settings, &env).start(NOW));
+    assert_eq!(
+        (c.cluster.as_str(), c.authority.as_str(), c.path.as_str()),
+        ("ecs", "169.254.170.2", "/rel")
+    );
+}
+
+#[test]
+fn unusable_environments_are_named() {
+    let full = |uri: &str| ProxyEnvironment {
+        container_full_uri: Some(uri.into()),
+        ..Default::default()
+    };
+    for (env, reason) in [
+        (
+            ProxyEnvironment::default(),
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set",
+        ),
+        (
+            relative("v2/creds"),
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'",
+        ),
+        (
+            full("https://169.254.170.23/v1"),
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http:// URI",
+        ),
+        (
+            full("http://user@host/v1"),
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http:// URI",
+        ),
+    ] {
+        assert_eq!(failed(container(env).start(NOW)), reason);
+    }
+}
+
+#[test]
+fn a_token_file_alone_cannot_be_used_but_a_token_wins_over_it() {
+    let mut env = ProxyEnvironment {
+        container_full_uri: Some("http://169.254.170.23/v1/credentials".into()),
+        container_authorization_token_file: Some("/var/run/token".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        failed(container(env.clone()).start(NOW)),
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE cannot be read from inside the VM; pass the \
+         token in AWS_CONTAINER_AUTHORIZATION_TOKEN"
+    );
+    env.container_authorization_token = Some("Bearer t".into());
+    assert_eq!(
+        header(&call(container(env).start(NOW)), "authorization"),
+        Some("Bearer t")
+    );
+}
+
+#[test]
 fn expired_or_bad_documents_fail_the_provider() {
     let mut provider = container(relative("/c"));
     call(provider.start(NOW + 7200));
@@ -58,6 +123,17 @@ fn expired_or_bad_documents_fail_the_provider() {
     call(provider.start(NOW));
     assert!(failed(provider.on_response(200, b"{not json", NOW))
         .starts_with("credential document is not JSON ("));
+}
+
+#[test]
+fn error_answers_are_never_documents() {
+    // Only a 200 carries a document.
+    let mut provider = container(relative("/c"));
+    call(provider.start(NOW));
+    assert_eq!(
+        failed(provider.on_response(204, b"", NOW)),
+        "HTTP 204 from the credentials endpoint"
+    );
 }
 
 #[test]
