@@ -9,23 +9,26 @@ use crate::credentials::environment::ProxyEnvironment;
 const ECS_HOST: &str = "169.254.170.2";
 
 pub struct Container {
-    /// The call to make, or why none can be: the environment is read once, so this is too.
-    request: Result<Callout, String>,
+    cluster: String,
+    /// The proxy's environment, read once at start; the request is made from it at each
+    /// fetch (cheaper in code than keeping a prepared request to clone).
+    env: ProxyEnvironment,
 }
 
 impl Container {
     pub fn new(settings: &ChainSettings, env: &ProxyEnvironment) -> Self {
         Self {
-            request: request(&settings.container_cluster, env),
+            cluster: settings.container_cluster.clone(),
+            env: env.clone(),
         }
     }
 }
 
 impl CredentialProvider for Container {
     fn start(&mut self, _now: u64) -> ProviderStep {
-        match &self.request {
-            Ok(callout) => ProviderStep::Call(callout.clone()),
-            Err(reason) => ProviderStep::Failed(reason.clone()),
+        match request(&self.cluster, &self.env) {
+            Ok(callout) => ProviderStep::Call(callout),
+            Err(reason) => ProviderStep::Failed(reason),
         }
     }
 
