@@ -5,6 +5,7 @@
 pub mod canonical;
 pub mod date;
 pub mod encode;
+pub mod general;
 pub mod hmac;
 
 use sha2::{Digest, Sha256};
