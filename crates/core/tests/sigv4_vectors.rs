@@ -14,7 +14,9 @@
     clippy::indexing_slicing
 )]
 
-use mesh_lambda_core::sigv4::{self, canonical, date::amz_date, SigningKeyCache};
+use mesh_lambda_core::credentials::Credentials;
+use mesh_lambda_core::sigv4::date::amz_date;
+use mesh_lambda_core::sigv4::general::{sha256_hex, Payload, Request as Signable, Signed, Signer};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -237,15 +239,8 @@ fn unix_seconds(timestamp: &str) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // signing with the crate's public API
 
-struct Signed {
-    canonical_request: String,
-    string_to_sign: String,
-    signature: String,
-    authorization: String,
-}
-
-/// Signs `req` as an SDK would: `X-Amz-Date` (and, with a token, `X-Amz-Security-Token`) added
-/// unless present, `X-Amz-Content-Sha256` with `sign_body`, every header of the request signed.
+/// Signs `req` as an SDK would: `X-Amz-Date` (and, with a token, `X-Amz-Security-Token`) set
+/// by the signer, `X-Amz-Content-Sha256` with `sign_body`, every header of the request signed.
 fn sign(req: &Request, ctx: &Context, failures: &mut Vec<String>, case: &str) -> Signed {
     let unix = unix_seconds(&ctx.timestamp);
     let x_amz_date = amz_date(unix);
@@ -261,46 +256,43 @@ fn sign(req: &Request, ctx: &Context, failures: &mut Vec<String>, case: &str) ->
     }
 
     let mut req = req.clone();
-    match req.header("x-amz-date") {
-        None => req.set_header("X-Amz-Date", &x_amz_date),
-        Some(d) if d.trim() != x_amz_date => failures.push(format!(
-            "{case}: the request's X-Amz-Date {d} is not the signing time {x_amz_date}"
-        )),
-        Some(_) => {}
-    }
-    if let Some(token) = &ctx.token {
-        if req.header("x-amz-security-token").is_none() {
-            req.set_header("X-Amz-Security-Token", token);
+    // The signer signs its own X-Amz-Date: one the request brings must be the same.
+    if let Some(d) = req.header("x-amz-date") {
+        if d.trim() != x_amz_date {
+            failures.push(format!(
+                "{case}: the request's X-Amz-Date {d} is not the signing time {x_amz_date}"
+            ));
         }
     }
-    let payload_hash = sigv4::sha256_hex(&req.body);
     if ctx.sign_body && req.header("x-amz-content-sha256").is_none() {
-        req.set_header("X-Amz-Content-Sha256", &payload_hash);
+        req.set_header("X-Amz-Content-Sha256", &sha256_hex(&req.body));
     }
 
-    let uri = canonical::canonical_uri(&req.path, ctx.normalize);
-    let query = canonical::canonical_query(&req.query);
+    let credentials = Credentials {
+        access_key_id: ctx.access_key_id.clone(),
+        secret_access_key: ctx.secret_access_key.clone(),
+        session_token: ctx.token.clone(),
+        expires_at: None,
+    };
     let headers: Vec<(&str, &str)> = req
         .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let (canonical_request, signed_headers) =
-        canonical::canonical_request(&req.method, &uri, &query, &headers, &payload_hash);
-
-    let scope = sigv4::credential_scope(&x_amz_date, &ctx.region, &ctx.service);
-    let string_to_sign = sigv4::string_to_sign(&x_amz_date, &scope, canonical_request.as_bytes());
-    let mut keys = SigningKeyCache::default();
-    let key = keys.key(&ctx.secret_access_key, unix, &ctx.region, &ctx.service);
-    let signature = sigv4::signature(key, &string_to_sign);
-    let authorization =
-        sigv4::authorization(&ctx.access_key_id, &scope, &signed_headers, &signature);
-    Signed {
-        canonical_request,
-        string_to_sign,
-        signature,
-        authorization,
+    Signer {
+        credentials: &credentials,
+        region: &ctx.region,
+        service: &ctx.service,
+        unix_seconds: unix,
+        normalize_path: ctx.normalize,
     }
+    .sign(&Signable {
+        method: &req.method,
+        wire_path: &req.path,
+        wire_query: &req.query,
+        headers: &headers,
+        payload: Payload::Body(&req.body),
+    })
 }
 
 /// Records a mismatch (or a missing expected file) naming the case and the step.

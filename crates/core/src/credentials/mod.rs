@@ -7,6 +7,7 @@ pub mod chain;
 pub mod document;
 pub mod environment;
 pub mod iso8601;
+mod providers;
 pub mod shared;
 
 use std::fmt;

@@ -1,7 +1,7 @@
 //! The SigV4 canonical request of an arbitrary HTTP request, for services other than S3
 //! (the path is URI-encoded once more). The Lambda hot path builds its canonical request
-//! directly (see `invoke.rs`); this general form is what the AWS test vectors check, and what
-//! the hot path is checked against.
+//! directly (see `invoke/signer.rs`); this general form is what `general` signs with, and so
+//! what the AWS test vectors check and the hot path is checked against.
 
 use super::encode::{percent_decode, uri_encode_bytes_into, uri_encode_into};
 

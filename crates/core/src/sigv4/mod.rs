@@ -1,24 +1,17 @@
 //! AWS Signature Version 4, the parts this filter needs. The HMAC chain itself comes from the
 //! `aws-sigv4` crate (`generate_signing_key`, `calculate_signature`); building the canonical
 //! request here lets the filter sign a small, fixed header set and cache the signing key.
+//! `general` signs any other request (STS, the test vectors, the hot path's cross-check).
 
 pub mod canonical;
 pub mod date;
 pub mod encode;
+pub mod general;
 pub mod hmac;
 
-use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex_digest(&Sha256::digest(bytes).into())
-        .iter()
-        .map(|&b| char::from(b))
-        .collect()
-}
 
 /// Lower-case hex of a SHA-256 digest, without allocating.
 pub fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
@@ -31,34 +24,6 @@ pub fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
         }
     }
     out
-}
-
-/// `<date>/<region>/<service>/aws4_request`.
-pub fn credential_scope(amz_date: &str, region: &str, service: &str) -> String {
-    format!(
-        "{}/{region}/{service}/aws4_request",
-        amz_date.get(..8).unwrap_or(amz_date)
-    )
-}
-
-/// The string to sign for a canonical request.
-pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request)
-    )
-}
-
-/// The `Authorization` header value.
-pub fn authorization(
-    access_key_id: &str,
-    scope: &str,
-    signed_headers: &str,
-    signature: &str,
-) -> String {
-    format!(
-        "{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={signed_headers}, Signature={signature}"
-    )
 }
 
 /// The signing key for one secret, day, region and service, derived once and reused: for one
@@ -127,11 +92,6 @@ impl SigningKeyCache {
     }
 }
 
-/// The hex signature of a string to sign.
-pub fn signature(signing_key: &[u8], string_to_sign: &str) -> String {
-    aws_sigv4::sign::v4::calculate_signature(signing_key, string_to_sign.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,22 +113,6 @@ mod tests {
         assert_ne!(
             cache.key("s1", 1_440_938_160 + 86_400, "us-east-1", "lambda"),
             a.as_slice()
-        );
-    }
-
-    #[test]
-    fn hex_digest_is_hex() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn empty_payload_hash() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
     }
 }

@@ -1,3 +1,6 @@
+//! The chain's own work: order, fall-through, the collected reasons, which provider answered.
+//! Each provider's protocol is tested next to its file in `super::super::providers`.
+
 use super::*;
 
 const NOW: u64 = 1_440_938_160; // 2015-08-30T12:36:00Z
@@ -20,11 +23,18 @@ fn call(step: Step) -> Callout {
     }
 }
 
-fn header<'a>(c: &'a Callout, name: &str) -> Option<&'a str> {
-    c.headers
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.as_str())
+fn failed(step: Step) -> String {
+    match step {
+        Step::Failed(msg) => msg,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+fn container_env() -> ProxyEnvironment {
+    ProxyEnvironment {
+        container_relative_uri: Some("/creds".into()),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -44,117 +54,73 @@ fn environment_first_needs_no_callout() {
 }
 
 #[test]
-fn container_relative_uri_goes_to_the_ecs_host() {
-    let env = ProxyEnvironment {
-        container_relative_uri: Some("/v2/credentials/abc".into()),
-        ..Default::default()
-    };
-    let mut chain = chain(&Provider::ALL, env);
-    let c = call(chain.start(NOW));
-    assert_eq!(
-        (c.cluster.as_str(), c.method),
-        (DEFAULT_CONTAINER_CLUSTER, "GET")
-    );
-    assert_eq!(
-        (c.authority.as_str(), c.path.as_str()),
-        ("169.254.170.2", "/v2/credentials/abc")
-    );
-    assert_eq!(header(&c, "authorization"), None);
+fn done_names_the_provider_that_answered() {
+    let mut chain = chain(&Provider::ALL, container_env());
+    assert_eq!(call(chain.start(NOW)).path, "/creds");
     match chain.on_response(200, DOC, NOW) {
         Step::Done(Provider::Container, creds) => assert_eq!(creds.expires_at, Some(NOW + 3600)),
         other => panic!("{other:?}"),
     }
-}
 
-#[test]
-fn container_full_uri_carries_the_authorization_token() {
-    let env = ProxyEnvironment {
-        container_full_uri: Some("http://169.254.170.23:80/v1/credentials".into()),
-        container_authorization_token: Some("Bearer xyz".into()),
-        ..Default::default()
-    };
-    let c = call(chain(&[Provider::Container], env).start(NOW));
-    assert_eq!(
-        (c.authority.as_str(), c.path.as_str()),
-        ("169.254.170.23:80", "/v1/credentials")
-    );
-    assert_eq!(header(&c, "authorization"), Some("Bearer xyz"));
-}
-
-#[test]
-fn imds_v2_token_then_role_then_credentials_and_token_reuse() {
-    let mut chain = chain(&[Provider::InstanceMetadata], ProxyEnvironment::default());
-    let token = call(chain.start(NOW));
-    assert_eq!(
-        (token.method, token.path.as_str()),
-        ("PUT", "/latest/api/token")
-    );
-    assert_eq!(
-        header(&token, "x-aws-ec2-metadata-token-ttl-seconds"),
-        Some("21600")
-    );
-    let list = call(chain.on_response(200, b"TOKEN1", NOW));
-    assert_eq!(list.path, "/latest/meta-data/iam/security-credentials/");
-    assert_eq!(header(&list, "x-aws-ec2-metadata-token"), Some("TOKEN1"));
-    let role = call(chain.on_response(200, b"my-role\n", NOW));
-    assert_eq!(
-        role.path,
-        "/latest/meta-data/iam/security-credentials/my-role"
-    );
+    let mut chain = self::chain(&[Provider::InstanceMetadata], ProxyEnvironment::default());
+    call(chain.start(NOW));
+    call(chain.on_response(200, b"TOKEN1", NOW));
+    call(chain.on_response(200, b"my-role\n", NOW));
     assert!(matches!(
         chain.on_response(200, DOC, NOW),
         Step::Done(Provider::InstanceMetadata, _)
     ));
-    // The next refresh reuses the token while it is fresh, and renews it near its expiry.
-    assert_eq!(
-        call(chain.start(NOW + 100)).path,
-        "/latest/meta-data/iam/security-credentials/"
-    );
-    assert_eq!(
-        call(chain.start(NOW + 21_600 - 30)).path,
-        "/latest/api/token"
-    );
 }
 
 #[test]
-fn imds_401_renews_the_token_once() {
-    let mut chain = chain(&[Provider::InstanceMetadata], ProxyEnvironment::default());
+fn the_configured_order_is_kept() {
+    let env = ProxyEnvironment {
+        access_key_id: Some("AK".into()),
+        secret_access_key: Some("SK".into()),
+        ..container_env()
+    };
+    let mut chain = chain(&[Provider::Container, Provider::Environment], env);
     call(chain.start(NOW));
-    call(chain.on_response(200, b"T1", NOW));
-    assert_eq!(
-        call(chain.on_response(401, b"", NOW)).path,
-        "/latest/api/token"
-    );
-    call(chain.on_response(200, b"T2", NOW));
-    match chain.on_response(401, b"", NOW) {
-        Step::Failed(msg) => assert!(msg.contains("instance_metadata: IMDSv2 refused"), "{msg}"),
-        other => panic!("{other:?}"),
-    }
+    assert!(matches!(
+        chain.on_response(500, b"", NOW),
+        Step::Done(Provider::Environment, _)
+    ));
 }
 
 #[test]
 fn failures_fall_through_and_name_every_provider() {
-    let env = ProxyEnvironment {
-        container_relative_uri: Some("/creds".into()),
-        ..Default::default()
-    };
-    let mut chain = chain(&Provider::ALL, env);
+    let mut chain = chain(&Provider::ALL, container_env());
     call(chain.start(NOW));
     // The container endpoint answers garbage: on to IMDS.
     let token = call(chain.on_response(200, b"{not json", NOW));
     assert_eq!(token.path, "/latest/api/token");
-    match chain.on_failure("no healthy upstream", NOW) {
-        Step::Failed(msg) => {
-            for needle in [
-                "environment: AWS_ACCESS_KEY_ID not set",
-                "container: credential document is not JSON",
-                "instance_metadata: no healthy upstream",
-            ] {
-                assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
-            }
-        }
-        other => panic!("{other:?}"),
+    let msg = failed(chain.on_failure("no healthy upstream", NOW));
+    for needle in [
+        "environment: AWS_ACCESS_KEY_ID not set",
+        "container: credential document is not JSON",
+        "instance_metadata: no healthy upstream",
+    ] {
+        assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
     }
+    assert!(msg.starts_with("no AWS credentials from any provider (environment: "));
+    assert!(
+        msg.ends_with("; instance_metadata: no healthy upstream)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn imds_refusing_a_fresh_token_is_named() {
+    let mut chain = chain(&[Provider::InstanceMetadata], ProxyEnvironment::default());
+    call(chain.start(NOW));
+    call(chain.on_response(200, b"T1", NOW));
+    call(chain.on_response(401, b"", NOW));
+    call(chain.on_response(200, b"T2", NOW));
+    assert_eq!(
+        failed(chain.on_response(401, b"", NOW)),
+        "no AWS credentials from any provider (instance_metadata: IMDSv2 refused a fresh token \
+         (HTTP 401))"
+    );
 }
 
 #[test]
@@ -165,61 +131,66 @@ fn disabled_and_unreadable_sources_are_skipped_with_a_reason() {
         ec2_metadata_disabled: true,
         ..Default::default()
     };
-    match chain(&[Provider::Container, Provider::InstanceMetadata], env).start(NOW) {
-        Step::Failed(msg) => {
-            assert!(
-                msg.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
-                "{msg}"
-            );
-            assert!(msg.contains("AWS_EC2_METADATA_DISABLED"), "{msg}");
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn expired_or_bad_documents_fail_the_provider() {
-    let env = ProxyEnvironment {
-        container_relative_uri: Some("/c".into()),
-        ..Default::default()
-    };
-    let mut chain = chain(&[Provider::Container], env);
-    call(chain.start(NOW + 7200));
+    let msg = failed(chain(&[Provider::Container, Provider::InstanceMetadata], env).start(NOW));
     assert!(
-        matches!(chain.on_response(200, DOC, NOW + 7200), Step::Failed(m) if m.contains("expired"))
+        msg.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+        "{msg}"
     );
+    assert!(msg.contains("AWS_EC2_METADATA_DISABLED"), "{msg}");
+}
+
+#[test]
+fn a_new_fetch_starts_over() {
+    let mut chain = chain(&Provider::ALL, container_env());
     call(chain.start(NOW));
-    assert!(matches!(chain.on_response(500, b"", NOW), Step::Failed(m) if m.contains("HTTP 500")));
+    call(chain.on_response(500, b"", NOW));
+    // Abandoned half-way (the lease ran out, say): the next fetch forgets those failures.
+    call(chain.start(NOW + 1));
+    call(chain.on_response(500, b"", NOW + 1));
+    let msg = failed(chain.on_failure("reset", NOW + 1));
+    assert_eq!(msg.matches("environment: ").count(), 1, "{msg}");
+    assert_eq!(msg.matches("container: HTTP 500").count(), 1, "{msg}");
 }
 
 #[test]
-fn splits_full_uris() {
-    assert_eq!(
-        split_http_uri("http://h:8080/a/b?c"),
-        Some(("h:8080".into(), "/a/b?c".into()))
-    );
-    assert_eq!(split_http_uri("http://h"), Some(("h".into(), "/".into())));
-    assert_eq!(split_http_uri("https://h/x"), None);
-    assert_eq!(split_http_uri("http:///x"), None);
-}
-
-#[test]
-fn envoys_own_error_replies_are_named() {
+fn answers_without_a_callout_are_refused() {
     let env = ProxyEnvironment {
-        container_relative_uri: Some("/c".into()),
+        access_key_id: Some("AK".into()),
+        secret_access_key: Some("SK".into()),
         ..Default::default()
     };
-    let mut chain = chain(&[Provider::Container], env);
-    call(chain.start(NOW));
-    match chain.on_response(
-        503,
-        b"upstream connect error or disconnect/reset before headers",
-        NOW,
-    ) {
-        Step::Failed(m) => assert!(
-            m.contains("HTTP 503 from the credentials endpoint (upstream connect error"),
-            "{m}"
-        ),
-        other => panic!("{other:?}"),
+    let mut chain = chain(&Provider::ALL, env);
+    assert_eq!(
+        failed(chain.on_response(200, DOC, NOW)),
+        "credential response with no fetch under way"
+    );
+    assert!(matches!(chain.start(NOW), Step::Done(..)));
+    assert_eq!(
+        failed(chain.on_response(200, DOC, NOW)),
+        "credential response with no fetch under way"
+    );
+}
+
+#[test]
+fn no_providers_no_credentials() {
+    let mut chain = chain(&[], ProxyEnvironment::default());
+    assert_eq!(
+        failed(chain.start(NOW)),
+        "no AWS credentials from any provider ()"
+    );
+    assert_eq!(chain.provider_names(), "");
+}
+
+#[test]
+fn names_and_settings_are_kept() {
+    let chain = chain(&Provider::ALL, ProxyEnvironment::default());
+    assert_eq!(
+        chain.provider_names(),
+        "environment, container, instance_metadata"
+    );
+    assert_eq!(chain.settings().providers, Provider::ALL.to_vec());
+    for p in Provider::ALL {
+        assert_eq!(Provider::parse(p.name()), Some(p));
     }
+    assert_eq!(Provider::parse("assume_role"), None);
 }

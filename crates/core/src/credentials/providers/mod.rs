@@ -1,0 +1,89 @@
+//! The credential providers, one file each, behind one interface: a fetch starts, and each
+//! callout's answer (or its failure) gives the next step, until the provider has credentials
+//! or a reason it has none. The chain (`super::chain`) walks them in the configured order.
+//!
+//! Trait objects rather than an enum: the chain runs a few times an hour, not per request, so
+//! a virtual call costs nothing that matters (nor did it grow the .wasm more than an enum
+//! did); in return a provider is one type in one file that no dispatch `match` lists, and one
+//! wrapping another (the coming `assume_role`, calling STS with its source's credentials)
+//! just holds a `Box<dyn CredentialProvider>`.
+
+mod container;
+mod environment;
+mod instance_metadata;
+
+use super::chain::{Callout, ChainSettings, Provider};
+use super::document::parse_credential_document;
+use super::environment::ProxyEnvironment;
+use super::Credentials;
+
+/// What a provider wants next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderStep {
+    Call(Callout),
+    Done(Credentials),
+    /// This provider has no credentials; the chain names it in front of the reason.
+    Failed(String),
+}
+
+/// One source of credentials, as a sans-IO state machine. The chain calls `on_response` and
+/// `on_failure` only while a callout this provider asked for is out.
+pub trait CredentialProvider {
+    /// Begins a fetch; called each time the chain reaches this provider.
+    fn start(&mut self, now: u64) -> ProviderStep;
+
+    /// The answer to the callout of this provider's last step.
+    fn on_response(&mut self, status: u32, body: &[u8], now: u64) -> ProviderStep;
+
+    /// That callout got no answer (no such cluster, timeout, reset). The reason is the
+    /// failure as it stands; a provider wrapping another may say whose call it was.
+    fn on_failure(&mut self, reason: &str, _now: u64) -> ProviderStep {
+        ProviderStep::Failed(reason.to_owned())
+    }
+}
+
+/// The provider behind each name. A new provider is its file plus its line here.
+pub fn build(
+    provider: Provider,
+    settings: &ChainSettings,
+    env: &ProxyEnvironment,
+) -> Box<dyn CredentialProvider> {
+    match provider {
+        Provider::Environment => Box::new(environment::Environment::new(env)),
+        Provider::Container => Box::new(container::Container::new(settings, env)),
+        Provider::InstanceMetadata => {
+            Box::new(instance_metadata::InstanceMetadata::new(settings, env))
+        }
+    }
+}
+
+/// Said when an answer arrives and no callout is out.
+pub const NO_FETCH_UNDER_WAY: &str = "credential response with no fetch under way";
+
+/// The credentials of a credential document, or why it was refused.
+fn from_document(body: &[u8], now: u64) -> ProviderStep {
+    match parse_credential_document(body, now) {
+        Ok(credentials) => ProviderStep::Done(credentials),
+        Err(reason) => ProviderStep::Failed(reason),
+    }
+}
+
+/// The start of an error answer's body, for the message: Envoy's own replies ("upstream
+/// connect error ...", "upstream request timeout") tell why a call failed. Only error answers
+/// are quoted, never a credential document.
+fn detail(body: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    let text = text.trim();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" ({text})")
+    }
+}
+
+#[cfg(test)]
+mod tests;
