@@ -77,7 +77,10 @@ impl SigningKeyCache {
                 self.cached.insert(c)
             }
             _ => {
-                let time = SystemTime::UNIX_EPOCH + Duration::from_secs(unix_seconds);
+                // A clock past what SystemTime holds cannot panic here: the day is all that counts.
+                let time = SystemTime::UNIX_EPOCH
+                    .checked_add(Duration::from_secs(unix_seconds))
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
                 let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
                 self.cached.insert(CachedKey {
                     day,
@@ -95,6 +98,12 @@ impl SigningKeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurd_clock_does_not_panic() {
+        let mut cache = SigningKeyCache::default();
+        assert_eq!(cache.key("s", u64::MAX, "us-east-1", "lambda").len(), 32);
+    }
 
     #[test]
     fn signing_key_is_cached_per_day_and_secret() {

@@ -70,8 +70,16 @@ fn from_document(body: &[u8], now: u64) -> ProviderStep {
 
 /// The start of an error answer's body, for the message: Envoy's own replies ("upstream
 /// connect error ...", "upstream request timeout") tell why a call failed. Only error answers
-/// are quoted, never a credential document.
+/// are quoted, and not one that holds a secret (a credential document served with an error
+/// status, say).
 fn detail(body: &[u8]) -> String {
+    const SECRET_MARKERS: [&[u8]; 3] = [b"SecretAccessKey", b"Token", b"secret"];
+    let holds_secret = SECRET_MARKERS
+        .iter()
+        .any(|marker| body.windows(marker.len()).any(|w| w == *marker));
+    if holds_secret {
+        return " (body not quoted: it may hold a secret)".to_owned();
+    }
     let text: String = String::from_utf8_lossy(body)
         .chars()
         .filter(|c| !c.is_control())

@@ -62,3 +62,14 @@ fn default_on_failure_passes_the_reason_on() {
     }
     assert_eq!(failed(Silent.on_failure("reset", NOW)), "reset");
 }
+
+#[test]
+fn an_error_answer_holding_a_secret_is_not_quoted() {
+    let quoted = detail(DOC);
+    assert!(!quoted.contains("\"S\""), "{quoted}");
+    assert_eq!(quoted, " (body not quoted: it may hold a secret)");
+    assert_eq!(
+        detail(b"upstream connect error"),
+        " (upstream connect error)"
+    );
+}
