@@ -1,6 +1,8 @@
 //! `mesh-lambda`, the host-side command: checks filter configurations with the filter's own
 //! parser (the core crate), and will write the Consul config entries and the OCI artifact.
 
+#![forbid(unsafe_code)]
+
 use mesh_lambda_core::config::parse_config;
 use std::io::Read;
 use std::process::ExitCode;

@@ -3,6 +3,8 @@
 //! here (the crate does not depend on it): the filter crate implements `host` over Envoy's
 //! host calls, and the tests here implement it with fakes.
 
+#![forbid(unsafe_code)]
+
 mod logging;
 
 pub mod arn;
