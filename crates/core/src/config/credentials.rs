@@ -102,17 +102,7 @@ pub(super) fn read(mut fields: Fields<'_>) -> Result<CredentialSettings, ConfigE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{parse_config, FilterConfig};
-
-    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
-
-    fn parse(json: &str) -> Result<FilterConfig, ConfigError> {
-        parse_config(json.as_bytes())
-    }
-
-    fn err(json: &str) -> String {
-        parse(json).unwrap_err().to_string()
-    }
+    use crate::config::tests::{err, parse, ARN};
 
     #[test]
     fn credentials_block() {

@@ -150,16 +150,16 @@ fn is_valid_host(h: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+    pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
 
-    fn parse(json: &str) -> Result<FilterConfig, ConfigError> {
+    pub fn parse(json: &str) -> Result<FilterConfig, ConfigError> {
         parse_config(json.as_bytes())
     }
 
-    fn err(json: &str) -> String {
+    pub fn err(json: &str) -> String {
         parse(json).unwrap_err().to_string()
     }
 

@@ -7,6 +7,7 @@ use crate::credentials::environment::ProxyEnvironment;
 use crate::host::fake::{FakeClock, FakeHost, FakeStore, FakeStreams, StreamState};
 use crate::request::flow::RequestFlow;
 use crate::request::Action;
+use crate::sigv4::date::amz_date;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -87,23 +88,20 @@ impl Vm {
 
 /// A container credentials document valid for `lifetime_s` from `now_ms`.
 fn document(key_id: &str, now_ms: u64, lifetime_s: u64) -> Vec<u8> {
-    let expires = now_ms / 1000 + lifetime_s;
-    let (days, secs) = (expires / 86_400, expires % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    // 20150830T133600Z as 2015-08-30T13:36:00Z.
+    let d = amz_date(now_ms / 1000 + lifetime_s).into_bytes();
+    let part = |range: std::ops::Range<usize>| String::from_utf8_lossy(&d[range]).into_owned();
+    let expiration = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        part(0..4),
+        part(4..6),
+        part(6..8),
+        part(9..11),
+        part(11..13),
+        part(13..15)
+    );
     format!(
-        r#"{{"AccessKeyId":"{key_id}","SecretAccessKey":"secret","Token":"token","Expiration":"{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z"}}"#,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        r#"{{"AccessKeyId":"{key_id}","SecretAccessKey":"secret","Token":"token","Expiration":"{expiration}"}}"#
     )
     .into_bytes()
 }
