@@ -21,7 +21,7 @@ from harness.envoy import (
     plugin_configuration,
     render_config,
 )
-from harness.paths import ARTIFACTS_DIR
+from harness.paths import ARTIFACTS_DIR, ENVOY_BINARY
 from harness.processes import free_port
 from harness.wasm import FilterBuildError, build_filter
 
@@ -77,6 +77,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     environment: the AWS_* variables Envoy gets (default: the IAM user's key); {} for none.
     clusters: more Envoy clusters (e.g. the credential endpoints, see harness/metadata.py).
     http1_trailers: let HTTP/1 request trailers reach the filters (Envoy drops them by default).
+    allow_on_headers_stop_iteration: False loads the filter without that setting.
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
@@ -89,6 +90,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         with_filter: bool = True,
         clusters: list[dict] | None = None,
         http1_trailers: bool = False,
+        allow_on_headers_stop_iteration: bool = True,
     ) -> EnvoyProcess:
         wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
@@ -98,6 +100,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             with_filter=with_filter,
             extra_clusters=clusters,
             http1_trailers=http1_trailers,
+            allow_on_headers_stop_iteration=allow_on_headers_stop_iteration,
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()
@@ -114,6 +117,28 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             envoy.wait_ready()
         except EnvoyStartError as error:
             pytest.fail(f"{error} (log in the report below)", pytrace=False)
+        return envoy
+
+    yield start
+    for envoy in started:
+        envoy.stop()
+
+
+@pytest.fixture
+def start_bootstrap(request, tmp_path):
+    """start_bootstrap(name, bootstrap, environment=None) -> a ready EnvoyProcess running a
+    whole bootstrap of the test's own (e.g. a Consul-shaped sidecar); environment: the AWS_*
+    variables it gets (default none)."""
+    started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
+
+    def start(name: str, bootstrap: dict, environment: dict | None = None) -> EnvoyProcess:
+        envoy = EnvoyProcess(tmp_path / name, bootstrap, envoy_environment(environment or {}))
+        started.append(envoy)
+        envoy.launch()
+        try:
+            envoy.wait_ready()
+        except EnvoyStartError as error:
+            pytest.fail(f"{name}: {error} (log in the report below)", pytrace=False)
         return envoy
 
     yield start
@@ -148,6 +173,13 @@ def start_envoy_expecting_refusal(request, tmp_path, wasm_path):
     yield refuse
     for envoy in started:
         envoy.stop()
+
+
+def pytest_report_header(config):
+    """Which Envoy the run uses (MESH_LAMBDA_ENVOY picks another)."""
+    version = subprocess.run([str(ENVOY_BINARY), "--version"], capture_output=True, text=True)
+    lines = version.stdout.strip().splitlines() or ["(no version printed)"]
+    return f"envoy: {lines[-1].strip()}"
 
 
 def pytest_sessionstart(session):

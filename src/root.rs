@@ -5,6 +5,8 @@ use crate::host::{callout_answer, Envoy};
 use crate::http::LambdaHttp;
 use mesh_lambda_core::credentials::agent::{CredentialAgent, FAST_TICK};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
+use mesh_lambda_core::host::Clock;
+use mesh_lambda_core::request::body_delivery::check_body_delivery;
 use mesh_lambda_core::request::{configure, Plugin};
 use mesh_lambda_core::vm_log;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -64,6 +66,7 @@ impl RootContext for LambdaRoot {
     fn on_tick(&mut self) {
         if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
             let wanted = agent.tick(&Envoy, &Envoy, plugin);
+            check_body_delivery(plugin, &Envoy, Envoy.now_ms());
             if wanted != self.tick {
                 self.tick = wanted;
                 self.set_tick_period(wanted);

@@ -61,10 +61,13 @@ def render_config(
     admin_port: int = 0,
     extra_clusters: list[dict] | None = None,
     http1_trailers: bool = False,
+    allow_on_headers_stop_iteration: bool = True,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
     `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
-    with `http1_trailers`, HTTP/1 request trailers passed to the filters."""
+    with `http1_trailers`, HTTP/1 request trailers passed to the filters. Without
+    `allow_on_headers_stop_iteration`, the filter is loaded as Consul's builtin/wasm, Istio's
+    WasmPlugin and Envoy Gateway load it: without that setting."""
     config = copy.deepcopy(load_local_config())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
@@ -77,6 +80,8 @@ def render_config(
     plugin = mesh_lambda["typed_config"]["config"]
     plugin["vm_config"]["code"]["local"]["filename"] = str(Path(wasm_path).resolve())
     plugin["configuration"]["value"] = plugin_configuration
+    if not allow_on_headers_stop_iteration:
+        del plugin["allow_on_headers_stop_iteration"]
     if not with_filter:
         filters.remove(mesh_lambda)
 
@@ -170,7 +175,8 @@ class EnvoyProcess:
                 if address:
                     self.admin_url = f"http://{address}"
             if self.admin_url is not None and self._is_ready():
-                self.url = f"http://127.0.0.1:{self._listener_port()}"
+                port = self._listener_port()
+                self.url = None if port is None else f"http://127.0.0.1:{port}"
                 return
             time.sleep(0.05)
         raise EnvoyStartError(f"Envoy not ready within {timeout}s")
@@ -181,11 +187,30 @@ class EnvoyProcess:
         except requests.RequestException:
             return False
 
-    def _listener_port(self) -> int:
+    def _listener_port(self) -> int | None:
+        """The port of the one listener; None when Envoy has several (use `listener_url`)."""
+        statuses = self._listener_statuses()
+        if len(statuses) != 1:
+            return None
+        return statuses[0]["local_address"]["socket_address"]["port_value"]
+
+    def _listener_statuses(self) -> list[dict]:
         answer = requests.get(f"{self.admin_url}/listeners?format=json", timeout=5)
         answer.raise_for_status()
-        status = _only(answer.json()["listener_statuses"], "listener status")
-        return status["local_address"]["socket_address"]["port_value"]
+        return answer.json()["listener_statuses"]
+
+    def listener_url(self, name: str) -> str:
+        """The URL of the listener called `name`."""
+        for status in self._listener_statuses():
+            if status["name"] == name:
+                return f"http://127.0.0.1:{status['local_address']['socket_address']['port_value']}"
+        raise KeyError(f"no listener {name!r}")
+
+    def stats(self) -> dict[str, int]:
+        """Envoy's counters and gauges, by name."""
+        answer = requests.get(f"{self.admin_url}/stats?format=json", timeout=5)
+        answer.raise_for_status()
+        return {s["name"]: s["value"] for s in answer.json()["stats"] if "value" in s}
 
     def wait_exit(self, timeout: float) -> int | None:
         try:

@@ -38,6 +38,19 @@ impl LocalReply {
         }
     }
 
+    pub fn body_not_delivered(waited_ms: u64) -> Self {
+        Self {
+            status: 500,
+            code: "BodyNotDelivered",
+            message: format!(
+                "the request body did not reach the filter within {waited_ms} ms: Envoy holds \
+                 bodies back unless the wasm filter's config sets \
+                 allow_on_headers_stop_iteration: true (Envoy 1.35 or later); nothing was sent \
+                 to Lambda"
+            ),
+        }
+    }
+
     pub fn internal(reason: &str) -> Self {
         Self {
             status: 500,

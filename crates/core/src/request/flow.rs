@@ -59,6 +59,7 @@ impl RequestFlow {
         if end_of_stream {
             return self.body_complete(plugin, stream, 0);
         }
+        plugin.body_delivery.watch(self.context_id, stream.now_ms());
         Action::Pause
     }
 
@@ -69,6 +70,7 @@ impl RequestFlow {
         body_size: usize,
         end_of_stream: bool,
     ) -> Action {
+        plugin.body_delivery.body_arrived();
         if self.done {
             return Action::Pause;
         }
@@ -111,6 +113,7 @@ impl RequestFlow {
         if let Ok(mut waiting) = plugin.waiting.try_borrow_mut() {
             waiting.forget(self.context_id);
         }
+        plugin.body_delivery.forget(self.context_id);
     }
 
     /// The whole body is buffered: sign and send, answer, or wait for credentials.

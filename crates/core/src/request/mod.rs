@@ -3,6 +3,7 @@
 //! answered or waits for credentials, `waiting` owns the requests that wait, and `rewrite`
 //! turns a buffered request into the signed call in one step.
 
+pub mod body_delivery;
 pub mod decision;
 pub mod flow;
 pub mod rewrite;
@@ -18,6 +19,7 @@ use crate::invoke::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
 use crate::stream_log;
+use body_delivery::BodyDelivery;
 use std::cell::RefCell;
 use waiting::WaitingRequests;
 
@@ -41,6 +43,9 @@ pub struct Plugin {
     pub signer: RefCell<SigningCache>,
     /// Requests paused until credentials arrive.
     pub waiting: RefCell<WaitingRequests>,
+    /// Whether Envoy delivers request bodies (it holds them back without
+    /// `allow_on_headers_stop_iteration`).
+    pub body_delivery: BodyDelivery,
 }
 
 impl Plugin {
@@ -54,6 +59,7 @@ impl Plugin {
             credentials: RefCell::new(SharedRecord::default()),
             signer: RefCell::new(SigningCache::default()),
             waiting: RefCell::new(WaitingRequests::default()),
+            body_delivery: BodyDelivery::default(),
         }
     }
 }
