@@ -7,6 +7,7 @@ moto and relays the answer, or answers with a canned response the test chose.
 
 import http.client
 import json
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -126,7 +127,9 @@ class CaptureHop:
         upstream_port: int,
         credentials_by_access_key: Mapping[str, AwsCredentials],
         region: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ):
+        """With `tls`, the hop serves HTTPS (as Lambda's endpoint does) with that context."""
         self._upstream_port = upstream_port
         self._credentials = dict(credentials_by_access_key)
         self._expirations: dict[str, float] = {}  # access key id -> unix time it expires
@@ -136,6 +139,8 @@ class CaptureHop:
         self._canned: CannedResponse | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,32 +1,52 @@
 //! `mesh-lambda`, the host-side command: checks filter configurations with the filter's own
-//! parser (the core crate), and will write the Consul config entries and the OCI artifact.
+//! parser (the core crate), and writes the Consul config entries that load the filter into a
+//! sidecar.
 
 #![forbid(unsafe_code)]
+
+mod consul;
+mod output;
 
 use mesh_lambda_core::config::parse_config;
 use std::io::Read;
 use std::process::ExitCode;
 
-const USAGE: &str = "\
+fn usage() -> String {
+    format!(
+        "\
 mesh-lambda: host-side tools for the mesh-lambda Envoy filter
 
 Usage:
   mesh-lambda check-config <FILE>   check a filter configuration (the plugin's JSON) with the
                                     filter's own parser; FILE '-' reads standard input
+{}
   mesh-lambda --help                this text
   mesh-lambda --version             the version, which is the filter's
 
-Exit status: 0 valid, 1 invalid configuration, 2 usage or input error.
-";
+Exit status: 0 done, 1 invalid input, 2 usage or file error.
+",
+        consul::USAGE
+    )
+}
 
 /// A failure and the exit status it gives.
-struct Failure {
-    status: u8,
-    message: String,
+pub struct Failure {
+    pub status: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: String) -> Self {
+        Self {
+            status: 2,
+            message: format!("{message}\n\n{}", usage()),
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match run(&args) {
         Ok(out) => {
             print!("{out}");
@@ -39,28 +59,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn usage_error(message: String) -> Failure {
-    Failure {
-        status: 2,
-        message: format!("{message}\n\n{USAGE}"),
-    }
-}
-
-fn run(args: &[String]) -> Result<String, Failure> {
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [] => Err(usage_error("no command given".into())),
-        ["-h" | "--help" | "help"] => Ok(USAGE.to_owned()),
+fn run(args: &[&str]) -> Result<String, Failure> {
+    match args {
+        [] => Err(Failure::usage("no command given".into())),
+        ["-h" | "--help" | "help"] => Ok(usage()),
         ["-V" | "--version"] => Ok(format!("mesh-lambda {}\n", env!("CARGO_PKG_VERSION"))),
         ["check-config", path] => check_config(path),
-        ["check-config", ..] => Err(usage_error(
+        ["check-config", ..] => Err(Failure::usage(
             "check-config takes one argument, the configuration file".into(),
         )),
-        [other, ..] => Err(usage_error(format!("unknown command \"{other}\""))),
+        ["consul", rest @ ..] => consul::run(rest),
+        [other, ..] => Err(Failure::usage(format!("unknown command \"{other}\""))),
     }
 }
 

@@ -119,6 +119,39 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A list of objects, each read with its own reader (paths `name[0].`, `name[1].`, ...),
+    /// which the caller finishes.
+    pub fn objects(&mut self, name: &'static str) -> Result<Option<Vec<Fields<'a>>>, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        let Value::Array(items) = value else {
+            return Err(self.error(
+                name,
+                format!("expected a list of objects, got {}", quote(value)),
+            ));
+        };
+        let mut readers = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let Value::Object(object) = item else {
+                return Err(self.error(
+                    &format!("{name}[{index}]"),
+                    format!("expected an object, got {}", quote(item)),
+                ));
+            };
+            readers.push(Fields::nested(
+                object,
+                format!("{}{name}[{index}].", self.prefix),
+            ));
+        }
+        Ok(Some(readers))
+    }
+
+    /// The field's JSON value as it is, for a caller that checks it itself.
+    pub fn value(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.get(name)
+    }
+
     /// One of the names of `T`.
     pub fn one_of<T: Choice>(&mut self, name: &'static str) -> Result<Option<T>, ConfigError> {
         self.get(name)
@@ -386,6 +419,24 @@ mod tests {
         // The nested fields are the nested reader's: the outer ones are all read.
         outer.finish().unwrap();
         top.finish().unwrap();
+    }
+
+    #[test]
+    fn lists_of_objects_name_each_item() {
+        let o = object(json!({"items": [{"a": 1}, {"b": "x"}], "bad": [{"a": 1}, 5]}));
+        let mut f = Fields::new(&o);
+        let mut items = f.objects("items").unwrap().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].whole_number("a", 1..=9).unwrap(), Some(1));
+        assert!(items[0].finish().is_ok());
+        let e = items[1].finish().unwrap_err();
+        assert_eq!(e.field, "items[1].b");
+        let e = f.objects("bad").err().unwrap();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("bad[1]", "expected an object, got 5")
+        );
+        assert_eq!(f.value("missing"), None);
     }
 
     #[test]

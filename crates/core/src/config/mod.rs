@@ -7,7 +7,7 @@
 
 mod credentials;
 mod error;
-mod fields;
+pub mod fields;
 
 pub use credentials::CredentialSettings;
 pub use error::ConfigError;

@@ -1,0 +1,203 @@
+//! `mesh-lambda consul generate` as a user runs it: the shipped example's output is the
+//! golden copy under `envoy/consul/example/` (regenerate with `UPDATE_GOLDEN=1 cargo test`),
+//! and bad descriptions fail naming the item, writing nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FILES: [&str; 6] = [
+    "consul/service-defaults.hcl",
+    "consul/proxy-defaults.hcl",
+    "consul/upstreams.hcl",
+    "kubernetes/service-defaults.yaml",
+    "kubernetes/proxy-defaults.yaml",
+    "kubernetes/upstreams-annotation.yaml",
+];
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envoy/consul/example")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("mesh-lambda-consul-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn generate(description: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mesh-lambda"))
+        .args(["consul", "generate"])
+        .arg(description)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_example_matches_its_golden_files() {
+    let out = scratch("golden");
+    let run = generate(&example_dir().join("description.json"), &out);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for file in FILES {
+        let generated = std::fs::read_to_string(out.join(file)).unwrap();
+        let golden_path = example_dir().join(file);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
+            std::fs::write(&golden_path, &generated).unwrap();
+        }
+        let golden = std::fs::read_to_string(&golden_path).unwrap_or_else(|e| {
+            panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden_path.display())
+        });
+        assert_eq!(generated, golden, "{file} differs from its golden copy");
+    }
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn two_runs_write_the_same_bytes() {
+    let (a, b) = (scratch("a"), scratch("b"));
+    let description = example_dir().join("description.json");
+    assert!(generate(&description, &a).status.success());
+    assert!(generate(&description, &b).status.success());
+    for file in FILES {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap()
+        );
+    }
+}
+
+fn refused(description: &str, needle: &str) {
+    let dir = scratch("bad");
+    let path = dir.join("description.json");
+    std::fs::write(&path, description).unwrap();
+    let out = dir.join("out");
+    let run = generate(&path, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{description}: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{description}: {stderr:?} lacks {needle:?}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(!out.exists(), "{description}: something was written");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+
+fn with_upstreams(upstreams: &str) -> String {
+    format!(
+        r#"{{"service":"api","wasm_file":"/etc/envoy/mesh_lambda.wasm","upstreams":[{upstreams}]}}"#
+    )
+}
+
+#[test]
+fn bad_descriptions_name_the_item_and_write_nothing() {
+    let ok =
+        format!(r#"{{"name":"authentication","local_bind_port":2345,"filter":{{"arn":"{ARN}"}}}}"#);
+    refused(
+        &with_upstreams(&format!(
+            r#"{ok},{{"name":"authentication","local_bind_port":2346,"filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[1].name: \"authentication\" is also upstreams[0]'s name",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{ok},{{"name":"billing","local_bind_port":2345,"filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[1].local_bind_port: 127.0.0.1:2345 clashes with upstreams[0]",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{ok},{{"name":"billing","local_bind_port":2345,"local_bind_address":"0.0.0.0","filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "clashes with upstreams[0]",
+    );
+    refused(
+        &with_upstreams(
+            r#"{"name":"authentication","local_bind_port":2345,"filter":{"arn":"arn:aws:s3:::bucket"}}"#,
+        ),
+        "upstreams[0].filter.arn: \"arn:aws:s3:::bucket\" is not a Lambda function ARN",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{{"name":"authentication","local_bind_port":2345,"filter":{{"arn":"{ARN}","invocation_mode":"sideways"}}}}"#
+        )),
+        "upstreams[0].filter.invocation_mode: unknown value \"sideways\"",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{{"name":"authentication","local_bind_prot":2345,"filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[0].local_bind_prot: unknown field \"local_bind_prot\"",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{{"name":"authentication","local_bind_port":70000,"filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[0].local_bind_port: expected a whole number from 1 to 65535, got 70000",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{{"name":"auth entication","local_bind_port":2345,"filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[0].name: \"auth entication\" is not a Consul service name",
+    );
+    refused(
+        &format!(r#"{{"service":"api","upstreams":[{ok}]}}"#),
+        "wasm_file: is required",
+    );
+    refused(
+        r#"{"service":"api","wasm_file":"/x.wasm","upstreams":[]}"#,
+        "upstreams: lists no upstream",
+    );
+    refused("{", "not valid JSON");
+    refused(
+        &with_upstreams(
+            r#"{"name":"authentication","local_bind_port":2345,"catalog":"missing.json"}"#,
+        ),
+        "upstreams[0].catalog: cannot read",
+    );
+}
+
+#[test]
+fn the_arn_can_come_from_the_catalog() {
+    let dir = scratch("catalog");
+    let meta = format!(
+        r#"[{{"ServiceName":"authentication","ServiceMeta":{{
+            "serverless.consul.hashicorp.com/v1alpha1/lambda/enabled":"true",
+            "serverless.consul.hashicorp.com/v1alpha1/lambda/arn":"{ARN}",
+            "serverless.consul.hashicorp.com/v1alpha1/lambda/payload-passthrough":"true",
+            "serverless.consul.hashicorp.com/v1alpha1/lambda/invocation-mode":"asynchronous"}}}}]"#
+    );
+    std::fs::write(dir.join("authentication.json"), meta).unwrap();
+    let description = with_upstreams(
+        r#"{"name":"authentication","local_bind_port":2345,"catalog":"authentication.json","filter":{"qualifier":"live"}}"#,
+    );
+    std::fs::write(dir.join("description.json"), description).unwrap();
+    let run = generate(&dir.join("description.json"), &dir.join("out"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let hcl = std::fs::read_to_string(dir.join("out/consul/service-defaults.hcl")).unwrap();
+    assert!(
+        hcl.contains(&format!(
+            "# authentication: {ARN} (Event), on 127.0.0.1:2345."
+        )),
+        "{hcl}"
+    );
+    assert!(hcl.contains(r#"\"qualifier\":\"live\""#), "{hcl}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

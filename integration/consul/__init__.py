@@ -1,0 +1,1 @@
+"""Consul: the generator's config entries, read back and run in a Consul-shaped sidecar."""

@@ -1,0 +1,307 @@
+"""A Consul-shaped sidecar without Consul: the generator's entries read back from the files a
+user applies, and the Envoy bootstrap Consul would give a service's sidecar built from them.
+
+Consul delivers upstream listeners and mesh clusters over xDS; here they are static resources
+of the same names and shapes (Consul's `agent/xds`, reference section 3): the escape-hatch
+listener inserted verbatim, the proxy-defaults clusters spliced in as Consul splices
+`envoy_extra_static_clusters_json`, an ordinary mesh upstream with Consul's names and mTLS.
+"""
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import hcl2
+import yaml
+
+from .certificates import CertificateAuthority, PemPair
+from .paths import REPO_ROOT
+
+CLI_BINARY = REPO_ROOT / "target" / "debug" / "mesh-lambda"
+TRUST_DOMAIN = "11111111-2222-3333-4444-555555555555.consul"
+DATACENTER = "dc1"
+BUILD_TIMEOUT_SECONDS = 600
+
+
+def build_cli() -> Path:
+    """`cargo build -p mesh-lambda-cli`; the binary's path."""
+    subprocess.run(
+        ["cargo", "build", "--quiet", "-p", "mesh-lambda-cli"],
+        cwd=REPO_ROOT,
+        check=True,
+        timeout=BUILD_TIMEOUT_SECONDS,
+    )
+    return CLI_BINARY
+
+
+def generate(cli: Path, description: dict, workdir: Path) -> Path:
+    """Runs `mesh-lambda consul generate`; the output folder."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "description.json"
+    path.write_text(json.dumps(description, indent=2))
+    out = workdir / "generated"
+    result = subprocess.run(
+        [str(cli), "consul", "generate", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def hcl_string(value: str) -> str:
+    """A string as python-hcl2 gives it (quotes and heredoc markers kept), as HCL means it."""
+    if value.startswith('"<<') and value.endswith('"'):
+        value = value[1:-1]
+    if value.startswith("<<"):
+        marker, _, rest = value[2:].partition("\n")
+        body, _, end = rest.rpartition("\n")
+        assert end == marker, f"heredoc {marker!r} ends with {end!r}"
+        return body
+    if value.startswith('"') and value.endswith('"'):
+        return json.loads(value)
+    return value
+
+
+def clusters_from(text: str) -> list[dict]:
+    """`envoy_extra_static_clusters_json` as Consul splices it into its cluster list."""
+    return json.loads(f"[{text}]")
+
+
+@dataclass
+class Entries:
+    """The generated files, parsed back the way Consul and Kubernetes read them."""
+
+    service_defaults: dict
+    proxy_defaults: dict
+    upstreams: list[dict]
+    k8s_service_defaults: dict
+    k8s_proxy_defaults: dict
+    k8s_annotation: dict
+
+    def listeners(self) -> dict[str, dict]:
+        """Each override's `EnvoyListenerJSON`, by upstream name, from the HCL (as written: a
+        `google.protobuf.Any`, with its `@type`)."""
+        overrides = self.service_defaults["UpstreamConfig"]["Overrides"]
+        return {
+            hcl_string(o["Name"]): json.loads(hcl_string(o["EnvoyListenerJSON"])) for o in overrides
+        }
+
+    def clusters(self) -> list[dict]:
+        [config] = self.proxy_defaults["Config"]
+        return clusters_from(hcl_string(config["envoy_extra_static_clusters_json"]))
+
+
+def read_entries(out: Path) -> Entries:
+    def hcl(name):
+        return hcl2.loads((out / "consul" / name).read_text())
+
+    def k8s(name):
+        return yaml.safe_load((out / "kubernetes" / name).read_text())
+
+    return Entries(
+        service_defaults=hcl("service-defaults.hcl"),
+        proxy_defaults=hcl("proxy-defaults.hcl"),
+        upstreams=hcl("upstreams.hcl")["upstreams"],
+        k8s_service_defaults=k8s("service-defaults.yaml"),
+        k8s_proxy_defaults=k8s("proxy-defaults.yaml"),
+        k8s_annotation=k8s("upstreams-annotation.yaml"),
+    )
+
+
+def spiffe_id(service: str) -> str:
+    return f"spiffe://{TRUST_DOMAIN}/ns/default/dc/{DATACENTER}/svc/{service}"
+
+
+def mesh_cluster_name(service: str) -> str:
+    """Consul's name (and SNI) for the cluster of an upstream mesh service."""
+    return f"{service}.default.{DATACENTER}.internal.{TRUST_DOMAIN}"
+
+
+@dataclass
+class Mesh:
+    """A trust domain's CA and the certificates of the services in the test."""
+
+    ca: CertificateAuthority
+    leaves: dict[str, PemPair]
+
+    @classmethod
+    def create(cls, directory: Path, services: list[str]) -> "Mesh":
+        ca = CertificateAuthority(directory, "Consul CA " + TRUST_DOMAIN)
+        return cls(ca, {s: ca.issue(s, uris=[spiffe_id(s)]) for s in services})
+
+    def tls_context(self, service: str, peer: str | None = None) -> dict:
+        """`common_tls_context` of `service`'s side; with `peer`, only its SPIFFE id passes."""
+        leaf = self.leaves[service]
+        validation = {"trusted_ca": {"filename": str(self.ca.certificate)}}
+        if peer is not None:
+            validation["match_typed_subject_alt_names"] = [
+                {"san_type": "URI", "matcher": {"exact": spiffe_id(peer)}}
+            ]
+        return {
+            "tls_certificates": [
+                {
+                    "certificate_chain": {"filename": str(leaf.certificate)},
+                    "private_key": {"filename": str(leaf.key)},
+                }
+            ],
+            "validation_context": validation,
+        }
+
+
+def _http_connection_manager(
+    stat_prefix: str, route_name: str, vhost: str, cluster: str, **extra
+) -> dict:
+    return {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network."
+            "http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": stat_prefix,
+            "route_config": {
+                "name": route_name,
+                "virtual_hosts": [
+                    {
+                        "name": vhost,
+                        "domains": ["*"],
+                        "routes": [{"match": {"prefix": "/"}, "route": {"cluster": cluster}}],
+                    }
+                ],
+            },
+            "http_filters": [
+                {
+                    "name": "envoy.filters.http.router",
+                    "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3."
+                        "Router"
+                    },
+                }
+            ],
+            **extra,
+        },
+    }
+
+
+def _static_cluster(name: str, port: int, **extra) -> dict:
+    return {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "5s",
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {"address": "127.0.0.1", "port_value": port}
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+        **extra,
+    }
+
+
+def _admin() -> dict:
+    return {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}}
+
+
+def caller_bootstrap(
+    entries: Entries,
+    mesh: Mesh,
+    caller: str,
+    upstream: str,
+    upstream_port: int,
+    upstream_sidecar_port: int,
+) -> dict:
+    """The caller's sidecar: the generated Lambda listeners verbatim and the generated static
+    clusters, plus an ordinary mesh upstream `upstream` on `upstream_port`, reached over mTLS
+    at its sidecar's public listener."""
+    cluster = mesh_cluster_name(upstream)
+    qualified = f"{upstream}.default.default.{DATACENTER}"
+    mesh_listener = {
+        "name": f"{upstream}:127.0.0.1:{upstream_port}",
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": upstream_port}},
+        "traffic_direction": "OUTBOUND",
+        "filter_chains": [
+            {
+                "filters": [
+                    _http_connection_manager(f"upstream.{qualified}", upstream, qualified, cluster)
+                ]
+            }
+        ],
+    }
+    mesh_cluster = _static_cluster(
+        cluster,
+        upstream_sidecar_port,
+        transport_socket={
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+                "UpstreamTlsContext",
+                "sni": cluster,
+                "common_tls_context": mesh.tls_context(caller, peer=upstream),
+            },
+        },
+    )
+    # Consul unpacks each escape-hatch listener from its Any (`makeListenerFromUserConfig`).
+    unpacked = [
+        {k: v for k, v in listener.items() if k != "@type"}
+        for listener in entries.listeners().values()
+    ]
+    listeners = [*unpacked, mesh_listener]
+    return {
+        "admin": _admin(),
+        "node": {"id": f"{caller}-sidecar-proxy", "cluster": caller},
+        "static_resources": {
+            "listeners": listeners,
+            "clusters": [*entries.clusters(), mesh_cluster],
+        },
+    }
+
+
+def public_listener_bootstrap(mesh: Mesh, service: str, public_port: int, app_port: int) -> dict:
+    """A mesh service's sidecar as Consul shapes it: the public listener (mTLS, the client's
+    certificate details forwarded in x-forwarded-client-cert) in front of the local app."""
+    manager = _http_connection_manager(
+        "public_listener",
+        "public_listener",
+        "public_listener",
+        "local_app",
+        forward_client_cert_details="SANITIZE_SET",
+        set_current_client_cert_details={"subject": True, "uri": True},
+    )
+    listener = {
+        "name": f"public_listener:127.0.0.1:{public_port}",
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": public_port}},
+        "traffic_direction": "INBOUND",
+        "filter_chains": [
+            {
+                "filters": [manager],
+                "transport_socket": {
+                    "name": "envoy.transport_sockets.tls",
+                    "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+                        "DownstreamTlsContext",
+                        "common_tls_context": mesh.tls_context(service),
+                        "require_client_certificate": True,
+                    },
+                },
+            }
+        ],
+    }
+    return {
+        "admin": _admin(),
+        "node": {"id": f"{service}-sidecar-proxy", "cluster": service},
+        "static_resources": {
+            "listeners": [listener],
+            "clusters": [_static_cluster("local_app", app_port)],
+        },
+    }
