@@ -55,8 +55,9 @@ pub fn service_defaults_hcl(d: &Description) -> String {
         ),
         "it: writing this file replaces the whole entry.",
     ]);
+    // No Protocol: it would also change the caller's own (inbound) listener.
     out.push_str(&format!(
-        "Kind     = \"service-defaults\"\nName     = \"{}\"\nProtocol = \"http\"\n",
+        "Kind = \"service-defaults\"\nName = \"{}\"\n",
         d.service
     ));
     if d.namespace != "default" || d.partition != "default" {
@@ -135,7 +136,7 @@ pub fn service_defaults_yaml(d: &Description) -> String {
     if d.namespace != "default" {
         out.push_str(&format!("  namespace: {}\n", d.namespace));
     }
-    out.push_str("spec:\n  protocol: http\n  upstreamConfig:\n    overrides:\n");
+    out.push_str("spec:\n  upstreamConfig:\n    overrides:\n");
     for u in &d.upstreams {
         let names = ConsulNames::of(d, u);
         out.push_str(&format!(

@@ -3,9 +3,8 @@
 # Apply: consul config write service-defaults.hcl
 # If "api" has a service-defaults entry already, merge UpstreamConfig.Overrides into
 # it: writing this file replaces the whole entry.
-Kind     = "service-defaults"
-Name     = "api"
-Protocol = "http"
+Kind = "service-defaults"
+Name = "api"
 
 UpstreamConfig = {
   Overrides = [
