@@ -1,9 +1,10 @@
 //! The core's host traits over proxy-wasm: the one place that makes host calls (with
-//! `header_maps.rs`, the raw header-map calls). `Envoy` has no state: each method is the host
+//! `raw_abi.rs`, the calls made through the raw ABI). `Envoy` has no state: each method is the host
 //! call, and the core's generic code compiles down to it.
 
-use crate::header_maps;
+use crate::raw_abi;
 use mesh_lambda_core::credentials::chain::Callout;
+use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::host::{
     Callouts, Clock, RequestStream, SharedData, SharedDataError, Streams,
 };
@@ -53,7 +54,7 @@ impl Callouts for Envoy {
 
 impl RequestStream for Envoy {
     fn request_headers(&self) -> Vec<u8> {
-        header_maps::serialized_request_headers()
+        raw_abi::serialized_headers(MapType::HttpRequestHeaders)
     }
 
     fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
@@ -63,7 +64,7 @@ impl RequestStream for Envoy {
     }
 
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
-        header_maps::set_request_headers(serialized).map_err(|e| format!("{e:?}"))
+        raw_abi::set_headers(MapType::HttpRequestHeaders, serialized).map_err(|e| format!("{e:?}"))
     }
 
     fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
@@ -80,7 +81,54 @@ impl RequestStream for Envoy {
     }
 
     fn response_header(&self, name: &str) -> Option<Vec<u8>> {
-        header_maps::response_header(name)
+        raw_abi::response_header(name)
+    }
+
+    fn replace_request_body(&self, size: usize, body: &[u8]) -> Result<(), String> {
+        Self::replace_buffer(BufferType::HttpRequestBody, size, body)
+    }
+
+    fn response_headers(&self) -> Vec<u8> {
+        raw_abi::serialized_headers(MapType::HttpResponseHeaders)
+    }
+
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        raw_abi::set_headers(MapType::HttpResponseHeaders, serialized).map_err(|e| format!("{e:?}"))
+    }
+
+    fn response_body(&self, size: usize) -> Result<Vec<u8>, String> {
+        hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn replace_response_body(&self, size: usize, body: &[u8]) -> Result<(), String> {
+        Self::replace_buffer(BufferType::HttpResponseBody, size, body)
+    }
+
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        hostcalls::get_property(path.to_vec()).ok().flatten()
+    }
+
+    fn call_out(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<u32, String> {
+        hostcalls::dispatch_http_call(cluster, headers.to_vec(), Some(body), vec![], timeout)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn send_response(
+        &self,
+        status: u32,
+        headers: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<(), String> {
+        let serialized = header_pairs::serialize(headers).ok_or("the headers are too large")?;
+        raw_abi::send_local_response(status, &serialized, body).map_err(|e| format!("{e:?}"))
     }
 
     fn set_response_status(&self, status: u32) -> Result<(), String> {
@@ -93,6 +141,12 @@ impl RequestStream for Envoy {
     }
 }
 
+impl Envoy {
+    fn replace_buffer(buffer: BufferType, size: usize, bytes: &[u8]) -> Result<(), String> {
+        raw_abi::set_buffer(buffer, size, bytes).map_err(|e| format!("{e:?}"))
+    }
+}
+
 impl Streams for Envoy {
     type Stream = Envoy;
 
@@ -101,6 +155,20 @@ impl Streams for Envoy {
             .ok()
             .map(|()| Envoy)
     }
+}
+
+/// The answer to a stream's own callout: the headers (serialized, with `:status`) and body,
+/// or `None` when none came.
+pub fn stream_callout_answer(num_headers: usize, body_size: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+    if num_headers == 0 {
+        return None;
+    }
+    let headers = raw_abi::serialized_headers(MapType::HttpCallResponseHeaders);
+    let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Some((headers, body))
 }
 
 /// The answer to a callout, read from the host: status and body, or `None` when none came

@@ -1,6 +1,6 @@
 //! The HTTP context: each callback hands the stream to the core's request flow.
 
-use crate::host::Envoy;
+use crate::host::{stream_callout_answer, Envoy};
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::request::{Action as CoreAction, Plugin};
 use proxy_wasm::traits::{Context, HttpContext};
@@ -35,7 +35,21 @@ impl Drop for LambdaHttp {
     }
 }
 
-impl Context for LambdaHttp {}
+/// The answer to the Invoke call the filter sent itself (a request without a body, with an
+/// event format).
+impl Context for LambdaHttp {
+    fn on_http_call_response(
+        &mut self,
+        _token: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let answer = stream_callout_answer(num_headers, body_size);
+        let answer = answer.as_ref().map(|(h, b)| (h.as_slice(), b.as_slice()));
+        self.flow.on_callout_answer(&self.plugin, &Envoy, answer);
+    }
+}
 
 impl HttpContext for LambdaHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
@@ -58,5 +72,12 @@ impl HttpContext for LambdaHttp {
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         action(self.flow.on_response_headers(&self.plugin, &Envoy))
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        action(
+            self.flow
+                .on_response_body(&self.plugin, &Envoy, body_size, end_of_stream),
+        )
     }
 }

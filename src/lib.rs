@@ -2,15 +2,15 @@
 //! calls the host (and the only one with `unsafe`); built for wasm32-wasip1, empty elsewhere.
 //!
 //! `root.rs` configures the VM and runs the credential agent; `http.rs` hands each stream to
-//! the core's request flow; `host.rs` and `header_maps.rs` implement the core's host traits.
+//! the core's request flow; `host.rs` and `raw_abi.rs` implement the core's host traits.
 //! The callbacks implemented here are listed in `exports.txt`, which the build keeps exported.
 
-#[cfg(target_arch = "wasm32")]
-mod header_maps;
 #[cfg(target_arch = "wasm32")]
 mod host;
 #[cfg(target_arch = "wasm32")]
 mod http;
+#[cfg(target_arch = "wasm32")]
+mod raw_abi;
 #[cfg(target_arch = "wasm32")]
 mod root;
 

@@ -41,7 +41,17 @@ CASES = {
         "payload_passthrough",
         quoted("yes"),
     ),
-    "passthrough-false": ({"arn": ARN, "payload_passthrough": False}, "payload_passthrough", None),
+    "format-without-event": ({"arn": ARN, "payload_format": "envoy"}, "payload_format", None),
+    "format-unknown": (
+        {"arn": ARN, "payload_passthrough": False, "payload_format": "soap"},
+        "payload_format",
+        quoted("soap"),
+    ),
+    "function-error-unknown": (
+        {"arn": ARN, "function_error": "ignore"},
+        "function_error",
+        quoted("ignore"),
+    ),
     "max-bytes-not-number": (
         {"arn": ARN, "max_request_bytes": "big"},
         "max_request_bytes",

@@ -10,6 +10,7 @@ mod logging;
 pub mod arn;
 pub mod config;
 pub mod credentials;
+pub mod event;
 pub mod header_pairs;
 pub mod host;
 pub mod invoke;

@@ -19,6 +19,35 @@ impl LocalReply {
         }
     }
 
+    /// The event (the body encoded) is over the limit although the body was not.
+    pub fn event_too_large(size: u64, limit: u64) -> Self {
+        Self {
+            status: 413,
+            code: "RequestTooLarge",
+            message: format!(
+                "the request's event of {size} bytes (its body encoded) exceeds \
+                 max_request_bytes ({limit}); nothing was sent to Lambda"
+            ),
+        }
+    }
+
+    /// A function result that cannot be turned into a response (sent in its place).
+    pub fn malformed_result(reason: &str) -> Self {
+        Self {
+            status: 502,
+            code: "MalformedFunctionResult",
+            message: reason.to_owned(),
+        }
+    }
+
+    pub fn lambda_unreachable() -> Self {
+        Self {
+            status: 503,
+            code: "LambdaUnreachable",
+            message: "no answer from Lambda (timeout or connection failure)".into(),
+        }
+    }
+
     pub fn credentials_unavailable(reason: &str) -> Self {
         Self {
             status: 503,

@@ -13,7 +13,9 @@ pub use credentials::CredentialSettings;
 pub use error::ConfigError;
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
+use crate::event::PayloadFormat;
 use crate::invoke::InvocationMode;
+use crate::response::FunctionErrors;
 use error::{quote, quote_str};
 use fields::{Choice, Fields};
 use serde_json::Value;
@@ -28,11 +30,33 @@ pub struct FilterConfig {
     /// From the `qualifier` field or the ARN's suffix.
     pub qualifier: Option<String>,
     pub invocation_mode: InvocationMode,
+    /// The request body is the payload as it is; otherwise it is wrapped in an event.
     pub payload_passthrough: bool,
+    /// The event, when not passthrough.
+    pub payload_format: PayloadFormat,
+    /// What the caller gets for a function error.
+    pub function_error: FunctionErrors,
     /// The host the request is sent to and signed for.
     pub host: String,
     pub max_request_bytes: u64,
     pub credentials: CredentialSettings,
+}
+
+impl FilterConfig {
+    /// The event format, unless the body is sent as it is.
+    pub fn event_format(&self) -> Option<PayloadFormat> {
+        (!self.payload_passthrough).then_some(self.payload_format)
+    }
+}
+
+impl Choice for FunctionErrors {
+    const WHAT: &'static str = "value";
+    fn names() -> Vec<&'static str> {
+        FunctionErrors::ALL.iter().map(|f| f.name()).collect()
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        FunctionErrors::parse(name)
+    }
 }
 
 impl Choice for InvocationMode {
@@ -68,6 +92,8 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     let qualifier = fields.string("qualifier");
     let invocation_mode = fields.one_of::<InvocationMode>("invocation_mode");
     let payload_passthrough = fields.bool("payload_passthrough");
+    let payload_format = fields.string("payload_format");
+    let function_error = fields.one_of::<FunctionErrors>("function_error");
     let host_rewrite = fields.string("host_rewrite");
     let max_request_bytes = fields.whole_number("max_request_bytes", 1..=MAX_REQUEST_BYTES);
     let credentials = fields.object("credentials");
@@ -99,12 +125,28 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         (None, from_arn) => from_arn.clone(),
     };
     let invocation_mode = invocation_mode?.unwrap_or_default();
-    if payload_passthrough? == Some(false) {
-        return Err(fields.error(
-            "payload_passthrough",
-            "false is not supported yet: only the raw payload (true) is sent to Lambda",
-        ));
-    }
+    let payload_passthrough = payload_passthrough?.unwrap_or(true);
+    let payload_format =
+        match (payload_format?, payload_passthrough) {
+            (None, _) => PayloadFormat::default(),
+            (Some(_), true) => {
+                return Err(fields.error(
+                    "payload_format",
+                    "applies only with payload_passthrough: false (the body is sent as it is)",
+                ))
+            }
+            (Some("api_gateway_v2"), false) => return Err(fields.error(
+                "payload_format",
+                "\"api_gateway_v2\" is not supported yet; \"envoy\" (the native filter's event) is",
+            )),
+            (Some(name), false) => PayloadFormat::parse(name).ok_or_else(|| {
+                fields.error(
+                    "payload_format",
+                    format!("unknown value {}, expected envoy", quote_str(name)),
+                )
+            })?,
+        };
+    let function_error = function_error?.unwrap_or_default();
     let host = match host_rewrite? {
         None => format!("lambda.{}.amazonaws.com", arn.region),
         Some(h) if is_valid_host(h) => h.to_ascii_lowercase(),
@@ -128,7 +170,9 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         arn,
         qualifier,
         invocation_mode,
-        payload_passthrough: true,
+        payload_passthrough,
+        payload_format,
+        function_error,
         host,
         max_request_bytes,
         credentials,
@@ -225,8 +269,8 @@ pub(crate) mod tests {
                 &["payload_passthrough:", "\"yes\""],
             ),
             (
-                &format!(r#"{{"arn":"{ARN}","payload_passthrough":false}}"#),
-                &["payload_passthrough:", "false"],
+                &format!(r#"{{"arn":"{ARN}","payload_format":"envoy"}}"#),
+                &["payload_format:", "payload_passthrough: false"],
             ),
             (
                 &format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),
@@ -283,8 +327,10 @@ pub(crate) mod tests {
                 r#"payload_passthrough: expected true or false, got "yes""#,
             ),
             (
-                format!(r#"{{"arn":"{ARN}","payload_passthrough":false}}"#),
-                "payload_passthrough: false is not supported yet: only the raw payload (true) is sent to Lambda",
+                format!(
+                    r#"{{"arn":"{ARN}","payload_passthrough":false,"payload_format":"api_gateway_v2"}}"#
+                ),
+                r#"payload_format: "api_gateway_v2" is not supported yet; "envoy" (the native filter's event) is"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),
@@ -296,7 +342,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, host_rewrite, max_request_bytes, credentials"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, credentials"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

@@ -126,6 +126,22 @@ impl Callouts for FakeHost {
     }
 }
 
+/// A request a stream sent itself (`call_out`).
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    pub cluster: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A response a stream answered with (`send_response`).
+#[derive(Debug, Clone)]
+pub struct SentResponse {
+    pub status: u32,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
 /// What a fake stream was given and what the filter did to it.
 #[derive(Default)]
 pub struct StreamState {
@@ -137,6 +153,18 @@ pub struct StreamState {
     pub replies: Vec<LocalReply>,
     pub resumed: u32,
     pub response_status: Option<u32>,
+    /// Envoy's attributes of the stream, by path joined with `.`.
+    pub properties: Vec<(String, Vec<u8>)>,
+    /// Requests the filter sent itself.
+    pub callouts: Vec<SentRequest>,
+    /// The response the filter answered with itself.
+    pub sent_response: Option<SentResponse>,
+    /// The request body the filter wrote in place of the caller's, if it did.
+    pub written_body: Option<Vec<u8>>,
+    pub response_body: Vec<u8>,
+    /// The response header map and body the filter wrote, if it did.
+    pub written_response_headers: Option<Vec<u8>>,
+    pub written_response_body: Option<Vec<u8>>,
 }
 
 impl StreamState {
@@ -153,6 +181,12 @@ impl StreamState {
             body: body.to_vec(),
             ..Self::default()
         }
+    }
+
+    /// A written response header's value, as text.
+    pub fn written_response(&self, name: &str) -> Option<String> {
+        let written = self.written_response_headers.as_deref()?;
+        header_pairs::find(written, name).map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
     /// A written header's value, as text.
@@ -260,5 +294,77 @@ impl RequestStream for FakeStream {
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         self.update(|s| s.response_status = Some(status))
+    }
+    fn replace_request_body(&self, _size: usize, body: &[u8]) -> Result<(), String> {
+        self.update(|s| s.written_body = Some(body.to_vec()))
+    }
+    fn response_headers(&self) -> Vec<u8> {
+        self.update(|s| {
+            let pairs: Vec<(&str, &[u8])> = s
+                .response_headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_slice()))
+                .collect();
+            header_pairs::serialize(&pairs).unwrap_or_default()
+        })
+        .unwrap_or_default()
+    }
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        self.update(|s| s.written_response_headers = Some(serialized.to_vec()))
+    }
+    fn response_body(&self, size: usize) -> Result<Vec<u8>, String> {
+        self.update(|s| s.response_body.iter().copied().take(size).collect())
+    }
+    fn replace_response_body(&self, _size: usize, body: &[u8]) -> Result<(), String> {
+        self.update(|s| s.written_response_body = Some(body.to_vec()))
+    }
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        let key = path.join(".");
+        self.update(|s| {
+            s.properties
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        })
+        .ok()
+        .flatten()
+    }
+    fn call_out(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        _timeout: Duration,
+    ) -> Result<u32, String> {
+        self.update(|s| {
+            let headers = headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            s.callouts.push(SentRequest {
+                cluster: cluster.to_owned(),
+                headers,
+                body: body.to_vec(),
+            });
+            u32::try_from(s.callouts.len()).unwrap_or(0)
+        })
+    }
+    fn send_response(
+        &self,
+        status: u32,
+        headers: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<(), String> {
+        self.update(|s| {
+            let headers = headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.to_vec()))
+                .collect();
+            s.sent_response = Some(SentResponse {
+                status,
+                headers,
+                body: body.to_vec(),
+            });
+        })
     }
 }

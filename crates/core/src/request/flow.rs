@@ -3,14 +3,17 @@
 //! complete (end of stream, or trailers), signed in place and sent on, answered, or parked to
 //! wait for credentials. Response: a function error becomes 502.
 
+use super::callout;
 use super::decision::{decide, Decision};
-use super::rewrite::sign_buffered_request;
+use super::rewrite::{send_invoke, Sent};
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
+use crate::event::response::{error_response, mapped_headers};
+use crate::event::RESULT_LIMIT_BYTES;
 use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
-use crate::response::rewritten_status;
+use crate::response::{is_function_error, rewritten_status};
 use crate::stream_log;
 
 pub struct RequestFlow {
@@ -22,6 +25,10 @@ pub struct RequestFlow {
     /// more to do.
     done: bool,
     replied: bool,
+    /// A body callback came.
+    had_body: bool,
+    /// The response is a function's result in an event format, buffered to be mapped.
+    mapping_response: bool,
 }
 
 impl RequestFlow {
@@ -32,6 +39,8 @@ impl RequestFlow {
             body_size: 0,
             done: false,
             replied: false,
+            had_body: false,
+            mapping_response: false,
         }
     }
 
@@ -71,6 +80,7 @@ impl RequestFlow {
         end_of_stream: bool,
     ) -> Action {
         plugin.body_delivery.body_arrived();
+        self.had_body = true;
         if self.done {
             return Action::Pause;
         }
@@ -100,12 +110,96 @@ impl RequestFlow {
             return Action::Continue;
         }
         let function_error = stream.response_header("x-amz-function-error");
-        if let Some(status) = rewritten_status(plugin.mode, function_error.as_deref()) {
+        if let Some(status) = rewritten_status(
+            plugin.mode,
+            function_error.as_deref(),
+            plugin.function_error,
+        ) {
             if let Err(e) = stream.set_response_status(status) {
                 stream_log!(error, self.context_id, "cannot set the status: {e}");
             }
         }
+        if plugin.event_format.is_none() || is_function_error(function_error.as_deref()) {
+            return Action::Continue;
+        }
+        // Lambda's own errors (4xx, 5xx) pass as they are; a result is mapped once whole.
+        let status = stream
+            .response_header(":status")
+            .and_then(|s| std::str::from_utf8(&s).ok()?.trim().parse::<u32>().ok());
+        if status.is_none_or(|s| s >= 300) {
+            return Action::Continue;
+        }
+        self.mapping_response = true;
+        Action::Pause
+    }
+
+    /// With an event format, the function's result is buffered, then turned into the response
+    /// it stands for (or the filter's 502 when it cannot be).
+    pub fn on_response_body(
+        &mut self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Action {
+        if !self.mapping_response {
+            return Action::Continue;
+        }
+        if !end_of_stream {
+            return Action::Pause;
+        }
+        self.mapping_response = false;
+        let (headers, body) = match self.mapped_response(plugin, stream, body_size) {
+            Ok(mapped) => mapped,
+            Err(reply) => {
+                stream_log!(warn, self.context_id, "{}: {}", reply.code, reply.message);
+                error_response(&reply)
+            }
+        };
+        if let Err(e) = stream
+            .replace_response_body(body_size, &body)
+            .and_then(|()| stream.set_response_headers(&headers))
+        {
+            stream_log!(error, self.context_id, "cannot write the response: {e}");
+        }
         Action::Continue
+    }
+
+    fn mapped_response(
+        &self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        body_size: usize,
+    ) -> Result<(Vec<u8>, Vec<u8>), LocalReply> {
+        let format = plugin.event_format.unwrap_or_default();
+        if body_size > RESULT_LIMIT_BYTES {
+            return Err(LocalReply::malformed_result(&format!(
+                "the function's result of {body_size} bytes exceeds Lambda's limit of \
+                 {RESULT_LIMIT_BYTES}"
+            )));
+        }
+        let body = stream
+            .response_body(body_size)
+            .map_err(|e| LocalReply::malformed_result(&format!("cannot read the result: {e}")))?;
+        let result = format
+            .function_result(&body)
+            .map_err(|e| LocalReply::malformed_result(&e.0))?;
+        let headers = mapped_headers(&stream.response_headers(), &result).ok_or_else(|| {
+            LocalReply::malformed_result("the response headers came back malformed")
+        })?;
+        Ok((headers, result.body))
+    }
+
+    /// The answer to the Invoke call the filter sent itself (`callout`): Lambda's status,
+    /// headers and body, or `None` when none came.
+    pub fn on_callout_answer(
+        &mut self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        answer: Option<(&[u8], &[u8])>,
+    ) {
+        self.replied = true;
+        callout::answer(plugin, stream, self.context_id, answer);
     }
 
     /// The stream ended: a request still waiting is forgotten.
@@ -124,14 +218,16 @@ impl RequestFlow {
         body_size: usize,
     ) -> Action {
         self.request.body_size = body_size;
+        self.request.had_body = self.had_body;
         self.done = true;
         let now = stream.now_ms();
         let deadline = now.saturating_add(plugin.max_wait_ms);
         match decide(plugin, now, deadline) {
             Decision::Sign(credentials) => {
-                match sign_buffered_request(plugin, stream, &credentials, &self.request, now) {
-                    Ok(()) => Action::Continue,
-                    Err(e) => self.reply(stream, &LocalReply::internal(&e)),
+                match send_invoke(plugin, stream, &credentials, &self.request, now) {
+                    Ok(Sent::InPlace) => Action::Continue,
+                    Ok(Sent::ByCallout) => Action::Pause,
+                    Err(reply) => self.reply(stream, &reply),
                 }
             }
             Decision::Reply(reply) => self.reply(stream, &reply),
@@ -159,6 +255,7 @@ impl RequestFlow {
 mod tests {
     use super::super::tests::{plugin, plugin_with_credentials, NOW_MS};
     use super::*;
+    use crate::header_pairs;
     use crate::host::fake::{FakeClock, FakeStream, FakeStreams, StreamState};
 
     const ID: u32 = 7;
@@ -284,5 +381,104 @@ mod tests {
             assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
             streams.with(ID, |st| assert_eq!(st.response_status, expected, "{extra}"));
         }
+    }
+
+    fn event_stream(streams: &FakeStreams, id: u32, method: &str, body: &[u8]) -> FakeStream {
+        let mut state = StreamState::request(&[(":method", method), (":path", "/x?a=1")], body);
+        state.properties = vec![("xds.cluster_name".into(), b"lambda".to_vec())];
+        streams.add(id, state)
+    }
+
+    #[test]
+    fn an_event_request_without_a_body_is_sent_by_the_filter_and_answered_from_the_result() {
+        let p = plugin_with_credentials(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = event_stream(&streams, ID, "GET", b"");
+        let mut flow = RequestFlow::new(ID);
+        assert_eq!(flow.on_request_headers(&p, &s, true), Action::Pause);
+        let sent = streams.with(ID, |st| {
+            assert_eq!(st.written_headers, None, "the request itself is not sent");
+            st.callouts[0].clone()
+        });
+        assert_eq!(sent.cluster, "lambda");
+        let event: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+        assert_eq!(event["raw_path"], "/x?a=1");
+        assert!(sent
+            .headers
+            .iter()
+            .any(|(n, v)| n == "authorization" && v.starts_with("AWS4-HMAC-SHA256 ")));
+
+        let lambda =
+            header_pairs::serialize(&[(":status", &b"200"[..]), ("x-amzn-requestid", b"req-1")])
+                .unwrap();
+        let result = br#"{"statusCode":418,"cookies":["c=1"],"body":"short and stout"}"#;
+        flow.on_callout_answer(&p, &s, Some((&lambda, result)));
+        streams.with(ID, |st| {
+            let sent = st.sent_response.as_ref().unwrap();
+            assert_eq!(sent.status, 418);
+            assert_eq!(sent.body, b"short and stout");
+            let header = |name: &str| {
+                sent.headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            assert_eq!(header("set-cookie"), Some(b"c=1".to_vec()));
+            assert_eq!(header("x-amzn-requestid"), Some(b"req-1".to_vec()));
+            assert_eq!(header(":status"), None);
+        });
+        // After the answer the response is the filter's: its headers are left alone.
+        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+    }
+
+    #[test]
+    fn without_a_route_cluster_the_event_request_gets_a_500_and_nothing_is_sent() {
+        let p = plugin_with_credentials(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = streams.add(ID, StreamState::request(&[(":method", "GET")], b""));
+        let mut flow = RequestFlow::new(ID);
+        flow.on_request_headers(&p, &s, true);
+        streams.with(ID, |st| {
+            assert!(st.callouts.is_empty());
+            assert_eq!(st.replies[0].status, 500);
+            assert!(st.replies[0].message.contains("cannot tell which cluster"));
+        });
+    }
+
+    #[test]
+    fn an_event_result_is_mapped_when_the_response_body_is_complete() {
+        let p = plugin_with_credentials(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = event_stream(&streams, ID, "POST", b"{}");
+        {
+            let mut states = streams.states.borrow_mut();
+            let st = states.get_mut(&ID).unwrap();
+            st.response_headers = vec![
+                (":status".into(), b"200".to_vec()),
+                ("content-length".into(), b"40".to_vec()),
+            ];
+            st.response_body = br#"{"statusCode":201,"body":"created"}"#.to_vec();
+        }
+        let mut flow = RequestFlow::new(ID);
+        flow.on_request_headers(&p, &s, false);
+        assert_eq!(flow.on_request_body(&p, &s, 2, true), Action::Continue);
+        streams.with(ID, |st| {
+            let event: serde_json::Value =
+                serde_json::from_slice(st.written_body.as_ref().unwrap()).unwrap();
+            assert_eq!(event["body"], "e30=", "no content-type: base64, as native");
+            assert_eq!(
+                st.written("content-type").as_deref(),
+                Some("application/json")
+            );
+        });
+        assert_eq!(flow.on_response_headers(&p, &s), Action::Pause);
+        assert_eq!(flow.on_response_body(&p, &s, 10, false), Action::Pause);
+        let size = streams.with(ID, |st| st.response_body.len());
+        assert_eq!(flow.on_response_body(&p, &s, size, true), Action::Continue);
+        streams.with(ID, |st| {
+            assert_eq!(st.written_response_body.as_deref(), Some(&b"created"[..]));
+            assert_eq!(st.written_response(":status").as_deref(), Some("201"));
+            assert_eq!(st.written_response("content-length").as_deref(), Some("7"));
+        });
     }
 }

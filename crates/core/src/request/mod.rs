@@ -4,6 +4,7 @@
 //! turns a buffered request into the signed call in one step.
 
 pub mod body_delivery;
+pub mod callout;
 pub mod decision;
 pub mod flow;
 pub mod rewrite;
@@ -14,10 +15,12 @@ use crate::credentials::agent::CredentialAgent;
 use crate::credentials::chain::CredentialChain;
 use crate::credentials::environment::ProxyEnvironment;
 use crate::credentials::shared::SharedRecord;
+use crate::event::PayloadFormat;
 use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
+use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
 use std::cell::RefCell;
@@ -34,6 +37,9 @@ pub enum Action {
 pub struct Plugin {
     pub target: InvokeTarget,
     pub mode: InvocationMode,
+    /// The event the request is wrapped in; `None`: the body is the payload.
+    pub event_format: Option<PayloadFormat>,
+    pub function_error: FunctionErrors,
     pub max_request_bytes: u64,
     pub max_wait_ms: u64,
     /// The names of the configured credential providers, for error messages.
@@ -53,6 +59,8 @@ impl Plugin {
         Self {
             target: InvokeTarget::new(config),
             mode: config.invocation_mode,
+            event_format: config.event_format(),
+            function_error: config.function_error,
             max_request_bytes: config.max_request_bytes,
             max_wait_ms: config.credentials.max_wait_ms,
             provider_names,
@@ -108,6 +116,8 @@ pub struct ReadyRequest {
     /// rewritten, in one call.
     pub serialized_headers: Vec<u8>,
     pub body_size: usize,
+    /// A body callback came (possibly empty); false when the request ended at its headers.
+    pub had_body: bool,
 }
 
 #[cfg(test)]

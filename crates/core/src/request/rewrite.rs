@@ -1,46 +1,90 @@
-//! A buffered request becomes the signed Invoke call in one step: read the body, sign it,
-//! write the whole outgoing header map once. On error nothing was written: the caller answers
-//! locally, and the request never leaves unsigned.
+//! A buffered request becomes the signed Invoke call in one step: read the body (wrap it in
+//! the event, with an event format), sign it, write the whole outgoing header map once. On
+//! error nothing was written: the caller answers locally, and the request never leaves
+//! unsigned.
+//!
+//! One case cannot be rewritten in place: with an event format, a request that ended at its
+//! headers has no body for the event to go in (a wasm filter cannot add one). That request is
+//! invoked by the filter itself, through the route's cluster, and answered from the result
+//! (`callout`).
 
-use super::{Plugin, ReadyRequest};
+use super::{callout, Plugin, ReadyRequest};
 use crate::credentials::Credentials;
 use crate::host::RequestStream;
 use crate::invoke::outgoing::outgoing_headers;
+use crate::local_reply::LocalReply;
 use std::rc::Rc;
 
-pub fn sign_buffered_request(
+/// How the signed call went out.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The request itself was rewritten: let it continue.
+    InPlace,
+    /// The filter sent the call itself: the request stays paused until its answer.
+    ByCallout,
+}
+
+pub fn send_invoke(
     plugin: &Plugin,
     stream: &impl RequestStream,
     credentials: &Rc<Credentials>,
     request: &ReadyRequest,
     now_ms: u64,
-) -> Result<(), String> {
+) -> Result<Sent, LocalReply> {
+    let internal = |e: String| LocalReply::internal(&e);
     let body = if request.body_size == 0 {
         Vec::new()
     } else {
         stream
             .request_body(request.body_size)
-            .map_err(|e| format!("cannot read the request body: {e}"))?
+            .map_err(|e| internal(format!("cannot read the request body: {e}")))?
     };
     if body.len() != request.body_size {
-        return Err(format!(
+        return Err(internal(format!(
             "read {} of {} body bytes",
             body.len(),
             request.body_size
-        ));
+        )));
     }
+    let payload = match plugin.event_format {
+        None => body,
+        Some(format) => {
+            let body = request.had_body.then_some(body.as_slice());
+            let event = format
+                .request_event(&request.serialized_headers, body)
+                .map_err(internal)?;
+            // The limit is Lambda's, on what it receives: the event, body encoded.
+            let size = u64::try_from(event.len()).unwrap_or(u64::MAX);
+            if size > plugin.max_request_bytes {
+                return Err(LocalReply::event_too_large(size, plugin.max_request_bytes));
+            }
+            event
+        }
+    };
     let signature =
         plugin
             .signer
             .borrow_mut()
-            .sign(&plugin.target, credentials, now_ms / 1000, &body);
+            .sign(&plugin.target, credentials, now_ms / 1000, &payload);
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let headers = outgoing_headers(&request.serialized_headers, &ours, body.len())?;
+    let event = plugin.event_format.is_some();
+    if event && !request.had_body {
+        callout::invoke(stream, &ours, &payload)?;
+        return Ok(Sent::ByCallout);
+    }
+    let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len(), event)
+        .map_err(|e| internal(e.to_owned()))?;
+    if event {
+        stream
+            .replace_request_body(request.body_size, &payload)
+            .map_err(|e| internal(format!("cannot replace the request body: {e}")))?;
+    }
     stream
         .set_request_headers(&headers)
-        .map_err(|e| format!("cannot set the request headers: {e}"))
+        .map_err(|e| internal(format!("cannot set the request headers: {e}")))?;
+    Ok(Sent::InPlace)
 }
 
 #[cfg(test)]
@@ -49,17 +93,18 @@ mod tests {
     use super::*;
     use crate::host::fake::{FakeClock, FakeStreams, StreamState};
 
-    fn signed(body: &[u8], body_size: usize) -> (Result<(), String>, StreamState) {
+    fn signed(body: &[u8], body_size: usize) -> (Result<(), LocalReply>, StreamState) {
         let p = plugin_with_credentials("");
         let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
         let state = StreamState::request(&[(":method", "PUT"), (":path", "/x")], body);
         let request = ReadyRequest {
             serialized_headers: state.headers.clone(),
             body_size,
+            had_body: true,
         };
         let stream = streams.add(1, state);
         let credentials = p.credentials.borrow().credentials.clone().unwrap();
-        let result = sign_buffered_request(&p, &stream, &credentials, &request, NOW_MS);
+        let result = send_invoke(&p, &stream, &credentials, &request, NOW_MS).map(|_| ());
         let state = streams.states.borrow_mut().remove(&1).unwrap();
         (result, state)
     }
@@ -86,7 +131,10 @@ mod tests {
     #[test]
     fn a_short_body_writes_nothing() {
         let (result, state) = signed(b"{}", 5);
-        assert_eq!(result, Err("read 2 of 5 body bytes".into()));
+        assert_eq!(
+            result.unwrap_err().message,
+            "read 2 of 5 body bytes; nothing was sent to Lambda"
+        );
         assert_eq!(state.written_headers, None);
     }
 }

@@ -3,10 +3,9 @@
 //! wait reached `max_wait_ms`. Only this type touches the queue.
 
 use super::decision::{decide, Decision};
-use super::rewrite::sign_buffered_request;
+use super::rewrite::{send_invoke, Sent};
 use super::{send_local_reply, Plugin, ReadyRequest};
 use crate::host::{RequestStream, Streams};
-use crate::local_reply::LocalReply;
 use crate::stream_log;
 
 struct WaitingRequest {
@@ -62,14 +61,15 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                 let Some(stream) = streams.enter(w.context_id) else {
                     continue; // the stream is gone
                 };
-                match sign_buffered_request(plugin, &stream, &credentials, &w.request, now_ms) {
-                    Ok(()) => {
+                match send_invoke(plugin, &stream, &credentials, &w.request, now_ms) {
+                    Ok(Sent::InPlace) => {
                         if let Err(e) = stream.resume_request() {
                             stream_log!(error, w.context_id, "cannot resume: {e}");
                         }
                         continue;
                     }
-                    Err(e) => LocalReply::internal(&e),
+                    Ok(Sent::ByCallout) => continue,
+                    Err(reply) => reply,
                 }
             }
             Decision::Reply(reply) => reply,
@@ -93,6 +93,7 @@ mod tests {
         let request = ReadyRequest {
             serialized_headers: state.headers.clone(),
             body_size: 2,
+            had_body: true,
         };
         streams.add(id, state);
         p.waiting.borrow_mut().park(id, deadline_ms, request);

@@ -1,0 +1,157 @@
+use super::*;
+use serde_json::json;
+
+fn headers(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let pairs: Vec<(&str, &[u8])> = pairs.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+    header_pairs::serialize(&pairs).unwrap()
+}
+
+fn event(pairs: &[(&str, &str)], body: Option<&[u8]>) -> Value {
+    serde_json::from_slice(&request_event(&headers(pairs), body).unwrap()).unwrap()
+}
+
+#[test]
+fn the_native_filters_event() {
+    let e = event(
+        &[
+            (":method", "POST"),
+            (":path", "/login/%C3%A9?next=%2Fhome&a=1&a=2&flag&=x"),
+            (":authority", "localhost:2345"),
+            ("content-type", "application/json"),
+            ("x-tag", "one"),
+            ("x-tag", "two"),
+            ("cookie", "a=1"),
+        ],
+        Some(b"{\"user\":\"alice\"}"),
+    );
+    assert_eq!(
+        e,
+        json!({
+            "raw_path": "/login/%C3%A9?next=%2Fhome&a=1&a=2&flag&=x",
+            "method": "POST",
+            "headers": {"content-type": "application/json", "x-tag": "one,two", "cookie": "a=1"},
+            "query_string_parameters": {"next": "%2Fhome", "a": "1", "flag": "", "": "x"},
+            "body": "{\"user\":\"alice\"}",
+            "is_base64_encoded": false,
+        })
+    );
+}
+
+#[test]
+fn text_or_base64_follows_the_native_rule() {
+    let body = Some(&b"hello"[..]);
+    let cases: &[(&[(&str, &str)], bool)] = &[
+        (&[("content-type", "application/json")], false),
+        (&[("content-type", "Application/JSON")], false),
+        (&[("content-type", "application/javascript")], false),
+        (&[("content-type", "application/xml")], false),
+        (&[("content-type", "text/plain; charset=utf-8")], false),
+        (&[("content-type", "application/json; charset=utf-8")], true),
+        (&[("content-type", "application/octet-stream")], true),
+        (&[], true),
+        (
+            &[
+                ("content-type", "text/plain"),
+                ("transfer-encoding", "chunked"),
+            ],
+            true,
+        ),
+        (
+            &[
+                ("content-type", "text/plain"),
+                ("transfer-encoding", "Identity"),
+            ],
+            false,
+        ),
+    ];
+    for (extra, base64) in cases {
+        let mut pairs = vec![(":method", "POST"), (":path", "/")];
+        pairs.extend_from_slice(extra);
+        let e = event(&pairs, body);
+        assert_eq!(e["is_base64_encoded"], json!(*base64), "{extra:?}");
+        let expected = if *base64 { "aGVsbG8=" } else { "hello" };
+        assert_eq!(e["body"], json!(expected), "{extra:?}");
+    }
+}
+
+#[test]
+fn no_body_and_non_utf8_text() {
+    let e = event(&[(":method", "GET"), (":path", "/x")], None);
+    assert_eq!(
+        (&e["body"], &e["is_base64_encoded"]),
+        (&json!(""), &json!(false))
+    );
+    assert_eq!(e["query_string_parameters"], json!({}));
+    let e = event(
+        &[
+            (":method", "POST"),
+            (":path", "/"),
+            ("content-type", "text/plain"),
+        ],
+        Some(&[0xff, 0xfe]),
+    );
+    assert_eq!(
+        (&e["body"], &e["is_base64_encoded"]),
+        (&json!("//4="), &json!(true))
+    );
+}
+
+#[test]
+fn results_as_the_native_filter_reads_them() {
+    let r = function_result(
+        br#"{"statusCode": 201, "headers": {"X-One": "1", "content-length": "999"},
+             "multiValueHeaders": {"x-many": ["a", "b"]}, "cookies": ["c=1", "d=2"],
+             "body": "aGk=", "isBase64Encoded": true}"#,
+    )
+    .unwrap();
+    assert_eq!(r.status, Some(201));
+    assert_eq!(
+        r.headers,
+        vec![
+            ("x-one".to_owned(), "1".to_owned()),
+            ("x-many".to_owned(), "a".to_owned()),
+            ("x-many".to_owned(), "b".to_owned()),
+            ("set-cookie".to_owned(), "c=1".to_owned()),
+            ("set-cookie".to_owned(), "d=2".to_owned()),
+        ]
+    );
+    assert_eq!(r.body, b"hi");
+    let r = function_result(br#"{"status_code": 0, "body": "plain", "unknown": 1}"#).unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (None, &b"plain"[..]));
+    assert_eq!(function_result(b"{}").unwrap(), FunctionResult::default());
+}
+
+#[test]
+fn malformed_results_are_refused_with_a_reason() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"not json", "not JSON"),
+        (b"\"a string\"", "not a JSON object"),
+        (
+            br#"{"statusCode": "abc"}"#,
+            "statusCode that is not a number",
+        ),
+        (br#"{"statusCode": 700}"#, "statusCode 700"),
+        (br#"{"headers": ["x"]}"#, "headers that are not an object"),
+        (br#"{"headers": {"x": 1}}"#, "whose value is not a string"),
+        (
+            br#"{"headers": {"x y": "1"}}"#,
+            "header name HTTP cannot carry",
+        ),
+        (br#"{"headers": {"x": "a\r\nb: c"}}"#, "line break"),
+        (br#"{"cookies": "c=1"}"#, "cookies that are not a list"),
+        (br#"{"body": "%%%", "isBase64Encoded": true}"#, "not base64"),
+        (
+            br#"{"body": {"a": 1}}"#,
+            "body that is not a string (an object)",
+        ),
+        (br#"{"isBase64Encoded": "yes"}"#, "not true or false"),
+    ];
+    for (body, needle) in cases {
+        let e = function_result(body).unwrap_err();
+        assert!(
+            e.0.contains(needle),
+            "{}: {e:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! Event formats (`payload_passthrough: false`): the request becomes a JSON event the
+//! function parses, and the function's result (a JSON object) becomes the HTTP response.
+//! One module per format; `result` reads what the formats share; `response` writes the
+//! response a result stands for.
+
+pub mod base64;
+pub mod envoy;
+pub mod response;
+pub mod result;
+
+/// The event format, for `payload_passthrough: false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayloadFormat {
+    /// What Envoy's native `aws_lambda` filter sends (and Consul's Lambda extension).
+    #[default]
+    Envoy,
+}
+
+impl PayloadFormat {
+    pub const ALL: [PayloadFormat; 1] = [PayloadFormat::Envoy];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PayloadFormat::Envoy => "envoy",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The event for a request (its serialized headers and its body, `None` when it ended at
+    /// its headers).
+    pub fn request_event(self, headers: &[u8], body: Option<&[u8]>) -> Result<Vec<u8>, String> {
+        match self {
+            PayloadFormat::Envoy => envoy::request_event(headers, body),
+        }
+    }
+
+    /// The response a function's result stands for.
+    pub fn function_result(
+        self,
+        body: &[u8],
+    ) -> Result<result::FunctionResult, result::MalformedResult> {
+        match self {
+            PayloadFormat::Envoy => envoy::function_result(body),
+        }
+    }
+}
+
+/// Lambda's limit on a synchronous function's result.
+pub const RESULT_LIMIT_BYTES: usize = 6 * 1024 * 1024;

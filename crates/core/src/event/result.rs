@@ -1,0 +1,167 @@
+//! A function's result in an event format, read into the HTTP response it stands for: the
+//! fields both formats share (`statusCode`, `headers`, `multiValueHeaders`, `cookies`,
+//! `body`, `isBase64Encoded`) and the checks that keep a malformed result from passing for a
+//! success.
+
+use super::base64;
+use serde_json::{Map, Value};
+
+/// Why a function's result cannot be turned into a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedResult(pub String);
+
+/// The response a result stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FunctionResult {
+    /// `None`: keep Lambda's (200).
+    pub status: Option<u32>,
+    /// In order; a name may repeat (`set-cookie`).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Headers a function cannot set: the response's framing is the proxy's to decide.
+const FRAMING_HEADERS: [&str; 8] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+impl FunctionResult {
+    /// Reads `result`, the status and base64 flag under any of the names given.
+    pub fn read(
+        result: &Map<String, Value>,
+        status_names: &[&str],
+        base64_names: &[&str],
+    ) -> Result<Self, MalformedResult> {
+        let bad = |what: &str| MalformedResult(format!("the function's result has {what}"));
+        let field = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| result.get(*n))
+                .filter(|v| !v.is_null())
+        };
+        let status = match field(status_names) {
+            None => None,
+            Some(v) => {
+                let code = v
+                    .as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    .ok_or_else(|| bad(&format!("a statusCode that is not a number: {v}")))?;
+                match code {
+                    0 => None,
+                    100..=599 => u32::try_from(code).ok(),
+                    _ => return Err(bad(&format!("statusCode {code}, not an HTTP status"))),
+                }
+            }
+        };
+        let mut headers = Vec::new();
+        if let Some(map) = field(&["headers"]) {
+            let map = map
+                .as_object()
+                .ok_or_else(|| bad("headers that are not an object"))?;
+            for (name, value) in map {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| bad(&format!("header {name:?} whose value is not a string")))?;
+                push_header(&mut headers, name, value)?;
+            }
+        }
+        if let Some(map) = field(&["multiValueHeaders"]) {
+            let map = map
+                .as_object()
+                .ok_or_else(|| bad("multiValueHeaders that are not an object"))?;
+            for (name, values) in map {
+                let values = values.as_array().ok_or_else(|| {
+                    bad(&format!("multiValueHeaders {name:?} that is not a list"))
+                })?;
+                for value in values {
+                    let value = value.as_str().ok_or_else(|| {
+                        bad(&format!(
+                            "a multiValueHeaders {name:?} value that is not a string"
+                        ))
+                    })?;
+                    push_header(&mut headers, name, value)?;
+                }
+            }
+        }
+        if let Some(cookies) = field(&["cookies"]) {
+            let cookies = cookies
+                .as_array()
+                .ok_or_else(|| bad("cookies that are not a list"))?;
+            for cookie in cookies {
+                let cookie = cookie
+                    .as_str()
+                    .ok_or_else(|| bad("a cookie that is not a string"))?;
+                push_header(&mut headers, "set-cookie", cookie)?;
+            }
+        }
+        let is_base64 = match field(base64_names) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(bad(&format!("isBase64Encoded {other}, not true or false"))),
+        };
+        let body = match field(&["body"]) {
+            None => Vec::new(),
+            Some(Value::String(text)) if is_base64 => base64::decode(text)
+                .ok_or_else(|| bad("a body marked base64 that is not base64"))?,
+            Some(Value::String(text)) => text.clone().into_bytes(),
+            Some(other) => {
+                return Err(bad(&format!(
+                    "a body that is not a string ({})",
+                    type_name(other)
+                )))
+            }
+        };
+        Ok(Self {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Adds a header from the function: names lower-cased; pseudo and framing headers skipped;
+/// a name or value that HTTP cannot carry refused.
+fn push_header(
+    headers: &mut Vec<(String, String)>,
+    name: &str,
+    value: &str,
+) -> Result<(), MalformedResult> {
+    let name = name.to_ascii_lowercase();
+    if name.starts_with(':') || FRAMING_HEADERS.contains(&name.as_str()) {
+        return Ok(());
+    }
+    let name_ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !name_ok {
+        return Err(MalformedResult(format!(
+            "the function's result has a header name HTTP cannot carry: {name:?}"
+        )));
+    }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(MalformedResult(format!(
+            "the function's result has a line break in header {name:?}"
+        )));
+    }
+    headers.push((name, value.to_owned()));
+    Ok(())
+}

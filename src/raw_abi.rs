@@ -1,0 +1,131 @@
+//! The host calls of the request path made through the raw ABI: the one read of the caller's
+//! headers and the one write of the outgoing ones, as the host serializes them; the one
+//! response header looked at, as bytes; and buffer writes. The SDK's
+//! `get_http_request_headers` turns every name and value into a `String` (about 40 k
+//! instructions per request, measured), its `set_map_bytes` takes pairs to serialize, its
+//! `get_http_response_header` panics on a value that is not UTF-8 (header values may hold any
+//! byte from 0x80 up), and its `set_buffer` panics on any status but Ok (a request that ended
+//! at its headers has no body buffer to write).
+
+use proxy_wasm::types::{BufferType, MapType, Status};
+use std::ptr::null_mut;
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_get_header_map_pairs(
+        map_type: MapType,
+        return_map_data: *mut *mut u8,
+        return_map_size: *mut usize,
+    ) -> Status;
+    fn proxy_get_header_map_value(
+        map_type: MapType,
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> Status;
+    fn proxy_set_header_map_pairs(
+        map_type: MapType,
+        map_data: *const u8,
+        map_size: usize,
+    ) -> Status;
+    fn proxy_set_buffer_bytes(
+        buffer_type: BufferType,
+        start: usize,
+        size: usize,
+        buffer_data: *const u8,
+        buffer_size: usize,
+    ) -> Status;
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_send_local_response(
+        status_code: u32,
+        status_code_details_data: *const u8,
+        status_code_details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> Status;
+}
+
+/// Answers the current stream with `status`, the serialized `headers` and `body` (header
+/// values as bytes, which the SDK's `send_http_response` cannot take).
+pub fn send_local_response(status: u32, headers: &[u8], body: &[u8]) -> Result<(), Status> {
+    const DETAILS: &str = "mesh-lambda";
+    // SAFETY: the host reads each pointer's bytes, of the sizes given, during the call.
+    match unsafe {
+        proxy_send_local_response(
+            status,
+            DETAILS.as_ptr(),
+            DETAILS.len(),
+            body.as_ptr(),
+            body.len(),
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    } {
+        Status::Ok => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// Replaces `size` bytes from the start of a buffer with `bytes`.
+pub fn set_buffer(buffer: BufferType, size: usize, bytes: &[u8]) -> Result<(), Status> {
+    // SAFETY: the host reads `bytes.len()` bytes from the pointer during the call.
+    match unsafe { proxy_set_buffer_bytes(buffer, 0, size, bytes.as_ptr(), bytes.len()) } {
+        Status::Ok => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// A serialized header map (empty if the host has none).
+pub fn serialized_headers(map: MapType) -> Vec<u8> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: the host writes a pointer to `size` bytes that it allocated through this
+    // module's `proxy_on_memory_allocate`, which the SDK implements as a forgotten
+    // `Vec::<u8>::with_capacity(size)`; taking it back with that length and capacity is how
+    // the SDK itself frees it (`hostcalls::get_map`).
+    unsafe {
+        match proxy_get_header_map_pairs(map, &mut data, &mut size) {
+            Status::Ok if !data.is_null() => Vec::from_raw_parts(data, size, size),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Replaces a header map with `serialized` (the `header_pairs` format).
+pub fn set_headers(map: MapType, serialized: &[u8]) -> Result<(), Status> {
+    // SAFETY: the host reads `serialized.len()` bytes from the pointer during the call.
+    match unsafe { proxy_set_header_map_pairs(map, serialized.as_ptr(), serialized.len()) } {
+        Status::Ok => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// The value of response header `name` (lower case), as bytes; `None` when absent or when the
+/// host has no response headers.
+pub fn response_header(name: &str) -> Option<Vec<u8>> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: as in `serialized_headers`: the host allocated `size` bytes through
+    // `proxy_on_memory_allocate` (or left the pointer null for an empty value).
+    unsafe {
+        match proxy_get_header_map_value(
+            MapType::HttpResponseHeaders,
+            name.as_ptr(),
+            name.len(),
+            &mut data,
+            &mut size,
+        ) {
+            Status::Ok if !data.is_null() => Some(Vec::from_raw_parts(data, size, size)),
+            Status::Ok => Some(Vec::new()),
+            _ => None,
+        }
+    }
+}
