@@ -1,7 +1,9 @@
 //! The Lambda service's registration, as Consul's catalog gives it: the Lambda registrator (or
 //! a manual registration) puts the function in the service's meta under
 //! `serverless.consul.hashicorp.com/v1alpha1/lambda/`. Read so a registrator user does not
-//! repeat the ARN.
+//! repeat the ARN; `payload-passthrough` false (the registrator's default) is the filter's
+//! `payload_passthrough: false`, whose default event is the one Consul's Lambda extension
+//! sends.
 
 use serde_json::Value;
 
@@ -73,17 +75,11 @@ pub fn lambda_meta(bytes: &[u8], name: &str) -> Result<Vec<(&'static str, Value)
             ))
         }
     }
-    // The registrator's default is false: the native filter's JSON event.
+    // The registrator's default is false: the function expects the native filter's JSON
+    // event, which is the filter's default event format.
     match get("payload-passthrough")? {
         Some("true") => settings.push(("payload_passthrough", Value::Bool(true))),
-        None | Some("false") => {
-            return Err(format!(
-                "{META_PREFIX}payload-passthrough is false (the registrator's default): the \
-                 function expects the JSON event of Envoy's native filter, which mesh-lambda \
-                 does not send yet; register the function with payload-passthrough \"true\" if \
-                 it takes the request body as its payload"
-            ))
-        }
+        None | Some("false") => settings.push(("payload_passthrough", Value::Bool(false))),
         Some(other) => {
             return Err(format!(
                 "{META_PREFIX}payload-passthrough is {other:?}, expected true or false"
@@ -136,18 +132,18 @@ mod tests {
             ]
         );
         // A registration file and a health answer say the same.
-        let m = meta(&[
-            ("enabled", "true"),
-            ("arn", ARN),
-            ("payload-passthrough", "true"),
-        ]);
+        let m = meta(&[("enabled", "true"), ("arn", ARN)]);
         for doc in [
             format!(r#"{{"Name":"authentication","Meta":{{{m}}}}}"#),
             format!(r#"[{{"Service":{{"Service":"authentication","Meta":{{{m}}}}}}}]"#),
         ] {
             assert_eq!(
-                lambda_meta(doc.as_bytes(), "authentication").unwrap().len(),
-                2
+                lambda_meta(doc.as_bytes(), "authentication").unwrap(),
+                vec![
+                    ("arn", Value::from(ARN)),
+                    // The registrator's default: the native filter's event.
+                    ("payload_passthrough", Value::Bool(false)),
+                ]
             );
         }
     }
@@ -157,10 +153,6 @@ mod tests {
         let cases = [
             (meta(&[("arn", ARN)]), "enabled"),
             (meta(&[("enabled", "true")]), "arn is missing"),
-            (
-                meta(&[("enabled", "true"), ("arn", ARN)]),
-                "registrator's default",
-            ),
             (
                 meta(&[
                     ("enabled", "true"),
