@@ -74,6 +74,8 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                 "stat_prefix": names.stat_prefix,
+                // The caller's address is the connection's, not a forgeable x-forwarded-for.
+                "use_remote_address": true,
                 "route_config": {
                     "name": u.name,
                     "virtual_hosts": [{

@@ -126,26 +126,24 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     };
     let invocation_mode = invocation_mode?.unwrap_or_default();
     let payload_passthrough = payload_passthrough?.unwrap_or(true);
-    let payload_format =
-        match (payload_format?, payload_passthrough) {
-            (None, _) => PayloadFormat::default(),
-            (Some(_), true) => {
-                return Err(fields.error(
-                    "payload_format",
-                    "applies only with payload_passthrough: false (the body is sent as it is)",
-                ))
-            }
-            (Some("api_gateway_v2"), false) => return Err(fields.error(
+    let payload_format = match (payload_format?, payload_passthrough) {
+        (None, _) => PayloadFormat::default(),
+        (Some(_), true) => {
+            return Err(fields.error(
                 "payload_format",
-                "\"api_gateway_v2\" is not supported yet; \"envoy\" (the native filter's event) is",
-            )),
-            (Some(name), false) => PayloadFormat::parse(name).ok_or_else(|| {
-                fields.error(
-                    "payload_format",
-                    format!("unknown value {}, expected envoy", quote_str(name)),
-                )
-            })?,
-        };
+                "applies only with payload_passthrough: false (the body is sent as it is)",
+            ))
+        }
+        (Some(name), false) => PayloadFormat::parse(name).ok_or_else(|| {
+            fields.error(
+                "payload_format",
+                format!(
+                    "unknown value {}, expected envoy or api_gateway_v2",
+                    quote_str(name)
+                ),
+            )
+        })?,
+    };
     let function_error = function_error?.unwrap_or_default();
     let host = match host_rewrite? {
         None => format!("lambda.{}.amazonaws.com", arn.region),
@@ -327,10 +325,8 @@ pub(crate) mod tests {
                 r#"payload_passthrough: expected true or false, got "yes""#,
             ),
             (
-                format!(
-                    r#"{{"arn":"{ARN}","payload_passthrough":false,"payload_format":"api_gateway_v2"}}"#
-                ),
-                r#"payload_format: "api_gateway_v2" is not supported yet; "envoy" (the native filter's event) is"#,
+                format!(r#"{{"arn":"{ARN}","payload_passthrough":false,"payload_format":"v3"}}"#),
+                r#"payload_format: unknown value "v3", expected envoy or api_gateway_v2"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),

@@ -3,6 +3,7 @@
 //! One module per format; `result` reads what the formats share; `response` writes the
 //! response a result stands for.
 
+pub mod api_gateway_v2;
 pub mod base64;
 pub mod envoy;
 pub mod response;
@@ -14,15 +15,35 @@ pub enum PayloadFormat {
     /// What Envoy's native `aws_lambda` filter sends (and Consul's Lambda extension).
     #[default]
     Envoy,
+    /// API Gateway HTTP API / function URL, payload format 2.0: what Lambda frameworks parse.
+    ApiGatewayV2,
+}
+
+/// What an event needs beyond the request's headers and body: Envoy's view of the request
+/// and the function's account.
+#[derive(Debug, Clone, Default)]
+pub struct EventContext {
+    pub account_id: String,
+    /// The peer's address, from Envoy (not from a header).
+    pub source_ip: String,
+    /// `HTTP/1.1`, `HTTP/2`, from Envoy.
+    pub protocol: String,
+    pub now_ms: u64,
 }
 
 impl PayloadFormat {
-    pub const ALL: [PayloadFormat; 1] = [PayloadFormat::Envoy];
+    pub const ALL: [PayloadFormat; 2] = [PayloadFormat::Envoy, PayloadFormat::ApiGatewayV2];
 
     pub fn name(self) -> &'static str {
         match self {
             PayloadFormat::Envoy => "envoy",
+            PayloadFormat::ApiGatewayV2 => "api_gateway_v2",
         }
+    }
+
+    /// Whether the event needs `EventContext` from the host (attributes, the clock).
+    pub fn needs_context(self) -> bool {
+        self == PayloadFormat::ApiGatewayV2
     }
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -31,9 +52,15 @@ impl PayloadFormat {
 
     /// The event for a request (its serialized headers and its body, `None` when it ended at
     /// its headers).
-    pub fn request_event(self, headers: &[u8], body: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    pub fn request_event(
+        self,
+        headers: &[u8],
+        body: Option<&[u8]>,
+        context: &EventContext,
+    ) -> Result<Vec<u8>, String> {
         match self {
             PayloadFormat::Envoy => envoy::request_event(headers, body),
+            PayloadFormat::ApiGatewayV2 => api_gateway_v2::request_event(headers, body, context),
         }
     }
 
@@ -44,6 +71,7 @@ impl PayloadFormat {
     ) -> Result<result::FunctionResult, result::MalformedResult> {
         match self {
             PayloadFormat::Envoy => envoy::function_result(body),
+            PayloadFormat::ApiGatewayV2 => api_gateway_v2::function_result(body),
         }
     }
 }

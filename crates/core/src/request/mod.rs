@@ -40,6 +40,8 @@ pub struct Plugin {
     /// The event the request is wrapped in; `None`: the body is the payload.
     pub event_format: Option<PayloadFormat>,
     pub function_error: FunctionErrors,
+    /// The function's account (events carry it).
+    pub account_id: String,
     pub max_request_bytes: u64,
     pub max_wait_ms: u64,
     /// The names of the configured credential providers, for error messages.
@@ -61,6 +63,7 @@ impl Plugin {
             mode: config.invocation_mode,
             event_format: config.event_format(),
             function_error: config.function_error,
+            account_id: config.arn.account.clone(),
             max_request_bytes: config.max_request_bytes,
             max_wait_ms: config.credentials.max_wait_ms,
             provider_names,

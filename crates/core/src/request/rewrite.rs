@@ -10,6 +10,7 @@
 
 use super::{callout, Plugin, ReadyRequest};
 use crate::credentials::Credentials;
+use crate::event::EventContext;
 use crate::host::RequestStream;
 use crate::invoke::outgoing::outgoing_headers;
 use crate::local_reply::LocalReply;
@@ -22,6 +23,31 @@ pub enum Sent {
     InPlace,
     /// The filter sent the call itself: the request stays paused until its answer.
     ByCallout,
+}
+
+/// Envoy's view of the request, for formats that carry it: the peer's address (without its
+/// port) and the protocol, from Envoy's attributes.
+fn event_context(plugin: &Plugin, stream: &impl RequestStream, now_ms: u64) -> EventContext {
+    let text = |path: &[&str]| {
+        stream
+            .property(path)
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default()
+    };
+    let address = text(&["source", "address"]);
+    let source_ip = match address.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        _ => address,
+    };
+    EventContext {
+        account_id: plugin.account_id.clone(),
+        source_ip,
+        protocol: text(&["request", "protocol"]),
+        now_ms,
+    }
 }
 
 pub fn send_invoke(
@@ -50,8 +76,13 @@ pub fn send_invoke(
         None => body,
         Some(format) => {
             let body = request.had_body.then_some(body.as_slice());
+            let context = if format.needs_context() {
+                event_context(plugin, stream, now_ms)
+            } else {
+                EventContext::default()
+            };
             let event = format
-                .request_event(&request.serialized_headers, body)
+                .request_event(&request.serialized_headers, body, &context)
                 .map_err(internal)?;
             // The limit is Lambda's, on what it receives: the event, body encoded.
             let size = u64::try_from(event.len()).unwrap_or(u64::MAX);

@@ -93,7 +93,8 @@ UpstreamConfig = {
                 }
               ]
             },
-            "stat_prefix": "upstream.authentication.default.default.dc1"
+            "stat_prefix": "upstream.authentication.default.default.dc1",
+            "use_remote_address": true
           }
         }
       ]
@@ -190,7 +191,8 @@ EOF
                 }
               ]
             },
-            "stat_prefix": "upstream.reports.default.default.dc1"
+            "stat_prefix": "upstream.reports.default.default.dc1",
+            "use_remote_address": true
           }
         }
       ]
