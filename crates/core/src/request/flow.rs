@@ -105,7 +105,13 @@ impl RequestFlow {
         self.body_complete(plugin, stream, self.body_size)
     }
 
-    pub fn on_response_headers(&mut self, plugin: &Plugin, stream: &impl RequestStream) -> Action {
+    /// `end_of_stream`: the response has no body (then there is no result to map either).
+    pub fn on_response_headers(
+        &mut self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        end_of_stream: bool,
+    ) -> Action {
         if self.replied || plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
@@ -126,7 +132,8 @@ impl RequestFlow {
         let status = stream
             .response_header(":status")
             .and_then(|s| std::str::from_utf8(&s).ok()?.trim().parse::<u32>().ok());
-        if status.is_none_or(|s| s >= 300) {
+        // No body will come to be mapped: pausing would hold the response forever.
+        if end_of_stream || status.is_none_or(|s| s >= 300) {
             return Action::Continue;
         }
         self.mapping_response = true;
@@ -358,7 +365,7 @@ mod tests {
         assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
         streams.with(ID, |st| assert_eq!(st.replies[0].status, 503));
         // A reply means the response is ours: its headers are left alone.
-        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
         streams.with(ID, |st| assert_eq!(st.response_status, None));
     }
 
@@ -378,7 +385,7 @@ mod tests {
                 .response_headers = vec![("x-amz-function-error".into(), b"Unhandled".to_vec())];
             let mut flow = RequestFlow::new(ID);
             flow.on_request_headers(&p, &s, true);
-            assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+            assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
             streams.with(ID, |st| assert_eq!(st.response_status, expected, "{extra}"));
         }
     }
@@ -428,7 +435,7 @@ mod tests {
             assert_eq!(header(":status"), None);
         });
         // After the answer the response is the filter's: its headers are left alone.
-        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
     }
 
     #[test]
@@ -471,7 +478,12 @@ mod tests {
                 Some("application/json")
             );
         });
-        assert_eq!(flow.on_response_headers(&p, &s), Action::Pause);
+        assert_eq!(
+            flow.on_response_headers(&p, &s, true),
+            Action::Continue,
+            "a response without a body is not held"
+        );
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Pause);
         assert_eq!(flow.on_response_body(&p, &s, 10, false), Action::Pause);
         let size = streams.with(ID, |st| st.response_body.len());
         assert_eq!(flow.on_response_body(&p, &s, size, true), Action::Continue);
