@@ -34,7 +34,9 @@ SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYBENCHMARKKEY"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEBenchmarkSessionToken" + "x" * 300
 
 # name -> (kind, mesh-lambda invocation_mode, session token in the environment); the order is
-# the interleaving order. The *-token variants run only with --session-token.
+# the interleaving order. The *-token variants run only with --session-token, the *-event ones
+# (payload_passthrough false: the native filter's event, and mesh-lambda's default format)
+# only with --event-format.
 VARIANTS = {
     "none": ("none", None, False),
     "native": ("native", None, False),
@@ -43,9 +45,23 @@ VARIANTS = {
     "mesh-dryrun": ("wasm", "dry_run", False),
     "native-token": ("native", None, True),
     "mesh-sync-token": ("wasm", "synchronous", True),
+    "native-event": ("native-event", None, False),
+    "mesh-event": ("wasm-event", "synchronous", False),
 }
 DEFAULT_VARIANTS = ["none", "native", "mesh-sync", "mesh-async", "mesh-dryrun"]
 TOKEN_VARIANTS = ["native-token", "mesh-sync-token"]
+EVENT_VARIANTS = ["native-event", "mesh-event"]
+
+
+def native_reference(variant: str) -> str:
+    """The native variant a variant is compared with."""
+    if variant.endswith("-token"):
+        return "native-token"
+    if variant.endswith("-event"):
+        return "native-event"
+    return "native"
+
+
 INVOCATION_TYPE = {"synchronous": "RequestResponse", "asynchronous": "Event", "dry_run": "DryRun"}
 
 # Apart from other runs and from the test harness (which uses pid*1000 + 1, 2, ...).
@@ -120,14 +136,14 @@ def _typed_config(message: str, **fields) -> dict:
 def _http_filter(kind: str, mode, wasm_template: dict) -> list:
     if kind == "none":
         return []
-    if kind == "native":
+    if kind.startswith("native"):
         return [
             {
                 "name": "envoy.filters.http.aws_lambda",
                 "typed_config": _typed_config(
                     "filters.http.aws_lambda.v3.Config",
                     arn=ARN,
-                    payload_passthrough=True,
+                    payload_passthrough=not kind.endswith("-event"),
                     invocation_mode="SYNCHRONOUS",
                 ),
             }
@@ -135,7 +151,10 @@ def _http_filter(kind: str, mode, wasm_template: dict) -> list:
     wasm = copy.deepcopy(wasm_template)
     plugin = wasm["typed_config"]["config"]
     plugin["vm_config"]["code"]["local"]["filename"] = str(WASM_PATH)
-    plugin["configuration"]["value"] = json.dumps({"arn": ARN, "invocation_mode": mode})
+    fields = {"arn": ARN, "invocation_mode": mode}
+    if kind.endswith("-event"):
+        fields["payload_passthrough"] = False
+    plugin["configuration"]["value"] = json.dumps(fields)
     plugin["allow_on_headers_stop_iteration"] = True
     return [wasm]
 

@@ -171,10 +171,8 @@ def run_callgrind(args, binary: str, workdir: Path, fake_port: int, variants: li
                 base = by_variant["none"][size]
                 summary.setdefault(size, {})[v] = {"per_request": ipr, "added": ipr - base}
     for rows in summary.values():
-        native = rows.get("native", {}).get("added")
-        native_token = rows.get("native-token", {}).get("added")
         for v, row in rows.items():
-            ref = native_token if v.endswith("-token") else native
+            ref = rows.get(E.native_reference(v), {}).get("added")
             row["added_vs_native"] = row["added"] / ref if ref else None
     return {
         "settings": {

@@ -38,6 +38,8 @@ COLORS = {
     "mesh-dryrun": "#c9a227",
     "native-token": "#5b9bd5",
     "mesh-sync-token": "#b4470b",
+    "native-event": "#2e7d32",
+    "mesh-event": "#81c784",
 }
 
 

@@ -99,6 +99,11 @@ def parse_args(argv=None):
         help="also run native and mesh-lambda with AWS_SESSION_TOKEN set",
     )
     p.add_argument(
+        "--event-format",
+        action="store_true",
+        help="also run native and mesh-lambda with payload_passthrough false (their events)",
+    )
+    p.add_argument(
         "--callgrind-requests",
         type=int,
         nargs=2,
@@ -149,6 +154,8 @@ def parse_args(argv=None):
     variants = list(dict.fromkeys(["none", *args.variants]))
     if args.session_token:
         variants += [v for v in E.TOKEN_VARIANTS if v not in variants]
+    if args.event_format:
+        variants += [v for v in E.EVENT_VARIANTS if v not in variants]
     args.variants = variants
     return args
 
