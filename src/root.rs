@@ -1,12 +1,13 @@
 //! The root context: configures the VM (the core parses and validates), creates the HTTP
 //! contexts, and runs the credential agent from its timer and the callouts' answers.
 
-use crate::host::{callout_answer, Envoy};
+use crate::host::{callout_answer, stream_callout_answer, Envoy};
 use crate::http::LambdaHttp;
 use mesh_lambda_core::credentials::agent::{CredentialAgent, FAST_TICK};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
 use mesh_lambda_core::host::Clock;
 use mesh_lambda_core::request::body_delivery::check_body_delivery;
+use mesh_lambda_core::request::callout::answer_from_root;
 use mesh_lambda_core::request::{configure, Plugin};
 use mesh_lambda_core::vm_log;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -29,12 +30,20 @@ impl Context for LambdaRoot {
         body_size: usize,
         _trailers: usize,
     ) {
-        if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
+        let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) else {
+            return;
+        };
+        if agent.owns(token) {
             let answer = callout_answer(num_headers, body_size);
             let answer = answer
                 .as_ref()
                 .map(|(status, body)| (*status, body.as_slice()));
             agent.on_callout_answer(&Envoy, &Envoy, plugin, token, answer);
+        } else {
+            // An Invoke call sent from the timer for a request that waited (event formats).
+            let answer = stream_callout_answer(num_headers, body_size);
+            let answer = answer.as_ref().map(|(h, b)| (h.as_slice(), b.as_slice()));
+            answer_from_root(plugin, &Envoy, token, answer);
         }
     }
 }

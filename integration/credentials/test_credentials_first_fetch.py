@@ -40,3 +40,26 @@ def test_first_requests_wait_for_the_first_fetch(aws, capture, start_envoy, cont
     for request in capture.requests:
         assert request.verdict.ok, request.describe()
         assert request.access_key_id == served.credentials.access_key_id
+
+
+def test_an_event_request_without_a_body_waits_too(aws, capture, start_envoy, container_endpoint):
+    """With an event format, a request without a body is sent by the filter itself; when it
+    waited for credentials, that call is made from the timer and still answers the request."""
+    container_endpoint.delay_next_answers(FIRST_ANSWER_DELAY_SECONDS)
+    configuration = plugin_configuration(
+        arn=aws.function_arn,
+        payload_passthrough=False,
+        credentials={"provider": "container", "max_wait_ms": 5000},
+    )
+    envoy = start_envoy(
+        configuration,
+        environment=container_endpoint.relative_uri_environment(),
+        clusters=[container_endpoint.cluster()],
+    )
+
+    outcome = timed_call(envoy.url, 0, body=b"")  # Content-Length: 0 ends at the headers
+
+    assert outcome.status == 200, str(outcome)
+    assert outcome.elapsed >= FIRST_ANSWER_DELAY_SECONDS - 0.5, str(outcome)
+    [invoked] = capture.requests
+    assert invoked.verdict.ok, invoked.describe()

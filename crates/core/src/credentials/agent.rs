@@ -143,6 +143,11 @@ impl CredentialAgent {
         self.in_flight.is_some()
     }
 
+    /// Whether callout `token` is the agent's.
+    pub fn owns(&self, token: u32) -> bool {
+        self.in_flight == Some(token)
+    }
+
     /// Follows the chain until it needs a callout (then waits for it) or ends.
     fn run(&mut self, host: &impl AgentHost, plugin: &Plugin, mut step: Step) {
         loop {

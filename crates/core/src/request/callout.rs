@@ -6,7 +6,7 @@
 use super::{send_local_reply, Plugin};
 use crate::event::response::{error_response, mapped_headers};
 use crate::header_pairs;
-use crate::host::RequestStream;
+use crate::host::{RequestStream, Streams};
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::response::{is_function_error, FunctionErrors, FUNCTION_ERROR_STATUS};
@@ -23,12 +23,13 @@ const FRAMING: [&str; 4] = [
     "keep-alive",
 ];
 
-/// Sends the signed call: `ours` are the filter's headers for it, `payload` the event.
+/// Sends the signed call: `ours` are the filter's headers for it, `payload` the event. The
+/// call's token.
 pub fn invoke(
     stream: &impl RequestStream,
     ours: &[(&'static str, &str)],
     payload: &[u8],
-) -> Result<(), LocalReply> {
+) -> Result<u32, LocalReply> {
     let cluster = stream
         .property(&["xds", "cluster_name"])
         .and_then(|c| String::from_utf8(c).ok())
@@ -43,8 +44,58 @@ pub fn invoke(
     headers.push(("content-length", &length));
     stream
         .call_out(&cluster, &headers, payload, INVOKE_TIMEOUT)
-        .map(|_token| ())
         .map_err(|e| LocalReply::internal(&format!("cannot call cluster \"{cluster}\": {e}")))
+}
+
+/// The calls sent from the root context's timer for requests that waited for credentials:
+/// their answers come to the root context, which passes each to its stream.
+#[derive(Default)]
+pub struct StreamCallouts {
+    /// Token of the call, and the stream it answers.
+    pending: Vec<(u32, u32)>,
+    /// Streams already answered that way.
+    answered: Vec<u32>,
+}
+
+impl StreamCallouts {
+    pub fn record(&mut self, token: u32, context_id: u32) {
+        self.pending.push((token, context_id));
+    }
+
+    /// The stream that call `token` answers, if it is one of these.
+    pub fn take(&mut self, token: u32) -> Option<u32> {
+        let index = self.pending.iter().position(|(t, _)| *t == token)?;
+        let (_, context_id) = self.pending.swap_remove(index);
+        self.answered.push(context_id);
+        Some(context_id)
+    }
+
+    /// Whether the stream was answered this way (its response is the filter's own).
+    pub fn answered(&self, context_id: u32) -> bool {
+        self.answered.contains(&context_id)
+    }
+
+    pub fn forget(&mut self, context_id: u32) {
+        self.pending.retain(|(_, c)| *c != context_id);
+        self.answered.retain(|c| *c != context_id);
+    }
+}
+
+/// From the root context: if `token` is a call sent for a waiting request, answers that
+/// request (`answer`: Lambda's headers and body, or none) and says so.
+pub fn answer_from_root(
+    plugin: &Plugin,
+    streams: &impl Streams,
+    token: u32,
+    answer: Option<(&[u8], &[u8])>,
+) -> bool {
+    let Some(context_id) = plugin.stream_callouts.borrow_mut().take(token) else {
+        return false;
+    };
+    if let Some(stream) = streams.enter(context_id) {
+        self::answer(plugin, &stream, context_id, answer);
+    }
+    true
 }
 
 /// Answers the request from Lambda's answer (its headers serialized, and body), or with the
@@ -111,4 +162,52 @@ fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec
         .map_err(|e| LocalReply::malformed_result(&e.0))?;
     let mapped = mapped_headers(headers, &result).ok_or_else(malformed)?;
     Ok((mapped, result.body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::flow::RequestFlow;
+    use super::super::tests::{credentials, plugin, NOW_MS};
+    use super::super::waiting::settle_waiting;
+    use super::super::Action;
+    use super::*;
+    use crate::credentials::shared::SharedRecord;
+    use crate::host::fake::{FakeClock, FakeStreams, StreamState};
+
+    /// A body-less request with an event format that waited for credentials: its Invoke call
+    /// goes out from the timer, and the answer, which reaches the root context, answers it.
+    #[test]
+    fn a_waiting_request_is_answered_through_the_root_context() {
+        let p = plugin(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let mut state = StreamState::request(&[(":method", "GET"), (":path", "/")], b"");
+        state.properties = vec![("xds.cluster_name".into(), b"lambda".to_vec())];
+        let s = streams.add(3, state);
+        let mut flow = RequestFlow::new(3);
+        assert_eq!(flow.on_request_headers(&p, &s, true), Action::Pause);
+        assert_eq!(p.waiting.borrow().len(), 1);
+
+        *p.credentials.borrow_mut() =
+            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        settle_waiting(&p, &streams, NOW_MS + 10);
+        streams.with(3, |st| {
+            assert_eq!(st.callouts.len(), 1);
+            assert_eq!(st.resumed, 0, "never resumed: it would leave unsigned");
+        });
+
+        let lambda = header_pairs::serialize(&[(":status", &b"200"[..])]).unwrap();
+        assert!(!answer_from_root(&p, &streams, 99, Some((&lambda, b"{}"))));
+        assert!(answer_from_root(
+            &p,
+            &streams,
+            1,
+            Some((&lambda, br#"{"statusCode":204}"#))
+        ));
+        streams.with(3, |st| {
+            assert_eq!(st.sent_response.as_ref().unwrap().status, 204)
+        });
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
+        flow.on_done(&p);
+        assert!(!p.stream_callouts.borrow().answered(3));
+    }
 }

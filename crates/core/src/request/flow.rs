@@ -128,6 +128,10 @@ impl RequestFlow {
         if plugin.event_format.is_none() || is_function_error(function_error.as_deref()) {
             return Action::Continue;
         }
+        // Answered from a call the filter sent for it: the response is the filter's own.
+        if plugin.stream_callouts.borrow().answered(self.context_id) {
+            return Action::Continue;
+        }
         // Lambda's own errors (4xx, 5xx) pass as they are; a result is mapped once whole.
         let status = stream
             .response_header(":status")
@@ -215,6 +219,11 @@ impl RequestFlow {
             waiting.forget(self.context_id);
         }
         plugin.body_delivery.forget(self.context_id);
+        if plugin.event_format.is_some() {
+            if let Ok(mut callouts) = plugin.stream_callouts.try_borrow_mut() {
+                callouts.forget(self.context_id);
+            }
+        }
     }
 
     /// The whole body is buffered: sign and send, answer, or wait for credentials.
@@ -233,7 +242,7 @@ impl RequestFlow {
             Decision::Sign(credentials) => {
                 match send_invoke(plugin, stream, &credentials, &self.request, now) {
                     Ok(Sent::InPlace) => Action::Continue,
-                    Ok(Sent::ByCallout) => Action::Pause,
+                    Ok(Sent::ByCallout(_)) => Action::Pause,
                     Err(reply) => self.reply(stream, &reply),
                 }
             }

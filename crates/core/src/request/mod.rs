@@ -23,6 +23,7 @@ use crate::local_reply::LocalReply;
 use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
+use callout::StreamCallouts;
 use std::cell::RefCell;
 use waiting::WaitingRequests;
 
@@ -54,6 +55,8 @@ pub struct Plugin {
     /// Whether Envoy delivers request bodies (it holds them back without
     /// `allow_on_headers_stop_iteration`).
     pub body_delivery: BodyDelivery,
+    /// Invoke calls sent from the timer for waiting requests (event formats, no body).
+    pub stream_callouts: RefCell<StreamCallouts>,
 }
 
 impl Plugin {
@@ -71,6 +74,7 @@ impl Plugin {
             signer: RefCell::new(SigningCache::default()),
             waiting: RefCell::new(WaitingRequests::default()),
             body_delivery: BodyDelivery::default(),
+            stream_callouts: RefCell::new(StreamCallouts::default()),
         }
     }
 }

@@ -21,8 +21,9 @@ use std::rc::Rc;
 pub enum Sent {
     /// The request itself was rewritten: let it continue.
     InPlace,
-    /// The filter sent the call itself: the request stays paused until its answer.
-    ByCallout,
+    /// The filter sent the call itself (this token): the request stays paused until its
+    /// answer.
+    ByCallout(u32),
 }
 
 /// Envoy's view of the request, for formats that carry it: the peer's address (without its
@@ -102,8 +103,8 @@ pub fn send_invoke(
         .headers(&signature, credentials.session_token.as_deref());
     let event = plugin.event_format.is_some();
     if event && !request.had_body {
-        callout::invoke(stream, &ours, &payload)?;
-        return Ok(Sent::ByCallout);
+        let token = callout::invoke(stream, &ours, &payload)?;
+        return Ok(Sent::ByCallout(token));
     }
     let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len(), event)
         .map_err(|e| internal(e.to_owned()))?;

@@ -68,7 +68,14 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                         }
                         continue;
                     }
-                    Ok(Sent::ByCallout) => continue,
+                    Ok(Sent::ByCallout(token)) => {
+                        // Sent from the root context: the answer comes back there.
+                        plugin
+                            .stream_callouts
+                            .borrow_mut()
+                            .record(token, w.context_id);
+                        continue;
+                    }
                     Err(reply) => reply,
                 }
             }
