@@ -78,6 +78,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     clusters: more Envoy clusters (e.g. the credential endpoints, see harness/metadata.py).
     http1_trailers: let HTTP/1 request trailers reach the filters (Envoy drops them by default).
     allow_on_headers_stop_iteration: False loads the filter without that setting.
+    use_remote_address: the connection manager takes the peer's address from the connection.
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
@@ -91,6 +92,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         clusters: list[dict] | None = None,
         http1_trailers: bool = False,
         allow_on_headers_stop_iteration: bool = True,
+        use_remote_address: bool = False,
     ) -> EnvoyProcess:
         wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
@@ -101,6 +103,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             extra_clusters=clusters,
             http1_trailers=http1_trailers,
             allow_on_headers_stop_iteration=allow_on_headers_stop_iteration,
+            use_remote_address=use_remote_address,
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()

@@ -62,6 +62,7 @@ def render_config(
     extra_clusters: list[dict] | None = None,
     http1_trailers: bool = False,
     allow_on_headers_stop_iteration: bool = True,
+    use_remote_address: bool = False,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
     `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
@@ -75,6 +76,8 @@ def render_config(
 
     if http1_trailers:
         _connection_manager(config)["http_protocol_options"] = {"enable_trailers": True}
+    if use_remote_address:
+        _connection_manager(config)["use_remote_address"] = True
     filters = _http_filters(config)
     mesh_lambda = _only([f for f in filters if f["name"] == FILTER_NAME], "mesh-lambda filter")
     plugin = mesh_lambda["typed_config"]["config"]

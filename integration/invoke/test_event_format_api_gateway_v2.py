@@ -30,7 +30,9 @@ def v2_envoy(aws, start_envoy):
     configuration = plugin_configuration(
         arn=aws.function_arn, payload_passthrough=False, payload_format="api_gateway_v2"
     )
-    return start_envoy(configuration)
+    # As the README says to configure it (and the Consul generator does): the peer's address
+    # from the connection, not from x-forwarded-for.
+    return start_envoy(configuration, use_remote_address=True)
 
 
 def captured_event(capture) -> dict:

@@ -201,3 +201,27 @@ fn the_arn_can_come_from_the_catalog() {
     assert!(hcl.contains(r#"\"qualifier\":\"live\""#), "{hcl}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn only_api_gateway_v2_listeners_take_the_peer_address_from_the_connection() {
+    let dir = scratch("v2");
+    let description = with_upstreams(&format!(
+        r#"{{"name":"frameworks","local_bind_port":2345,"filter":{{"arn":"{ARN}","payload_passthrough":false,"payload_format":"api_gateway_v2"}}}},
+           {{"name":"native","local_bind_port":2346,"filter":{{"arn":"{ARN}","payload_passthrough":false}}}}"#
+    ));
+    std::fs::write(dir.join("description.json"), description).unwrap();
+    let run = generate(&dir.join("description.json"), &dir.join("out"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let hcl = std::fs::read_to_string(dir.join("out/consul/service-defaults.hcl")).unwrap();
+    let (frameworks, native) = hcl.split_once("Name              = \"native\"").unwrap();
+    assert!(
+        frameworks.contains("\"use_remote_address\": true"),
+        "{frameworks}"
+    );
+    assert!(!native.contains("use_remote_address"), "{native}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

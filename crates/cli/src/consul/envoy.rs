@@ -5,6 +5,7 @@
 
 use super::description::{Description, Upstream};
 use mesh_lambda_core::credentials::chain::Provider;
+use mesh_lambda_core::event::PayloadFormat;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -63,7 +64,7 @@ impl ConsulNames {
 /// The upstream's listener (the service-defaults `EnvoyListenerJSON`).
 pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
     let names = ConsulNames::of(d, u);
-    json!({
+    let mut listener = json!({
         "@type": "type.googleapis.com/envoy.config.listener.v3.Listener",
         "name": names.listener,
         "address": {"socket_address": {"address": u.bind_address, "port_value": u.bind_port}},
@@ -74,8 +75,6 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                 "stat_prefix": names.stat_prefix,
-                // The caller's address is the connection's, not a forgeable x-forwarded-for.
-                "use_remote_address": true,
                 "route_config": {
                     "name": u.name,
                     "virtual_hosts": [{
@@ -98,7 +97,19 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
                 }],
             },
         }]}],
-    })
+    });
+    // The api_gateway_v2 event's sourceIp: the connection's address, not the caller's
+    // forgeable x-forwarded-for (Envoy takes that unless told otherwise). Only there: it costs
+    // every request a header.
+    if u.config.event_format() == Some(PayloadFormat::ApiGatewayV2) {
+        if let Some(manager) = listener
+            .pointer_mut("/filter_chains/0/filters/0/typed_config")
+            .and_then(Value::as_object_mut)
+        {
+            manager.insert("use_remote_address".into(), Value::Bool(true));
+        }
+    }
+    listener
 }
 
 fn wasm_filter(d: &Description, u: &Upstream) -> Value {

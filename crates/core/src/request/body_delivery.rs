@@ -26,10 +26,11 @@ pub struct BodyDelivery {
 }
 
 impl BodyDelivery {
-    /// A request paused at its headers, waiting for its body.
-    pub fn watch(&self, context_id: u32, now_ms: u64) {
+    /// A request paused at its headers, waiting for its body. The clock is read only while
+    /// watching (a host call per request otherwise).
+    pub fn watch(&self, context_id: u32, now_ms: impl FnOnce() -> u64) {
         if !self.confirmed.get() {
-            self.watched.borrow_mut().push((context_id, now_ms));
+            self.watched.borrow_mut().push((context_id, now_ms()));
         }
     }
 

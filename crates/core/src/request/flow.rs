@@ -68,7 +68,9 @@ impl RequestFlow {
         if end_of_stream {
             return self.body_complete(plugin, stream, 0);
         }
-        plugin.body_delivery.watch(self.context_id, stream.now_ms());
+        plugin
+            .body_delivery
+            .watch(self.context_id, || stream.now_ms());
         Action::Pause
     }
 

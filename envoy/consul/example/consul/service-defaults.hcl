@@ -93,8 +93,7 @@ UpstreamConfig = {
                 }
               ]
             },
-            "stat_prefix": "upstream.authentication.default.default.dc1",
-            "use_remote_address": true
+            "stat_prefix": "upstream.authentication.default.default.dc1"
           }
         }
       ]
@@ -191,8 +190,7 @@ EOF
                 }
               ]
             },
-            "stat_prefix": "upstream.reports.default.default.dc1",
-            "use_remote_address": true
+            "stat_prefix": "upstream.reports.default.default.dc1"
           }
         }
       ]
