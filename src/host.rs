@@ -84,28 +84,6 @@ impl RequestStream for Envoy {
         raw_abi::response_header(name)
     }
 
-    fn replace_request_body(&self, size: usize, body: &[u8]) -> Result<(), String> {
-        Self::replace_buffer(BufferType::HttpRequestBody, size, body)
-    }
-
-    fn response_headers(&self) -> Vec<u8> {
-        raw_abi::serialized_headers(MapType::HttpResponseHeaders)
-    }
-
-    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
-        raw_abi::set_headers(MapType::HttpResponseHeaders, serialized).map_err(|e| format!("{e:?}"))
-    }
-
-    fn response_body(&self, size: usize) -> Result<Vec<u8>, String> {
-        hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size)
-            .map(Option::unwrap_or_default)
-            .map_err(|e| format!("{e:?}"))
-    }
-
-    fn replace_response_body(&self, size: usize, body: &[u8]) -> Result<(), String> {
-        Self::replace_buffer(BufferType::HttpResponseBody, size, body)
-    }
-
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
         hostcalls::get_property(path.to_vec()).ok().flatten()
     }
@@ -138,12 +116,6 @@ impl RequestStream for Envoy {
             Some(&status.to_string()),
         )
         .map_err(|e| format!("{e:?}"))
-    }
-}
-
-impl Envoy {
-    fn replace_buffer(buffer: BufferType, size: usize, bytes: &[u8]) -> Result<(), String> {
-        raw_abi::set_buffer(buffer, size, bytes).map_err(|e| format!("{e:?}"))
     }
 }
 

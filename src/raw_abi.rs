@@ -1,13 +1,12 @@
 //! The host calls of the request path made through the raw ABI: the one read of the caller's
 //! headers and the one write of the outgoing ones, as the host serializes them; the one
-//! response header looked at, as bytes; and buffer writes. The SDK's
+//! response header looked at, as bytes; and the local response. The SDK's
 //! `get_http_request_headers` turns every name and value into a `String` (about 40 k
 //! instructions per request, measured), its `set_map_bytes` takes pairs to serialize, its
 //! `get_http_response_header` panics on a value that is not UTF-8 (header values may hold any
-//! byte from 0x80 up), and its `set_buffer` panics on any status but Ok (a request that ended
-//! at its headers has no body buffer to write).
+//! byte from 0x80 up), and its `send_http_response` takes header values as text only.
 
-use proxy_wasm::types::{BufferType, MapType, Status};
+use proxy_wasm::types::{MapType, Status};
 use std::ptr::null_mut;
 
 #[link(wasm_import_module = "env")]
@@ -28,13 +27,6 @@ extern "C" {
         map_type: MapType,
         map_data: *const u8,
         map_size: usize,
-    ) -> Status;
-    fn proxy_set_buffer_bytes(
-        buffer_type: BufferType,
-        start: usize,
-        size: usize,
-        buffer_data: *const u8,
-        buffer_size: usize,
     ) -> Status;
 }
 
@@ -69,15 +61,6 @@ pub fn send_local_response(status: u32, headers: &[u8], body: &[u8]) -> Result<(
             -1,
         )
     } {
-        Status::Ok => Ok(()),
-        status => Err(status),
-    }
-}
-
-/// Replaces `size` bytes from the start of a buffer with `bytes`.
-pub fn set_buffer(buffer: BufferType, size: usize, bytes: &[u8]) -> Result<(), Status> {
-    // SAFETY: the host reads `bytes.len()` bytes from the pointer during the call.
-    match unsafe { proxy_set_buffer_bytes(buffer, 0, size, bytes.as_ptr(), bytes.len()) } {
         Status::Ok => Ok(()),
         status => Err(status),
     }

@@ -49,8 +49,6 @@ pub trait RequestStream: Clock {
     fn request_body(&self, size: usize) -> Result<Vec<u8>, String>;
     /// Replaces the request header map with `serialized` (the `header_pairs` format).
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String>;
-    /// Replaces the whole buffered request body (`size` bytes of it).
-    fn replace_request_body(&self, size: usize, body: &[u8]) -> Result<(), String>;
     /// Answers the request locally instead of sending it on.
     fn send_reply(&self, reply: &LocalReply) -> Result<(), String>;
     /// Lets a paused request go on (after it was rewritten from outside its own callbacks).
@@ -59,14 +57,6 @@ pub trait RequestStream: Clock {
     fn response_header(&self, name: &str) -> Option<Vec<u8>>;
     /// Replaces the response's `:status`.
     fn set_response_status(&self, status: u32) -> Result<(), String>;
-    /// The response header map, serialized.
-    fn response_headers(&self) -> Vec<u8>;
-    /// Replaces the response header map with `serialized`.
-    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String>;
-    /// The first `size` bytes of the buffered response body.
-    fn response_body(&self, size: usize) -> Result<Vec<u8>, String>;
-    /// Replaces the whole buffered response body (`size` bytes of it so far).
-    fn replace_response_body(&self, size: usize, body: &[u8]) -> Result<(), String>;
     /// An attribute of the stream that Envoy knows (`["xds", "cluster_name"]`), as bytes.
     fn property(&self, path: &[&str]) -> Option<Vec<u8>>;
     /// Sends a request of the stream's own through `cluster`; the answer comes back to the

@@ -159,12 +159,6 @@ pub struct StreamState {
     pub callouts: Vec<SentRequest>,
     /// The response the filter answered with itself.
     pub sent_response: Option<SentResponse>,
-    /// The request body the filter wrote in place of the caller's, if it did.
-    pub written_body: Option<Vec<u8>>,
-    pub response_body: Vec<u8>,
-    /// The response header map and body the filter wrote, if it did.
-    pub written_response_headers: Option<Vec<u8>>,
-    pub written_response_body: Option<Vec<u8>>,
 }
 
 impl StreamState {
@@ -181,12 +175,6 @@ impl StreamState {
             body: body.to_vec(),
             ..Self::default()
         }
-    }
-
-    /// A written response header's value, as text.
-    pub fn written_response(&self, name: &str) -> Option<String> {
-        let written = self.written_response_headers.as_deref()?;
-        header_pairs::find(written, name).map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
     /// A written header's value, as text.
@@ -294,29 +282,6 @@ impl RequestStream for FakeStream {
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         self.update(|s| s.response_status = Some(status))
-    }
-    fn replace_request_body(&self, _size: usize, body: &[u8]) -> Result<(), String> {
-        self.update(|s| s.written_body = Some(body.to_vec()))
-    }
-    fn response_headers(&self) -> Vec<u8> {
-        self.update(|s| {
-            let pairs: Vec<(&str, &[u8])> = s
-                .response_headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_slice()))
-                .collect();
-            header_pairs::serialize(&pairs).unwrap_or_default()
-        })
-        .unwrap_or_default()
-    }
-    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
-        self.update(|s| s.written_response_headers = Some(serialized.to_vec()))
-    }
-    fn response_body(&self, size: usize) -> Result<Vec<u8>, String> {
-        self.update(|s| s.response_body.iter().copied().take(size).collect())
-    }
-    fn replace_response_body(&self, _size: usize, body: &[u8]) -> Result<(), String> {
-        self.update(|s| s.written_response_body = Some(body.to_vec()))
     }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
         let key = path.join(".");

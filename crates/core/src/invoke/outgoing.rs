@@ -6,26 +6,16 @@
 use super::must_strip;
 use crate::header_pairs;
 
-/// The serialized outgoing map; an error if the caller's map is malformed. With `event`, the
-/// body is an event the filter wrote: the caller's `content-type`, `content-length` and
-/// `transfer-encoding` describe another body and are replaced.
+/// The serialized outgoing map; an error if the caller's map is malformed.
 pub fn outgoing_headers(
     caller: &[u8],
     ours: &[(&'static str, &str)],
     body_len: usize,
-    event: bool,
 ) -> Result<Vec<u8>, &'static str> {
     let theirs = header_pairs::parse(caller).ok_or("the request headers came back malformed")?;
     let mut has_content_length = false;
-    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + ours.len() + 3);
+    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + ours.len() + 2);
     for (name, value) in theirs {
-        let describes_body = matches!(
-            name,
-            "content-type" | "content-length" | "transfer-encoding"
-        );
-        if event && describes_body {
-            continue;
-        }
         has_content_length |= name == "content-length";
         let replaced = name == ":method" || ours.iter().any(|(ours, _)| *ours == name);
         if !replaced && !must_strip(name) {
@@ -34,9 +24,6 @@ pub fn outgoing_headers(
     }
     headers.push((":method", b"POST"));
     headers.extend(ours.iter().map(|(n, v)| (*n, v.as_bytes())));
-    if event {
-        headers.push(("content-type", b"application/json"));
-    }
     let content_length;
     if !has_content_length {
         content_length = body_len.to_string();
@@ -81,7 +68,7 @@ mod tests {
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", "AWS4-HMAC-SHA256 ..."),
         ];
-        let out = names_and_values(&outgoing_headers(&from_caller, &ours, 2, false).unwrap());
+        let out = names_and_values(&outgoing_headers(&from_caller, &ours, 2).unwrap());
         let expected: Vec<(String, String)> = [
             ("content-type", "application/json"),
             ("x-request-id", "abc"),
@@ -100,36 +87,14 @@ mod tests {
 
     #[test]
     fn adds_content_length_when_the_caller_sent_none() {
-        let out = outgoing_headers(&caller(&[(":method", "POST")]), &[], 17, false).unwrap();
+        let out = outgoing_headers(&caller(&[(":method", "POST")]), &[], 17).unwrap();
         assert!(names_and_values(&out).contains(&("content-length".into(), "17".into())));
-    }
-
-    #[test]
-    fn an_event_body_gets_its_own_type_and_length() {
-        let from_caller = caller(&[
-            (":method", "POST"),
-            ("content-type", "image/png"),
-            ("content-length", "5"),
-            ("transfer-encoding", "chunked"),
-            ("x-keep", "1"),
-        ]);
-        let out = names_and_values(&outgoing_headers(&from_caller, &[], 123, true).unwrap());
-        let get = |name: &str| -> Vec<String> {
-            out.iter()
-                .filter(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .collect()
-        };
-        assert_eq!(get("content-type"), vec!["application/json"]);
-        assert_eq!(get("content-length"), vec!["123"]);
-        assert_eq!(get("transfer-encoding"), Vec::<String>::new());
-        assert_eq!(get("x-keep"), vec!["1"]);
     }
 
     #[test]
     fn malformed_caller_headers_are_an_error() {
         let mut bad = caller(&[("a", "b")]);
         bad.truncate(bad.len() - 2);
-        assert!(outgoing_headers(&bad, &[], 0, false).is_err());
+        assert!(outgoing_headers(&bad, &[], 0).is_err());
     }
 }

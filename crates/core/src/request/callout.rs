@@ -1,10 +1,12 @@
-//! The Invoke call for a request that cannot carry it: with an event format, a request that
-//! ended at its headers has no body for the event to go in, and a wasm filter cannot add one.
-//! The filter sends the signed call itself, through the cluster Envoy's route chose, and
-//! answers the request from Lambda's answer, mapped as the response path maps it.
+//! The Invoke call the filter sends itself, for a request wrapped in an event: through the
+//! cluster Envoy's route chose, signed, with the event as its body; the request is then
+//! answered from Lambda's answer (a result mapped to the response it describes, Lambda's own
+//! errors as they are, a function error per `function_error`, a result that cannot be used as
+//! a 502).
 
 use super::{send_local_reply, Plugin};
 use crate::event::response::{error_response, mapped_headers};
+use crate::event::RESULT_LIMIT_BYTES;
 use crate::header_pairs;
 use crate::host::{RequestStream, Streams};
 use crate::invoke::InvocationMode;
@@ -53,8 +55,6 @@ pub fn invoke(
 pub struct StreamCallouts {
     /// Token of the call, and the stream it answers.
     pending: Vec<(u32, u32)>,
-    /// Streams already answered that way.
-    answered: Vec<u32>,
 }
 
 impl StreamCallouts {
@@ -66,18 +66,11 @@ impl StreamCallouts {
     pub fn take(&mut self, token: u32) -> Option<u32> {
         let index = self.pending.iter().position(|(t, _)| *t == token)?;
         let (_, context_id) = self.pending.swap_remove(index);
-        self.answered.push(context_id);
         Some(context_id)
-    }
-
-    /// Whether the stream was answered this way (its response is the filter's own).
-    pub fn answered(&self, context_id: u32) -> bool {
-        self.answered.contains(&context_id)
     }
 
     pub fn forget(&mut self, context_id: u32) {
         self.pending.retain(|(_, c)| *c != context_id);
-        self.answered.retain(|c| *c != context_id);
     }
 }
 
@@ -156,6 +149,12 @@ fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec
         let headers = header_pairs::serialize(&rewritten).ok_or_else(malformed)?;
         return Ok((headers, body.to_vec()));
     }
+    if body.len() > RESULT_LIMIT_BYTES {
+        return Err(LocalReply::malformed_result(&format!(
+            "the function's result of {} bytes exceeds Lambda's limit of {RESULT_LIMIT_BYTES}",
+            body.len()
+        )));
+    }
     let format = plugin.event_format.unwrap_or_default();
     let result = format
         .function_result(body)
@@ -206,8 +205,7 @@ mod tests {
         streams.with(3, |st| {
             assert_eq!(st.sent_response.as_ref().unwrap().status, 204)
         });
-        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
         flow.on_done(&p);
-        assert!(!p.stream_callouts.borrow().answered(3));
     }
 }

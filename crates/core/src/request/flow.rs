@@ -7,13 +7,11 @@ use super::callout;
 use super::decision::{decide, Decision};
 use super::rewrite::{send_invoke, Sent};
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
-use crate::event::response::{error_response, mapped_headers};
-use crate::event::RESULT_LIMIT_BYTES;
 use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
-use crate::response::{is_function_error, rewritten_status};
+use crate::response::rewritten_status;
 use crate::stream_log;
 
 pub struct RequestFlow {
@@ -27,8 +25,6 @@ pub struct RequestFlow {
     replied: bool,
     /// A body callback came.
     had_body: bool,
-    /// The response is a function's result in an event format, buffered to be mapped.
-    mapping_response: bool,
 }
 
 impl RequestFlow {
@@ -40,7 +36,6 @@ impl RequestFlow {
             done: false,
             replied: false,
             had_body: false,
-            mapping_response: false,
         }
     }
 
@@ -107,14 +102,12 @@ impl RequestFlow {
         self.body_complete(plugin, stream, self.body_size)
     }
 
-    /// `end_of_stream`: the response has no body (then there is no result to map either).
-    pub fn on_response_headers(
-        &mut self,
-        plugin: &Plugin,
-        stream: &impl RequestStream,
-        end_of_stream: bool,
-    ) -> Action {
-        if self.replied || plugin.mode != InvocationMode::Synchronous {
+    pub fn on_response_headers(&mut self, plugin: &Plugin, stream: &impl RequestStream) -> Action {
+        // With an event format the request never goes upstream: any response is the filter's.
+        if self.replied
+            || plugin.event_format.is_some()
+            || plugin.mode != InvocationMode::Synchronous
+        {
             return Action::Continue;
         }
         let function_error = stream.response_header("x-amz-function-error");
@@ -127,80 +120,7 @@ impl RequestFlow {
                 stream_log!(error, self.context_id, "cannot set the status: {e}");
             }
         }
-        if plugin.event_format.is_none() || is_function_error(function_error.as_deref()) {
-            return Action::Continue;
-        }
-        // Answered from a call the filter sent for it: the response is the filter's own.
-        if plugin.stream_callouts.borrow().answered(self.context_id) {
-            return Action::Continue;
-        }
-        // Lambda's own errors (4xx, 5xx) pass as they are; a result is mapped once whole.
-        let status = stream
-            .response_header(":status")
-            .and_then(|s| std::str::from_utf8(&s).ok()?.trim().parse::<u32>().ok());
-        // No body will come to be mapped: pausing would hold the response forever.
-        if end_of_stream || status.is_none_or(|s| s >= 300) {
-            return Action::Continue;
-        }
-        self.mapping_response = true;
-        Action::Pause
-    }
-
-    /// With an event format, the function's result is buffered, then turned into the response
-    /// it stands for (or the filter's 502 when it cannot be).
-    pub fn on_response_body(
-        &mut self,
-        plugin: &Plugin,
-        stream: &impl RequestStream,
-        body_size: usize,
-        end_of_stream: bool,
-    ) -> Action {
-        if !self.mapping_response {
-            return Action::Continue;
-        }
-        if !end_of_stream {
-            return Action::Pause;
-        }
-        self.mapping_response = false;
-        let (headers, body) = match self.mapped_response(plugin, stream, body_size) {
-            Ok(mapped) => mapped,
-            Err(reply) => {
-                stream_log!(warn, self.context_id, "{}: {}", reply.code, reply.message);
-                error_response(&reply)
-            }
-        };
-        if let Err(e) = stream
-            .replace_response_body(body_size, &body)
-            .and_then(|()| stream.set_response_headers(&headers))
-        {
-            stream_log!(error, self.context_id, "cannot write the response: {e}");
-        }
         Action::Continue
-    }
-
-    fn mapped_response(
-        &self,
-        plugin: &Plugin,
-        stream: &impl RequestStream,
-        body_size: usize,
-    ) -> Result<(Vec<u8>, Vec<u8>), LocalReply> {
-        let format = plugin.event_format.unwrap_or_default();
-        if body_size > RESULT_LIMIT_BYTES {
-            return Err(LocalReply::malformed_result(&format!(
-                "the function's result of {body_size} bytes exceeds Lambda's limit of \
-                 {RESULT_LIMIT_BYTES}"
-            )));
-        }
-        let body = stream
-            .response_body(body_size)
-            .map_err(|e| LocalReply::malformed_result(&format!("cannot read the result: {e}")))?;
-        let result = format
-            .function_result(&body)
-            .map_err(|e| LocalReply::malformed_result(&e.0))?;
-        let headers = mapped_headers(&stream.response_headers(), &result).ok_or_else(|| {
-            LocalReply::malformed_result("the response headers came back malformed")
-        })?;
-        Ok((headers, result.body))
     }
 
     /// The answer to the Invoke call the filter sent itself (`callout`): Lambda's status,
@@ -376,7 +296,7 @@ mod tests {
         assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
         streams.with(ID, |st| assert_eq!(st.replies[0].status, 503));
         // A reply means the response is ours: its headers are left alone.
-        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
         streams.with(ID, |st| assert_eq!(st.response_status, None));
     }
 
@@ -396,7 +316,7 @@ mod tests {
                 .response_headers = vec![("x-amz-function-error".into(), b"Unhandled".to_vec())];
             let mut flow = RequestFlow::new(ID);
             flow.on_request_headers(&p, &s, true);
-            assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
+            assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
             streams.with(ID, |st| assert_eq!(st.response_status, expected, "{extra}"));
         }
     }
@@ -446,7 +366,7 @@ mod tests {
             assert_eq!(header(":status"), None);
         });
         // After the answer the response is the filter's: its headers are left alone.
-        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
     }
 
     #[test]
@@ -464,44 +384,27 @@ mod tests {
     }
 
     #[test]
-    fn an_event_result_is_mapped_when_the_response_body_is_complete() {
+    fn an_event_request_with_a_body_is_sent_by_the_filter_too() {
         let p = plugin_with_credentials(r#","payload_passthrough":false"#);
         let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
         let s = event_stream(&streams, ID, "POST", b"{}");
-        {
-            let mut states = streams.states.borrow_mut();
-            let st = states.get_mut(&ID).unwrap();
-            st.response_headers = vec![
-                (":status".into(), b"200".to_vec()),
-                ("content-length".into(), b"40".to_vec()),
-            ];
-            st.response_body = br#"{"statusCode":201,"body":"created"}"#.to_vec();
-        }
         let mut flow = RequestFlow::new(ID);
-        flow.on_request_headers(&p, &s, false);
-        assert_eq!(flow.on_request_body(&p, &s, 2, true), Action::Continue);
+        assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
+        assert_eq!(flow.on_request_body(&p, &s, 2, true), Action::Pause);
         streams.with(ID, |st| {
-            let event: serde_json::Value =
-                serde_json::from_slice(st.written_body.as_ref().unwrap()).unwrap();
+            assert_eq!(st.written_headers, None, "the request itself is not sent");
+            let event: serde_json::Value = serde_json::from_slice(&st.callouts[0].body).unwrap();
             assert_eq!(event["body"], "e30=", "no content-type: base64, as native");
-            assert_eq!(
-                st.written("content-type").as_deref(),
-                Some("application/json")
-            );
         });
-        assert_eq!(
-            flow.on_response_headers(&p, &s, true),
-            Action::Continue,
-            "a response without a body is not held"
+        let lambda = header_pairs::serialize(&[(":status", &b"200"[..])]).unwrap();
+        flow.on_callout_answer(
+            &p,
+            &s,
+            Some((&lambda, br#"{"statusCode":201,"body":"ok"}"#)),
         );
-        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Pause);
-        assert_eq!(flow.on_response_body(&p, &s, 10, false), Action::Pause);
-        let size = streams.with(ID, |st| st.response_body.len());
-        assert_eq!(flow.on_response_body(&p, &s, size, true), Action::Continue);
         streams.with(ID, |st| {
-            assert_eq!(st.written_response_body.as_deref(), Some(&b"created"[..]));
-            assert_eq!(st.written_response(":status").as_deref(), Some("201"));
-            assert_eq!(st.written_response("content-length").as_deref(), Some("7"));
+            let sent = st.sent_response.as_ref().unwrap();
+            assert_eq!((sent.status, sent.body.as_slice()), (201, &b"ok"[..]));
         });
     }
 }

@@ -1,12 +1,12 @@
-//! A buffered request becomes the signed Invoke call in one step: read the body (wrap it in
-//! the event, with an event format), sign it, write the whole outgoing header map once. On
-//! error nothing was written: the caller answers locally, and the request never leaves
-//! unsigned.
+//! A buffered request becomes the signed Invoke call in one step: read the body, sign it,
+//! write the whole outgoing header map once. On error nothing was written: the caller answers
+//! locally, and the request never leaves unsigned.
 //!
-//! One case cannot be rewritten in place: with an event format, a request that ended at its
-//! headers has no body for the event to go in (a wasm filter cannot add one). That request is
-//! invoked by the filter itself, through the route's cluster, and answered from the result
-//! (`callout`).
+//! With an event format the request becomes an event, and the filter sends that Invoke call
+//! itself (`callout`), through the route's cluster, then answers the request from the
+//! function's result: a request that ended at its headers has no body the event could replace
+//! (a wasm filter cannot add one), and answering from the call keeps the result mapping out of
+//! the response path, where every passthrough request would pay for a response-body callback.
 
 use super::{callout, Plugin, ReadyRequest};
 use crate::credentials::Credentials;
@@ -101,18 +101,12 @@ pub fn send_invoke(
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let event = plugin.event_format.is_some();
-    if event && !request.had_body {
+    if plugin.event_format.is_some() {
         let token = callout::invoke(stream, &ours, &payload)?;
         return Ok(Sent::ByCallout(token));
     }
-    let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len(), event)
+    let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len())
         .map_err(|e| internal(e.to_owned()))?;
-    if event {
-        stream
-            .replace_request_body(request.body_size, &payload)
-            .map_err(|e| internal(format!("cannot replace the request body: {e}")))?;
-    }
     stream
         .set_request_headers(&headers)
         .map_err(|e| internal(format!("cannot set the request headers: {e}")))?;
