@@ -1,4 +1,4 @@
-//! The response header map written in place of Lambda's once a function's result is read:
+//! The response the filter answers with once a function's result is read:
 //! Lambda's own headers (request id, executed version) kept, `content-type` defaulting to
 //! `application/json`, the function's headers replacing Lambda's of the same name, cookies
 //! added, the status set, `content-length` the decoded body's. Or, for a result that cannot
@@ -7,9 +7,6 @@
 use super::result::FunctionResult;
 use crate::header_pairs;
 use crate::local_reply::LocalReply;
-
-/// Status for a function result that cannot be turned into a response.
-pub const MALFORMED_RESULT_STATUS: u32 = 502;
 
 /// The new response header map (serialized) for `result`, from Lambda's (serialized).
 pub fn mapped_headers(lambda: &[u8], result: &FunctionResult) -> Option<Vec<u8>> {

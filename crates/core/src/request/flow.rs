@@ -1,7 +1,8 @@
 //! One stream's way through the filter. Headers: one read of the header map (the declared
 //! length is checked against the limit), then pause. Body: buffered up to the limit; once
 //! complete (end of stream, or trailers), signed in place and sent on, answered, or parked to
-//! wait for credentials. Response: a function error becomes 502.
+//! wait for credentials; with an event format, sent by the filter itself and answered from the
+//! result (`callout`). Response: a function error becomes 502.
 
 use super::callout;
 use super::decision::{decide, Decision};

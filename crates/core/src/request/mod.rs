@@ -1,7 +1,8 @@
 //! The request path, written against the host traits: `flow` takes a stream from its headers
 //! to a signed Invoke call (or a local reply), `decision` says whether a request is signed, is
-//! answered or waits for credentials, `waiting` owns the requests that wait, and `rewrite`
-//! turns a buffered request into the signed call in one step.
+//! answered or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
+//! buffered request into the signed call in one step, `callout` sends an event's call and
+//! answers from its result, and `body_delivery` notices an Envoy that holds bodies back.
 
 pub mod body_delivery;
 pub mod callout;
