@@ -69,6 +69,18 @@ def default_configuration(aws) -> str:
     return plugin_configuration(arn=aws.function_arn)
 
 
+def _launched(envoy: EnvoyProcess, started: list[EnvoyProcess], what: str = "") -> EnvoyProcess:
+    """Starts `envoy` (kept in `started`, whose logs a failure report carries) and waits until
+    it is ready."""
+    started.append(envoy)
+    envoy.launch()
+    try:
+        envoy.wait_ready()
+    except EnvoyStartError as error:
+        pytest.fail(f"{what}{error} (log in the report below)", pytrace=False)
+    return envoy
+
+
 @pytest.fixture
 def start_envoy(request, tmp_path, capture, aws, default_configuration):
     """start_envoy(configuration=None, *, environment=None, ...) -> a ready EnvoyProcess.
@@ -114,13 +126,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             log_level=log_level,
             concurrency=concurrency,
         )
-        started.append(envoy)
-        envoy.launch()
-        try:
-            envoy.wait_ready()
-        except EnvoyStartError as error:
-            pytest.fail(f"{error} (log in the report below)", pytrace=False)
-        return envoy
+        return _launched(envoy, started)
 
     yield start
     for envoy in started:
@@ -136,13 +142,7 @@ def start_bootstrap(request, tmp_path):
 
     def start(name: str, bootstrap: dict, environment: dict | None = None) -> EnvoyProcess:
         envoy = EnvoyProcess(tmp_path / name, bootstrap, envoy_environment(environment or {}))
-        started.append(envoy)
-        envoy.launch()
-        try:
-            envoy.wait_ready()
-        except EnvoyStartError as error:
-            pytest.fail(f"{name}: {error} (log in the report below)", pytrace=False)
-        return envoy
+        return _launched(envoy, started, f"{name}: ")
 
     yield start
     for envoy in started:

@@ -1,10 +1,10 @@
 """A mesh service's application: records each request exactly as it arrived and answers with
 a body the test chose, so both directions can be compared byte for byte."""
 
-import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .background import BackgroundServer
 from .header_list import HeaderLookup
 
 
@@ -16,31 +16,13 @@ class ReceivedRequest(HeaderLookup):
     body: bytes
 
 
-class RecordingApp:
+class RecordingApp(BackgroundServer):
     def __init__(self, answer_body: bytes, answer_type: str = "application/octet-stream"):
         self.answer_body = answer_body
         self.answer_type = answer_type
         self.requests: list[ReceivedRequest] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    def start(self) -> "RecordingApp":
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def _handler_class(self):
         app = self

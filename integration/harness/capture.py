@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from .aws import AwsCredentials
+from .background import BackgroundServer
 from .header_list import HeaderLookup
 from .sigv4_check import SignatureVerdict, verify_sigv4
 
@@ -119,7 +120,7 @@ def _read_chunked(stream) -> bytes:
         stream.readline()
 
 
-class CaptureHop:
+class CaptureHop(BackgroundServer):
     """Start with `start()`, point Envoy's Lambda cluster at `port`, read `requests`."""
 
     def __init__(
@@ -141,11 +142,6 @@ class CaptureHop:
         self._server.daemon_threads = True
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
 
     @property
     def requests(self) -> list[CapturedRequest]:
@@ -166,19 +162,6 @@ class CaptureHop:
         """Answer every following request with `canned` (None: forward to moto again)."""
         with self._lock:
             self._canned = canned
-
-    def start(self) -> "CaptureHop":
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def describe(self) -> str:
         captured = self.requests
