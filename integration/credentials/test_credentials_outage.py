@@ -67,7 +67,9 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
     # Back up: the next retry brings new credentials.
     after = [o for o in traffic.outcomes if o.sent_at > back_at]
     assert after and after[-1].status == 200, traffic.describe()
-    first, renewed = container_endpoint.served
+    # The renewed credentials (9 s ones) may be refreshed again before the test ends.
+    first, *renewed = container_endpoint.served
+    assert renewed, container_endpoint.describe()
 
     # Only the 200s reached Lambda, each signed with credentials valid at that moment.
     seen = capture.requests
@@ -75,7 +77,7 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
     for request in seen:
         assert request.verdict.ok, request.describe()
         assert not request.credentials_expired, request.describe()
-    assert {r.access_key_id for r in seen} == {
-        first.credentials.access_key_id,
-        renewed.credentials.access_key_id,
-    }
+    used = {r.access_key_id for r in seen}
+    assert first.credentials.access_key_id in used
+    assert used - {first.credentials.access_key_id}, "no request signed with renewed credentials"
+    assert used <= {m.credentials.access_key_id for m in container_endpoint.served}
