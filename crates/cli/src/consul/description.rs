@@ -89,18 +89,12 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let partition = name(&fields, "partition", partition?, Some("default"))?;
     let wasm_file = absolute_path(&fields, "wasm_file", wasm_file?, None)?;
     let ca_bundle = absolute_path(&fields, "ca_bundle", ca_bundle?, Some(DEFAULT_CA_BUNDLE))?;
-    let container_credentials_address = match container_address? {
-        None => DEFAULT_CONTAINER_CREDENTIALS_ADDRESS.to_owned(),
-        Some(a) if a.parse::<std::net::Ipv4Addr>().is_ok() => a.to_owned(),
-        Some(a) => {
-            return Err(fields
-                .error(
-                    "container_credentials_address",
-                    format!("{a:?} is not an IPv4 address"),
-                )
-                .into())
-        }
-    };
+    let container_credentials_address = ipv4(
+        &fields,
+        "container_credentials_address",
+        container_address?,
+        DEFAULT_CONTAINER_CREDENTIALS_ADDRESS,
+    )?;
     let readers = upstreams?.ok_or_else(|| fields.error("upstreams", "is required"))?;
     if readers.is_empty() {
         return Err(fields.error("upstreams", "lists no upstream").into());
@@ -145,18 +139,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
     };
     let bind_port = port?.ok_or_else(|| fields.error("local_bind_port", "is required"))?;
     let bind_port = u16::try_from(bind_port).unwrap_or(u16::MAX);
-    let bind_address = match address? {
-        None => "127.0.0.1".to_owned(),
-        Some(a) if a.parse::<std::net::Ipv4Addr>().is_ok() => a.to_owned(),
-        Some(a) => {
-            return Err(fields
-                .error(
-                    "local_bind_address",
-                    format!("{a:?} is not an IPv4 address"),
-                )
-                .into())
-        }
-    };
+    let bind_address = ipv4(&fields, "local_bind_address", address?, "127.0.0.1")?;
     let route_timeout_seconds = timeout?.unwrap_or(DEFAULT_ROUTE_TIMEOUT_SECONDS);
 
     let mut plugin = match filter {
@@ -256,6 +239,21 @@ fn absolute_path(
         Some(p) if p.starts_with('/') && !p.contains(['"', '\n', '\r', '\\']) => Ok(p.to_owned()),
         Some(p) => Err(fields
             .error(field, format!("{p:?} is not an absolute path"))
+            .into()),
+    }
+}
+
+fn ipv4(
+    fields: &Fields,
+    field: &str,
+    value: Option<&str>,
+    default: &str,
+) -> Result<String, DescriptionError> {
+    match value {
+        None => Ok(default.to_owned()),
+        Some(a) if a.parse::<std::net::Ipv4Addr>().is_ok() => Ok(a.to_owned()),
+        Some(a) => Err(fields
+            .error(field, format!("{a:?} is not an IPv4 address"))
             .into()),
     }
 }
