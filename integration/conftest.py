@@ -17,6 +17,7 @@ from harness.envoy import (
     EnvoyProcess,
     EnvoyStartError,
     RefusalResult,
+    RemoteCode,
     envoy_environment,
     plugin_configuration,
     render_config,
@@ -91,6 +92,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     http1_trailers: let HTTP/1 request trailers reach the filters (Envoy drops them by default).
     allow_on_headers_stop_iteration: False loads the filter without that setting.
     use_remote_address: the connection manager takes the peer's address from the connection.
+    remote_code: a RemoteCode: Envoy fetches the module over HTTP instead of reading the file.
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
@@ -105,6 +107,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         http1_trailers: bool = False,
         allow_on_headers_stop_iteration: bool = True,
         use_remote_address: bool = False,
+        remote_code: RemoteCode | None = None,
     ) -> EnvoyProcess:
         wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
@@ -116,6 +119,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             http1_trailers=http1_trailers,
             allow_on_headers_stop_iteration=allow_on_headers_stop_iteration,
             use_remote_address=use_remote_address,
+            remote_code=remote_code,
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()

@@ -63,12 +63,14 @@ def render_config(
     http1_trailers: bool = False,
     allow_on_headers_stop_iteration: bool = True,
     use_remote_address: bool = False,
+    remote_code: "RemoteCode | None" = None,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
     `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
     with `http1_trailers`, HTTP/1 request trailers passed to the filters. Without
     `allow_on_headers_stop_iteration`, the filter is loaded as Consul's builtin/wasm, Istio's
-    WasmPlugin and Envoy Gateway load it: without that setting."""
+    WasmPlugin and Envoy Gateway load it: without that setting. With `remote_code`, Envoy
+    fetches the module over HTTP and checks its sha256 instead of reading the file."""
     config = copy.deepcopy(load_local_config())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
@@ -82,6 +84,8 @@ def render_config(
     mesh_lambda = _only([f for f in filters if f["name"] == FILTER_NAME], "mesh-lambda filter")
     plugin = mesh_lambda["typed_config"]["config"]
     plugin["vm_config"]["code"]["local"]["filename"] = str(Path(wasm_path).resolve())
+    if remote_code is not None:
+        plugin["vm_config"]["code"] = remote_code.code_source()
     plugin["configuration"]["value"] = plugin_configuration
     if not allow_on_headers_stop_iteration:
         del plugin["allow_on_headers_stop_iteration"]
@@ -94,7 +98,60 @@ def render_config(
     address["address"] = "127.0.0.1"
     address["port_value"] = lambda_port
     config["static_resources"]["clusters"] += copy.deepcopy(extra_clusters or [])
+    if remote_code is not None:
+        config["static_resources"]["clusters"].append(remote_code.cluster())
     return config
+
+
+@dataclass(frozen=True)
+class RemoteCode:
+    """Envoy's remote code source: the module from an HTTP server on 127.0.0.1, checked
+    against a sha256 (the raw .wasm's, as Consul's builtin/wasm `Remote.SHA256` takes it)."""
+
+    port: int
+    path: str
+    sha256: str
+
+    CLUSTER = "mesh-lambda.wasm-source"
+
+    def code_source(self) -> dict:
+        return {
+            "remote": {
+                "http_uri": {
+                    "uri": f"http://127.0.0.1:{self.port}{self.path}",
+                    "cluster": self.CLUSTER,
+                    "timeout": "10s",
+                },
+                "sha256": self.sha256,
+                "retry_policy": {"num_retries": 3},
+            }
+        }
+
+    def cluster(self) -> dict:
+        return {
+            "name": self.CLUSTER,
+            "type": "STATIC",
+            "connect_timeout": "1s",
+            "load_assignment": {
+                "cluster_name": self.CLUSTER,
+                "endpoints": [
+                    {
+                        "lb_endpoints": [
+                            {
+                                "endpoint": {
+                                    "address": {
+                                        "socket_address": {
+                                            "address": "127.0.0.1",
+                                            "port_value": self.port,
+                                        }
+                                    }
+                                }
+                            }
+                        ]
+                    }
+                ],
+            },
+        }
 
 
 def plugin_configuration(**fields) -> str:

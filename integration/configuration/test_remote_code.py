@@ -1,0 +1,53 @@
+"""Envoy loads the filter remotely (its `remote` code source: an HTTP URL and the raw .wasm's
+sha256, the mechanism Consul's builtin/wasm `Remote` uses) and serves a signed invoke with it;
+a module whose bytes do not match the sha256 is refused, and the listener fails closed."""
+
+import hashlib
+
+import pytest
+
+from harness import client
+from harness.app import RecordingApp
+from harness.envoy import RemoteCode
+from harness.expectations import invoke_path, the_signed_request
+
+MODULE_PATH = "/releases/0.1.0/plugin.wasm"
+
+
+@pytest.fixture
+def module_server(wasm_path):
+    """An HTTP server answering every GET with the release .wasm; it records the requests."""
+    server = RecordingApp(wasm_path.read_bytes(), "application/wasm").start()
+    yield server
+    server.stop()
+
+
+def test_a_remote_module_with_its_sha256_is_loaded_and_invokes_signed(
+    aws, capture, start_envoy, wasm_path, module_server
+):
+    sha256 = hashlib.sha256(wasm_path.read_bytes()).hexdigest()
+    envoy = start_envoy(remote_code=RemoteCode(module_server.port, MODULE_PATH, sha256))
+
+    answer = client.call(envoy.url, "POST", "/", body=b'{"fetched": "remotely"}')
+
+    assert answer.status == 200, str(answer)
+    assert answer.body == b'{"fetched": "remotely"}'
+    assert [r.target for r in module_server.requests] == [MODULE_PATH]
+    invoked = the_signed_request(capture)
+    assert invoked.target == invoke_path(aws.function_arn)
+
+
+def test_a_remote_module_that_does_not_match_its_sha256_is_refused(
+    capture, start_envoy, wasm_path, module_server
+):
+    wrong = hashlib.sha256(wasm_path.read_bytes() + b"tampered").hexdigest()
+    envoy = start_envoy(remote_code=RemoteCode(module_server.port, MODULE_PATH, wrong))
+
+    answer = client.call(envoy.url, "POST", "/", body=b'{"fetched": "remotely"}')
+
+    # Envoy fetched the module (and retried), found its hash wrong, and the filter, configured
+    # to fail closed, answers instead of letting the request through unsigned.
+    assert module_server.requests and {r.target for r in module_server.requests} == {MODULE_PATH}
+    assert answer.status == 503, str(answer)
+    assert capture.requests == []
+    assert "Plugin configured to fail closed failed to load" in envoy.log_text()
