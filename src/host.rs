@@ -9,6 +9,7 @@ use mesh_lambda_core::host::{
     Callouts, Clock, RequestStream, SharedData, SharedDataError, Streams,
 };
 use mesh_lambda_core::local_reply::LocalReply;
+use mesh_lambda_core::metrics::{MetricKind, MetricsHost};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType, Status};
 use std::time::{Duration, UNIX_EPOCH};
@@ -36,6 +37,26 @@ impl SharedData for Envoy {
             Status::CasMismatch => SharedDataError::CasMismatch,
             other => SharedDataError::Other(format!("{other:?}")),
         })
+    }
+}
+
+impl MetricsHost for Envoy {
+    fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, String> {
+        // The ABI's metric types: counter 0, gauge 1, histogram 2.
+        let kind = match kind {
+            MetricKind::Counter => 0,
+            MetricKind::Gauge => 1,
+            MetricKind::Histogram => 2,
+        };
+        raw_abi::define_metric(kind, name).map_err(|e| format!("{e:?}"))
+    }
+
+    fn increment_metric(&self, id: u32, delta: i64) -> Result<(), String> {
+        raw_abi::increment_metric(id, delta).map_err(|e| format!("{e:?}"))
+    }
+
+    fn record_metric(&self, id: u32, value: u64) -> Result<(), String> {
+        raw_abi::record_metric(id, value).map_err(|e| format!("{e:?}"))
     }
 }
 

@@ -112,3 +112,41 @@ pub fn response_header(name: &str) -> Option<Vec<u8>> {
         }
     }
 }
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_id: *mut u32,
+    ) -> Status;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> Status;
+    fn proxy_record_metric(metric_id: u32, value: u64) -> Status;
+}
+
+/// Metric calls with every status returned (the SDK's `define_metric` panics on any but Ok).
+pub fn define_metric(metric_type: u32, name: &str) -> Result<u32, Status> {
+    let mut id: u32 = 0;
+    // SAFETY: the host reads `name.len()` bytes from the pointer and writes one u32 to `id`.
+    match unsafe { proxy_define_metric(metric_type, name.as_ptr(), name.len(), &mut id) } {
+        Status::Ok => Ok(id),
+        status => Err(status),
+    }
+}
+
+pub fn increment_metric(id: u32, offset: i64) -> Result<(), Status> {
+    // SAFETY: no pointers.
+    match unsafe { proxy_increment_metric(id, offset) } {
+        Status::Ok => Ok(()),
+        status => Err(status),
+    }
+}
+
+pub fn record_metric(id: u32, value: u64) -> Result<(), Status> {
+    // SAFETY: no pointers.
+    match unsafe { proxy_record_metric(id, value) } {
+        Status::Ok => Ok(()),
+        status => Err(status),
+    }
+}

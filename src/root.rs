@@ -65,6 +65,10 @@ impl RootContext for LambdaRoot {
             }
         };
         agent.start(&Envoy, &plugin);
+        let mut plugin = plugin;
+        if let Err(e) = plugin.metrics.define(&Envoy) {
+            vm_log!(error, "running without metrics: {e}");
+        }
         self.plugin = Some(Rc::new(plugin));
         self.agent = Some(agent);
         self.tick = FAST_TICK;
@@ -75,7 +79,11 @@ impl RootContext for LambdaRoot {
     fn on_tick(&mut self) {
         if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
             let wanted = agent.tick(&Envoy, &Envoy, plugin);
-            check_body_delivery(plugin, &Envoy, Envoy.now_ms());
+            let now = Envoy.now_ms();
+            check_body_delivery(plugin, &Envoy, now);
+            if let Err(e) = plugin.metrics.flush(&Envoy, &plugin.credential_gauges(now)) {
+                vm_log!(warn, "cannot flush metrics: {e}");
+            }
             if wanted != self.tick {
                 self.tick = wanted;
                 self.set_tick_period(wanted);

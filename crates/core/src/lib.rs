@@ -15,6 +15,7 @@ pub mod header_pairs;
 pub mod host;
 pub mod invoke;
 pub mod local_reply;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod sigv4;

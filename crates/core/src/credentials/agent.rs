@@ -9,6 +9,7 @@ use super::shared::{
 };
 use crate::config::CredentialSettings;
 use crate::host::{AgentHost, Clock, SharedData, Streams};
+use crate::metrics::Counter;
 use crate::request::waiting::settle_waiting;
 use crate::request::Plugin;
 use crate::vm_log;
@@ -66,7 +67,11 @@ impl CredentialAgent {
             let _ = host.set_shared(&self.lease_key, b"0", None);
         }
         let now = host.now_ms();
-        if let Step::Done(provider, credentials) = self.chain.start(now / 1000) {
+        let step = self.chain.start(now / 1000);
+        if matches!(step, Step::Done(..)) {
+            self.count_fetch(plugin, &step);
+        }
+        if let Step::Done(provider, credentials) = step {
             vm_log!(
                 info,
                 "signing with credentials from the {} ({})",
@@ -151,6 +156,9 @@ impl CredentialAgent {
     /// Follows the chain until it needs a callout (then waits for it) or ends.
     fn run(&mut self, host: &impl AgentHost, plugin: &Plugin, mut step: Step) {
         loop {
+            if !matches!(step, Step::Call(_)) {
+                self.count_fetch(plugin, &step);
+            }
             step = match step {
                 Step::Call(callout) => match host.dispatch(&callout, self.fetch_timeout) {
                     Ok(token) => {
@@ -189,6 +197,17 @@ impl CredentialAgent {
                     return self.publish(host, plugin, record);
                 }
             }
+        }
+    }
+
+    /// A fetch ended: it counts for the provider that gave credentials and for each that
+    /// failed on the way.
+    fn count_fetch(&self, plugin: &Plugin, step: &Step) {
+        for &provider in self.chain.failed_providers() {
+            plugin.metrics.count(Counter::fetch_failures(provider));
+        }
+        if let Step::Done(provider, _) = step {
+            plugin.metrics.count(Counter::fetches(*provider));
         }
     }
 

@@ -97,6 +97,8 @@ pub struct CredentialChain {
     awaiting: bool,
     /// `<name>: <reason>` of each provider that failed this fetch.
     failures: Vec<String>,
+    /// The providers that failed this fetch.
+    failed: Vec<Provider>,
 }
 
 impl CredentialChain {
@@ -112,6 +114,7 @@ impl CredentialChain {
             position: 0,
             awaiting: false,
             failures: Vec::new(),
+            failed: Vec::new(),
         }
     }
 
@@ -125,11 +128,17 @@ impl CredentialChain {
         names.join(", ")
     }
 
+    /// The providers that failed in the current (or last) fetch, in order.
+    pub fn failed_providers(&self) -> &[Provider] {
+        &self.failed
+    }
+
     /// Starts a fetch from the first provider.
     pub fn start(&mut self, now: u64) -> Step {
         self.position = 0;
         self.awaiting = false;
         self.failures.clear();
+        self.failed.clear();
         match self.providers.first_mut() {
             Some((_, provider)) => {
                 let step = provider.start(now);
@@ -182,6 +191,7 @@ impl CredentialChain {
                 (ProviderStep::Failed(reason), _) => {
                     let name = current.map_or("?", Provider::name);
                     self.failures.push(format!("{name}: {reason}"));
+                    self.failed.extend(current);
                     self.position += 1;
                     match self.providers.get_mut(self.position) {
                         Some((_, next)) => step = next.start(now),

@@ -33,6 +33,8 @@ pub struct SharedRecord {
     /// No fetch before this time: the planned refresh after a success, the backoff after a
     /// failure.
     pub retry_at_ms: u64,
+    /// When the current credentials were fetched (0: none).
+    pub fetched_at_ms: u64,
 }
 
 /// What a request can do right now.
@@ -92,6 +94,7 @@ impl SharedRecord {
             credentials: Some(Rc::new(credentials)),
             provider: provider.to_owned(),
             retry_at_ms,
+            fetched_at_ms: now_ms,
             ..Self::default()
         }
     }
@@ -109,7 +112,20 @@ impl SharedRecord {
             error: Some(error),
             failures,
             retry_at_ms: now_ms + backoff,
+            fetched_at_ms: self.fetched_at_ms,
         }
+    }
+
+    /// Seconds until the credentials expire and seconds since they were fetched, at `now_ms`
+    /// (0 and 0 without credentials; 0 to expiry for credentials that never expire).
+    pub fn expiry_and_age_seconds(&self, now_ms: u64) -> (u64, u64) {
+        let Some(c) = &self.credentials else {
+            return (0, 0);
+        };
+        let expiry = c
+            .expires_at
+            .map_or(0, |exp| exp.saturating_sub(now_ms / 1000));
+        (expiry, now_ms.saturating_sub(self.fetched_at_ms) / 1000)
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -118,7 +134,8 @@ impl SharedRecord {
                    "token": c.session_token, "expires_at": c.expires_at})
         });
         json!({"credentials": creds, "provider": self.provider, "error": self.error,
-               "failures": self.failures, "retry_at_ms": self.retry_at_ms})
+               "failures": self.failures, "retry_at_ms": self.retry_at_ms,
+               "fetched_at_ms": self.fetched_at_ms})
         .to_string()
         .into_bytes()
     }
@@ -140,6 +157,7 @@ impl SharedRecord {
             error: v.get("error")?.as_str().map(str::to_owned),
             failures: u32::try_from(v.get("failures")?.as_u64()?).ok()?,
             retry_at_ms: v.get("retry_at_ms")?.as_u64()?,
+            fetched_at_ms: v.get("fetched_at_ms").and_then(Value::as_u64).unwrap_or(0),
         })
     }
 }

@@ -83,7 +83,7 @@ pub fn check_body_delivery(plugin: &Plugin, streams: &impl Streams, now_ms: u64)
     let reply = LocalReply::body_not_delivered(BODY_EXPECTED_WITHIN_MS);
     for context_id in overdue {
         if let Some(stream) = streams.enter(context_id) {
-            send_local_reply(context_id, &stream, &reply);
+            send_local_reply(plugin, context_id, &stream, &reply);
         }
     }
 }

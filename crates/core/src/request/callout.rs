@@ -11,6 +11,7 @@ use crate::header_pairs;
 use crate::host::{RequestStream, Streams};
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
+use crate::metrics::Counter;
 use crate::response::{is_function_error, FunctionErrors, FUNCTION_ERROR_STATUS};
 use crate::stream_log;
 use std::time::Duration;
@@ -101,14 +102,16 @@ pub fn answer(
 ) {
     let Some((headers, body)) = answer else {
         let reply = LocalReply::lambda_unreachable();
-        return send_local_reply(context_id, stream, &reply);
+        return send_local_reply(plugin, context_id, stream, &reply);
     };
     let (headers, body) = respond(plugin, headers, body).unwrap_or_else(|reply| {
+        plugin.metrics.count_reply(reply.code);
         stream_log!(warn, context_id, "{}: {}", reply.code, reply.message);
         error_response(&reply)
     });
     let Some(pairs) = header_pairs::parse(&headers) else {
         return send_local_reply(
+            plugin,
             context_id,
             stream,
             &LocalReply::internal("Lambda's answer headers came back malformed"),
@@ -137,6 +140,11 @@ fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec
         .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
         .ok_or_else(malformed)?;
     let failed = is_function_error(header_pairs::find(headers, "x-amz-function-error"));
+    if let Some(error) = Counter::lambda_error(status) {
+        plugin.metrics.count(error);
+    } else if failed {
+        plugin.metrics.count(Counter::FunctionErrors);
+    }
     let as_is = status >= 300 || plugin.mode != InvocationMode::Synchronous;
     if as_is || (failed && plugin.function_error == FunctionErrors::Passthrough) {
         return Ok((headers.to_vec(), body.to_vec()));

@@ -12,7 +12,8 @@ use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
-use crate::response::rewritten_status;
+use crate::metrics::Counter;
+use crate::response::{is_function_error, rewritten_status};
 use crate::stream_log;
 
 pub struct RequestFlow {
@@ -26,6 +27,8 @@ pub struct RequestFlow {
     replied: bool,
     /// A body callback came.
     had_body: bool,
+    /// Counted in the requests in flight (until the stream ends).
+    in_flight: bool,
 }
 
 impl RequestFlow {
@@ -37,6 +40,7 @@ impl RequestFlow {
             done: false,
             replied: false,
             had_body: false,
+            in_flight: false,
         }
     }
 
@@ -46,11 +50,19 @@ impl RequestFlow {
         stream: &impl RequestStream,
         end_of_stream: bool,
     ) -> Action {
+        if !self.in_flight {
+            self.in_flight = true;
+            plugin.metrics.in_flight(1);
+        }
         // Every provider failed and nothing is cached: answer before buffering the body.
         // (Whether cached credentials are still valid is decided once the body is in.)
         let failed = plugin.credentials.borrow().failed_without_credentials();
         if let Some(reason) = failed {
-            return self.reply(stream, &LocalReply::credentials_unavailable(&reason));
+            return self.reply(
+                plugin,
+                stream,
+                &LocalReply::credentials_unavailable(&reason),
+            );
         }
         self.request.serialized_headers = stream.request_headers();
         let declared_length =
@@ -59,7 +71,7 @@ impl RequestFlow {
                 .and_then(|v| v.trim().parse::<u64>().ok());
         let limit = plugin.max_request_bytes;
         if let Some(size) = declared_length.filter(|&n| n > limit) {
-            return self.reply(stream, &LocalReply::too_large(size, limit));
+            return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
         }
         if end_of_stream {
             return self.body_complete(plugin, stream, 0);
@@ -85,7 +97,7 @@ impl RequestFlow {
         let limit = plugin.max_request_bytes;
         let size = u64::try_from(body_size).unwrap_or(u64::MAX);
         if size > limit {
-            return self.reply(stream, &LocalReply::too_large(size, limit));
+            return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
         }
         self.body_size = body_size;
         if !end_of_stream {
@@ -105,13 +117,23 @@ impl RequestFlow {
 
     pub fn on_response_headers(&mut self, plugin: &Plugin, stream: &impl RequestStream) -> Action {
         // With an event format the request never goes upstream: any response is the filter's.
-        if self.replied
-            || plugin.event_format.is_some()
-            || plugin.mode != InvocationMode::Synchronous
-        {
+        if self.replied || plugin.event_format.is_some() {
+            return Action::Continue;
+        }
+        let status = stream
+            .response_header(":status")
+            .and_then(|s| std::str::from_utf8(&s).ok()?.parse::<u32>().ok());
+        if let Some(error) = status.and_then(Counter::lambda_error) {
+            plugin.metrics.count(error); // Lambda's own error (or Envoy's on the way): as it is
+            return Action::Continue;
+        }
+        if plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
         let function_error = stream.response_header("x-amz-function-error");
+        if is_function_error(function_error.as_deref()) {
+            plugin.metrics.count(Counter::FunctionErrors);
+        }
         if let Some(status) = rewritten_status(
             plugin.mode,
             function_error.as_deref(),
@@ -138,8 +160,13 @@ impl RequestFlow {
 
     /// The stream ended: a request still waiting is forgotten.
     pub fn on_done(&self, plugin: &Plugin) {
+        if self.in_flight {
+            plugin.metrics.in_flight(-1);
+        }
         if let Ok(mut waiting) = plugin.waiting.try_borrow_mut() {
-            waiting.forget(self.context_id);
+            if waiting.forget(self.context_id) {
+                plugin.metrics.count(Counter::CredentialsWaitAbandoned);
+            }
         }
         plugin.body_delivery.forget(self.context_id);
         if plugin.event_format.is_some() {
@@ -166,12 +193,13 @@ impl RequestFlow {
                 match send_invoke(plugin, stream, &credentials, &self.request, now) {
                     Ok(Sent::InPlace) => Action::Continue,
                     Ok(Sent::ByCallout(_)) => Action::Pause,
-                    Err(reply) => self.reply(stream, &reply),
+                    Err(reply) => self.reply(plugin, stream, &reply),
                 }
             }
-            Decision::Reply(reply) => self.reply(stream, &reply),
+            Decision::Reply(reply) => self.reply(plugin, stream, &reply),
             Decision::Wait => {
                 stream_log!(debug, self.context_id, "waiting for credentials");
+                plugin.metrics.count(Counter::CredentialsWaited);
                 let request = std::mem::take(&mut self.request);
                 plugin
                     .waiting
@@ -182,10 +210,15 @@ impl RequestFlow {
         }
     }
 
-    fn reply(&mut self, stream: &impl RequestStream, reply: &LocalReply) -> Action {
+    fn reply(
+        &mut self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        reply: &LocalReply,
+    ) -> Action {
         self.done = true;
         self.replied = true;
-        send_local_reply(self.context_id, stream, reply);
+        send_local_reply(plugin, self.context_id, stream, reply);
         Action::Pause
     }
 }
@@ -218,6 +251,7 @@ mod tests {
             assert_eq!(st.written(":method").as_deref(), Some("POST"));
             assert!(st.written("authorization").is_some());
         });
+        assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 1);
     }
 
     #[test]
@@ -266,6 +300,8 @@ mod tests {
             assert_eq!(st.replies[0].code, "RequestTooLarge");
             assert_eq!(st.written_headers, None);
         });
+        assert_eq!(p.metrics.pending(Counter::PayloadTooLarge), 2);
+        assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 0);
     }
 
     #[test]
@@ -282,6 +318,9 @@ mod tests {
         });
         flow.on_done(&p);
         assert!(p.waiting.borrow().is_empty());
+        assert_eq!(p.metrics.pending(Counter::CredentialsWaited), 1);
+        assert_eq!(p.metrics.pending(Counter::CredentialsWaitAbandoned), 1);
+        assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 0);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
+use crate::metrics::{Gauge, Metrics};
 use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
@@ -58,6 +59,8 @@ pub struct Plugin {
     pub body_delivery: BodyDelivery,
     /// Invoke calls sent from the timer for waiting requests (event formats, no body).
     pub stream_callouts: RefCell<StreamCallouts>,
+    /// This VM's metrics (defined by the glue at configure time, flushed by its timer).
+    pub metrics: Metrics,
 }
 
 impl Plugin {
@@ -76,7 +79,19 @@ impl Plugin {
             waiting: RefCell::new(WaitingRequests::default()),
             body_delivery: BodyDelivery::default(),
             stream_callouts: RefCell::new(StreamCallouts::default()),
+            metrics: Metrics::default(),
         }
+    }
+}
+
+impl Plugin {
+    /// The credential gauges' values at `now_ms`.
+    pub fn credential_gauges(&self, now_ms: u64) -> [(Gauge, u64); 2] {
+        let (expiry, age) = self.credentials.borrow().expiry_and_age_seconds(now_ms);
+        [
+            (Gauge::CredentialsExpirySeconds, expiry),
+            (Gauge::CredentialsAgeSeconds, age),
+        ]
     }
 }
 
@@ -102,8 +117,14 @@ pub fn configure(
     Ok((plugin, agent))
 }
 
-/// Answers a request with the filter's own JSON error, and logs why.
-pub fn send_local_reply(context_id: u32, stream: &impl RequestStream, reply: &LocalReply) {
+/// Answers a request with the filter's own JSON error, logs why, and counts it.
+pub fn send_local_reply(
+    plugin: &Plugin,
+    context_id: u32,
+    stream: &impl RequestStream,
+    reply: &LocalReply,
+) {
+    plugin.metrics.count_reply(reply.code);
     stream_log!(
         info,
         context_id,

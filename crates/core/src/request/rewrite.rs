@@ -14,6 +14,7 @@ use crate::event::EventContext;
 use crate::host::RequestStream;
 use crate::invoke::outgoing::outgoing_headers;
 use crate::local_reply::LocalReply;
+use crate::metrics::Counter;
 use std::rc::Rc;
 
 /// How the signed call went out.
@@ -101,16 +102,19 @@ pub fn send_invoke(
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    if plugin.event_format.is_some() {
-        let token = callout::invoke(stream, &ours, &payload)?;
-        return Ok(Sent::ByCallout(token));
-    }
-    let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len())
-        .map_err(|e| internal(e.to_owned()))?;
-    stream
-        .set_request_headers(&headers)
-        .map_err(|e| internal(format!("cannot set the request headers: {e}")))?;
-    Ok(Sent::InPlace)
+    let sent = if plugin.event_format.is_some() {
+        Sent::ByCallout(callout::invoke(stream, &ours, &payload)?)
+    } else {
+        let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len())
+            .map_err(|e| internal(e.to_owned()))?;
+        stream
+            .set_request_headers(&headers)
+            .map_err(|e| internal(format!("cannot set the request headers: {e}")))?;
+        Sent::InPlace
+    };
+    plugin.metrics.count(Counter::invocations(plugin.mode));
+    plugin.metrics.payload(payload.len());
+    Ok(sent)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use super::decision::{decide, Decision};
 use super::rewrite::{send_invoke, Sent};
 use super::{send_local_reply, Plugin, ReadyRequest};
 use crate::host::{RequestStream, Streams};
+use crate::metrics::Counter;
 use crate::stream_log;
 
 struct WaitingRequest {
@@ -37,9 +38,11 @@ impl WaitingRequests {
         });
     }
 
-    /// Forgets a request whose stream ended.
-    pub fn forget(&mut self, context_id: u32) {
+    /// Forgets a request whose stream ended; whether it was waiting.
+    pub fn forget(&mut self, context_id: u32) -> bool {
+        let before = self.queue.len();
         self.queue.retain(|w| w.context_id != context_id);
+        self.queue.len() != before
     }
 }
 
@@ -58,6 +61,7 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                 continue;
             }
             Decision::Sign(credentials) => {
+                plugin.metrics.count(Counter::CredentialsWaitSigned);
                 let Some(stream) = streams.enter(w.context_id) else {
                     continue; // the stream is gone
                 };
@@ -79,10 +83,17 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                     Err(reply) => reply,
                 }
             }
-            Decision::Reply(reply) => reply,
+            Decision::Reply(reply) => {
+                plugin.metrics.count(if now_ms >= w.deadline_ms {
+                    Counter::CredentialsWaitTimedOut
+                } else {
+                    Counter::CredentialsWaitFailed
+                });
+                reply
+            }
         };
         if let Some(stream) = streams.enter(w.context_id) {
-            send_local_reply(w.context_id, &stream, &reply);
+            send_local_reply(plugin, w.context_id, &stream, &reply);
         }
     }
     plugin.waiting.borrow_mut().queue.extend(still_waiting);

@@ -381,3 +381,40 @@ fn credentials_inside_the_margin_are_not_fetched_in_a_tight_loop() {
     run_timer(&mut vm, 1_500, |now| document("ASIA", now, 60)); // ticks at 27 s and 28 s
     assert_eq!(vm.host.callout_count(), 2);
 }
+
+#[test]
+fn fetches_and_failures_are_counted_by_provider_and_the_gauges_follow() {
+    use crate::metrics::{Counter, Gauge};
+    let (clock, store) = shared();
+    let env = ProxyEnvironment {
+        container_relative_uri: Some("/v2/credentials/task".into()),
+        ..ProxyEnvironment::default()
+    };
+    // The environment has no keys: it fails, then the container endpoint is asked.
+    let mut vm = Vm::new(
+        &clock,
+        &store,
+        r#""providers":["environment","container"]"#,
+        env,
+    );
+    vm.tick();
+    vm.answer(Some((500, b"down")));
+    let pending = |vm: &Vm, c| vm.plugin.metrics.pending(c);
+    assert_eq!(pending(&vm, Counter::FetchFailuresEnvironment), 1);
+    assert_eq!(pending(&vm, Counter::FetchFailuresContainer), 1);
+    assert_eq!(pending(&vm, Counter::FetchesContainer), 0);
+
+    clock.set(T0 + 1000);
+    vm.tick();
+    vm.answer(Some((200, &document("ASIA1", T0 + 1000, 3600))));
+    assert_eq!(pending(&vm, Counter::FetchFailuresEnvironment), 2);
+    assert_eq!(pending(&vm, Counter::FetchFailuresContainer), 1);
+    assert_eq!(pending(&vm, Counter::FetchesContainer), 1);
+    assert_eq!(
+        vm.plugin.credential_gauges(T0 + 61_000),
+        [
+            (Gauge::CredentialsExpirySeconds, 3540),
+            (Gauge::CredentialsAgeSeconds, 60)
+        ]
+    );
+}
