@@ -189,10 +189,7 @@ impl Variant {
         }
         match last.media_type.as_str() {
             TAR_GZIP_LAYER | DOCKER_TAR_GZIP_LAYER => Ok(Self::Compat),
-            CNCF_WASM_LAYER => Err(format!(
-                "it is the CNCF {CNCF_WASM_LAYER} layout, which Istio and Envoy Gateway do not \
-                 load"
-            )),
+            CNCF_WASM_LAYER => Err(format!("it is the CNCF {CNCF_WASM_LAYER} layout")),
             other => Err(format!(
                 "its last layer is {other}, neither a tar+gzip holding {PLUGIN_FILE} nor the \
                  {WASM_LAYER} variant"
