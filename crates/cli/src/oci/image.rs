@@ -210,3 +210,85 @@ impl Variant {
         Ok(wasm)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn manifest(config: &str, layers: &[&str]) -> Vec<u8> {
+        let descriptor =
+            |media_type: &str| Descriptor::of(media_type, media_type.as_bytes()).to_json();
+        json_bytes(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": descriptor(config),
+            "layers": layers.iter().map(|l| descriptor(l)).collect::<Vec<_>>(),
+        }))
+    }
+
+    fn variant(config: &str, layers: &[&str]) -> Result<Variant, String> {
+        Variant::of(&Manifest::parse(&manifest(config, layers)).unwrap())
+    }
+
+    #[test]
+    fn the_shapes_the_loaders_accept() {
+        assert_eq!(variant(OCI_CONFIG, &[TAR_GZIP_LAYER]), Ok(Variant::Compat));
+        assert_eq!(
+            variant(OCI_CONFIG, &["x", DOCKER_TAR_GZIP_LAYER]),
+            Ok(Variant::Compat)
+        );
+        assert_eq!(variant(WASM_CONFIG, &[WASM_LAYER]), Ok(Variant::ModuleWasm));
+    }
+
+    #[test]
+    fn the_shapes_they_refuse() {
+        let refused = |config, layers: &[&str], why: &str| {
+            let error = variant(config, layers).unwrap_err();
+            assert!(error.contains(why), "{error}");
+        };
+        refused(OCI_CONFIG, &[], "it has no layers");
+        refused(
+            "application/vnd.wasm.config.v0+json",
+            &[CNCF_WASM_LAYER],
+            "CNCF application/wasm",
+        );
+        refused(
+            OCI_CONFIG,
+            &[WASM_LAYER],
+            "its last layer is application/vnd.module.wasm",
+        );
+        refused(WASM_CONFIG, &[WASM_LAYER, WASM_LAYER], "exactly one");
+        refused(WASM_CONFIG, &[TAR_GZIP_LAYER], "exactly one");
+    }
+
+    #[test]
+    fn an_index_or_a_foreign_manifest_is_not_read_as_an_image() {
+        let index =
+            json_bytes(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}));
+        assert!(Manifest::parse(&index)
+            .err()
+            .unwrap()
+            .contains("image index"));
+        let v1 = json_bytes(&json!({"schemaVersion": 1, "name": "x"}));
+        assert!(Manifest::parse(&v1)
+            .err()
+            .unwrap()
+            .contains("not schemaVersion 2"));
+        let bad_digest = json_bytes(&json!({"schemaVersion": 2, "config":
+            {"mediaType": OCI_CONFIG, "digest": "sha256:abc", "size": 1}, "layers": []}));
+        assert!(Manifest::parse(&bad_digest)
+            .err()
+            .unwrap()
+            .contains("is not sha256:<64 hex>"));
+    }
+
+    #[test]
+    fn the_module_must_start_with_the_magic() {
+        assert!(Variant::ModuleWasm
+            .module(b"\0asm\x01\0\0\0".to_vec())
+            .is_ok());
+        let error = Variant::ModuleWasm.module(b"MZ".to_vec()).unwrap_err();
+        assert!(error.contains("wasm magic"));
+    }
+}
