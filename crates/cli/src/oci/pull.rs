@@ -32,13 +32,14 @@ pub fn pull(options: &Options) -> Result<String, Failure> {
         )));
     }
     let session = Session::open(reference, &options.transport)?;
-    let manifest_bytes = session.manifest(&MANIFEST_TYPES)?;
+    let (manifest_bytes, registry_digest) = session.manifest(&MANIFEST_TYPES)?;
     let digest = digest_of(&manifest_bytes);
-    if let Some(wanted) = &reference.digest {
+    // oci-client checks these too; checked here again so that no pull rests on it alone.
+    for wanted in reference.digest.iter().chain([&registry_digest]) {
         if &digest != wanted {
             return Err(invalid(format!(
-                "digest mismatch: the manifest of {reference} hashes to {digest}; the registry's \
-                 copy is corrupt or was tampered with, do not use it"
+                "digest mismatch: the manifest of {reference} should be {wanted} but hashes to \
+                 {digest}; the registry's copy is corrupt or was tampered with, do not use it"
             )));
         }
     }

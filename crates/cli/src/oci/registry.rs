@@ -8,7 +8,6 @@ use super::reference::ImageRef;
 use crate::Failure;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use std::future::Future;
 use std::path::Path;
@@ -131,20 +130,17 @@ impl Session {
         .map(|_| ())
     }
 
-    /// The manifest's bytes, as the registry sent them.
-    pub fn manifest(&self, accepted: &[&str]) -> Result<Vec<u8>, Failure> {
-        let reference = self.reference.to_client();
-        let auth = self.pull_auth()?;
-        let (bytes, _) = self.block_on(
-            FETCHING_MANIFEST,
-            self.client.pull_manifest_raw(&reference, &auth, accepted),
-        )?;
-        Ok(bytes.to_vec())
-    }
-
-    fn pull_auth(&self) -> Result<RegistryAuth, Failure> {
+    /// The manifest's bytes, as the registry sent them, and the digest it gave them
+    /// (`Docker-Content-Digest`, else the reference's).
+    pub fn manifest(&self, accepted: &[&str]) -> Result<(Vec<u8>, String), Failure> {
         self.authenticate(RegistryOperation::Pull)?;
-        Ok(self.credentials.auth.clone())
+        let reference = self.reference.to_client();
+        let auth = &self.credentials.auth;
+        let (bytes, digest) = self.block_on(
+            FETCHING_MANIFEST,
+            self.client.pull_manifest_raw(&reference, auth, accepted),
+        )?;
+        Ok((bytes.to_vec(), digest))
     }
 
     /// A blob's bytes, as the registry sent them.
