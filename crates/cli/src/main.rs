@@ -1,10 +1,11 @@
 //! `mesh-lambda`, the host-side command: checks filter configurations with the filter's own
 //! parser (the core crate), and writes the Consul config entries that load the filter into a
-//! sidecar.
+//! sidecar, and packages it as OCI images for the loaders that pull it.
 
 #![forbid(unsafe_code)]
 
 mod consul;
+mod oci;
 mod output;
 
 use mesh_lambda_core::config::parse_config;
@@ -20,12 +21,14 @@ Usage:
   mesh-lambda check-config <FILE>   check a filter configuration (the plugin's JSON) with the
                                     filter's own parser; FILE '-' reads standard input
 {}
+{}
   mesh-lambda --help                this text
   mesh-lambda --version             the version, which is the filter's
 
 Exit status: 0 done, 1 invalid input, 2 usage or file error.
 ",
-        consul::USAGE
+        consul::USAGE,
+        oci::USAGE
     )
 }
 
@@ -69,6 +72,7 @@ fn run(args: &[&str]) -> Result<String, Failure> {
             "check-config takes one argument, the configuration file".into(),
         )),
         ["consul", rest @ ..] => consul::run(rest),
+        ["oci", rest @ ..] => oci::run(rest),
         [other, ..] => Err(Failure::usage(format!("unknown command \"{other}\""))),
     }
 }
