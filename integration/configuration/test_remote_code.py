@@ -1,6 +1,8 @@
 """Envoy loads the filter remotely (its `remote` code source: an HTTP URL and the raw .wasm's
 sha256, the mechanism Consul's builtin/wasm `Remote` uses) and serves a signed invoke with it;
-a module whose bytes do not match the sha256 is refused, and the listener fails closed."""
+a module whose bytes do not match the sha256 is refused, and the listener fails closed. And
+the whole distribution round trip: packaged, pushed to a registry, pulled back, served, loaded
+remotely by Envoy, invoking."""
 
 import hashlib
 
@@ -8,8 +10,10 @@ import pytest
 
 from harness import client
 from harness.app import RecordingApp
+from harness.consul import build_cli
 from harness.envoy import RemoteCode
 from harness.expectations import invoke_path, the_signed_request
+from harness.registry import Registry, run_cli
 
 MODULE_PATH = "/releases/0.1.0/plugin.wasm"
 
@@ -51,3 +55,41 @@ def test_a_remote_module_that_does_not_match_its_sha256_is_refused(
     assert answer.status == 503, str(answer)
     assert capture.requests == []
     assert "Plugin configured to fail closed failed to load" in envoy.log_text()
+
+
+def test_package_push_pull_and_remote_load_round_trip(
+    aws, capture, start_envoy, wasm_path, tmp_path
+):
+    cli = build_cli()
+    registry = Registry(tmp_path / "registry").start()
+    try:
+        packaged = run_cli(cli, "package", wasm_path, "--out", tmp_path / "package")
+        assert packaged.returncode == 0, packaged.stderr
+        wasm_line = packaged.stdout.splitlines()[0]
+        sha256 = wasm_line.removeprefix("wasm sha256:")
+        assert sha256 == hashlib.sha256(wasm_path.read_bytes()).hexdigest()
+        reference = f"{registry.host}/mesh-lambda:round-trip"
+        pushed = run_cli(
+            cli, "push", tmp_path / "package" / "oci-compat", reference, "--plain-http"
+        )
+        assert pushed.returncode == 0, pushed.stderr
+        pulled = run_cli(
+            cli, "pull", reference, "--out", tmp_path / "pulled", "--plain-http", "--sha256", sha256
+        )
+        assert pulled.returncode == 0, pulled.stderr
+    finally:
+        registry.stop()
+    module = (tmp_path / "pulled" / "plugin.wasm").read_bytes()
+    assert module == wasm_path.read_bytes()
+
+    server = RecordingApp(module, "application/wasm").start()
+    try:
+        envoy = start_envoy(remote_code=RemoteCode(server.port, MODULE_PATH, sha256))
+        answer = client.call(envoy.url, "POST", "/", body=b'{"round": "trip"}')
+    finally:
+        server.stop()
+
+    assert answer.status == 200, str(answer)
+    assert answer.body == b'{"round": "trip"}'
+    invoked = the_signed_request(capture)
+    assert invoked.target == invoke_path(aws.function_arn)
