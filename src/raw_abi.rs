@@ -1,6 +1,6 @@
-//! The host calls of the request path made through the raw ABI: the one read of the caller's
-//! headers and the one write of the outgoing ones, as the host serializes them; the one
-//! response header looked at, as bytes; and the local response. The SDK's
+//! The host calls of the request path made through the raw ABI: the read of the caller's
+//! headers (event formats) and the one write of the outgoing ones, as the host serializes
+//! them; single header values, as bytes; the local response; the metrics. The SDK's
 //! `get_http_request_headers` turns every name and value into a `String` (about 40 k
 //! instructions per request, measured), its `set_map_bytes` takes pairs to serialize, its
 //! `get_http_response_header` panics on a value that is not UTF-8 (header values may hold any
@@ -91,21 +91,15 @@ pub fn set_headers(map: MapType, serialized: &[u8]) -> Result<(), Status> {
     }
 }
 
-/// The value of response header `name` (lower case), as bytes; `None` when absent or when the
-/// host has no response headers.
-pub fn response_header(name: &str) -> Option<Vec<u8>> {
+/// The value of header `name` (lower case) in `map`, as bytes; `None` when absent or when the
+/// host has no such map.
+pub fn header_value(map: MapType, name: &str) -> Option<Vec<u8>> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
     // SAFETY: as in `serialized_headers`: the host allocated `size` bytes through
     // `proxy_on_memory_allocate` (or left the pointer null for an empty value).
     unsafe {
-        match proxy_get_header_map_value(
-            MapType::HttpResponseHeaders,
-            name.as_ptr(),
-            name.len(),
-            &mut data,
-            &mut size,
-        ) {
+        match proxy_get_header_map_value(map, name.as_ptr(), name.len(), &mut data, &mut size) {
             Status::Ok if !data.is_null() => Some(Vec::from_raw_parts(data, size, size)),
             Status::Ok => Some(Vec::new()),
             _ => None,

@@ -39,3 +39,30 @@ def test_client_credentials_and_amz_headers_are_dropped(aws, capture, start_envo
     assert invoked.header("x-amz-invocation-type") == "RequestResponse"
     assert f"Credential={credentials.access_key_id}/" in invoked.header("authorization")
     assert invoked.header("x-amz-security-token") == credentials.session_token
+
+
+def test_passthrough_sends_on_only_the_trace_and_request_ids(aws, capture, start_envoy):
+    envoy = start_envoy()
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+    answer = client.call(
+        envoy.url,
+        "POST",
+        "/",
+        [
+            ("X-Amzn-Trace-Id", trace),
+            ("X-Request-Id", "caller-request-1"),
+            ("Content-Type", "application/json"),
+            ("User-Agent", "curl/8.0"),
+            ("X-Caller-Secret", "internal-only"),
+            ("Cookie", "session=abc"),
+        ],
+        b'{"traced": true}',
+    )
+
+    assert answer.status == 200, str(answer)
+    invoked = the_signed_request(capture)
+    assert invoked.header("x-amzn-trace-id") == trace  # Lambda continues the X-Ray trace
+    assert invoked.header("x-request-id") == "caller-request-1"
+    for name in ["content-type", "user-agent", "x-caller-secret", "cookie"]:
+        assert invoked.header_values(name) == [], f"the caller's {name} reached Lambda"

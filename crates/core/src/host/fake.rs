@@ -159,6 +159,8 @@ pub struct StreamState {
     pub callouts: Vec<SentRequest>,
     /// The response the filter answered with itself.
     pub sent_response: Option<SentResponse>,
+    /// Reads of the whole request header map.
+    pub header_map_reads: u32,
 }
 
 impl StreamState {
@@ -256,7 +258,16 @@ impl Clock for FakeStream {
 
 impl RequestStream for FakeStream {
     fn request_headers(&self) -> Vec<u8> {
-        self.update(|s| s.headers.clone()).unwrap_or_default()
+        self.update(|s| {
+            s.header_map_reads += 1;
+            s.headers.clone()
+        })
+        .unwrap_or_default()
+    }
+    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
+        self.update(|s| header_pairs::find(&s.headers, name).map(<[u8]>::to_vec))
+            .ok()
+            .flatten()
     }
     fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
         self.update(|s| s.body.iter().copied().take(size).collect())

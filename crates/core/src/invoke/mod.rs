@@ -85,13 +85,6 @@ impl InvokeTarget {
     }
 }
 
-/// Client headers that must not reach AWS: its own `authorization` and any `x-amz-*` (a
-/// client-chosen date, token, invocation type or client context would change what is invoked
-/// or break the signature).
-pub fn must_strip(lower_case_name: &str) -> bool {
-    lower_case_name == "authorization" || lower_case_name.starts_with("x-amz-")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,20 +106,5 @@ mod tests {
         assert!(target(r#","qualifier":"$LATEST""#)
             .path
             .ends_with("/invocations?Qualifier=%24LATEST"));
-    }
-
-    #[test]
-    fn strips_client_auth_and_amz_headers() {
-        for name in [
-            "authorization",
-            "x-amz-date",
-            "x-amz-security-token",
-            "x-amz-target",
-        ] {
-            assert!(must_strip(name), "{name}");
-        }
-        for name in ["content-type", "x-amzn-trace-id", "user-agent", "host"] {
-            assert!(!must_strip(name), "{name}");
-        }
     }
 }

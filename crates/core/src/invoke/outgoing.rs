@@ -1,34 +1,39 @@
-//! The header map of the outgoing Invoke call, serialized for one host call: the caller's
-//! headers (as the host serialized them) minus what must not reach AWS and minus what the
-//! filter sets, then `:method: POST`, the filter's own headers and, when the caller sent none,
-//! `content-length`.
+//! The header map of the outgoing Invoke call (passthrough), built from scratch and written in
+//! one host call: `:method: POST`, `:scheme`, the filter's own headers, `content-length`, and
+//! of the caller's headers only those in `FORWARDED`. Nothing else the caller sent reaches
+//! AWS, by construction; and the caller's map is never read whole (the costliest host call
+//! of the request path).
 
-use super::must_strip;
 use crate::header_pairs;
 
-/// The serialized outgoing map; an error if the caller's map is malformed.
+/// The caller's headers that go on with the call, read one by one: the protocol Envoy's
+/// connection manager recorded (Envoy finds no route for a request without it, and the
+/// rewritten request is routed again), Envoy's request id (access logs and traces keep it),
+/// and the X-Ray trace header, which Lambda continues a trace from. None is signed.
+pub const FORWARDED: [&str; 3] = ["x-forwarded-proto", "x-request-id", "x-amzn-trace-id"];
+
+/// Lambda is reached over HTTPS; an HTTP/2 cluster needs the pseudo-header.
+const SCHEME: &str = "https";
+
+/// The serialized outgoing map: `ours` are the filter's headers (`:path`, `:authority`, the
+/// signature's), `forwarded` the caller's values of `FORWARDED` names it sent.
 pub fn outgoing_headers(
-    caller: &[u8],
     ours: &[(&'static str, &str)],
+    forwarded: &[(&str, Vec<u8>)],
     body_len: usize,
 ) -> Result<Vec<u8>, &'static str> {
-    let theirs = header_pairs::parse(caller).ok_or("the request headers came back malformed")?;
-    let mut has_content_length = false;
-    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + ours.len() + 2);
-    for (name, value) in theirs {
-        has_content_length |= name == "content-length";
-        let replaced = name == ":method" || ours.iter().any(|(ours, _)| *ours == name);
-        if !replaced && !must_strip(name) {
-            headers.push((name, value));
-        }
-    }
+    let content_length = body_len.to_string();
+    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(ours.len() + forwarded.len() + 3);
     headers.push((":method", b"POST"));
+    headers.push((":scheme", SCHEME.as_bytes()));
     headers.extend(ours.iter().map(|(n, v)| (*n, v.as_bytes())));
-    let content_length;
-    if !has_content_length {
-        content_length = body_len.to_string();
-        headers.push(("content-length", content_length.as_bytes()));
-    }
+    headers.push(("content-length", content_length.as_bytes()));
+    headers.extend(
+        forwarded
+            .iter()
+            .filter(|(name, _)| FORWARDED.contains(name))
+            .map(|(n, v)| (*n, v.as_slice())),
+    );
     header_pairs::serialize(&headers).ok_or("the request headers are too large")
 }
 
@@ -44,40 +49,35 @@ mod tests {
             .collect()
     }
 
-    fn caller(pairs: &[(&str, &str)]) -> Vec<u8> {
-        let pairs: Vec<(&str, &[u8])> = pairs.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
-        header_pairs::serialize(&pairs).unwrap()
-    }
-
     #[test]
-    fn replaces_strips_and_keeps_in_order() {
-        let from_caller = caller(&[
-            (":method", "GET"),
-            (":path", "/health"),
-            (":authority", "localhost:2345"),
-            ("authorization", "Bearer client"),
-            ("x-amz-date", "19700101T000000Z"),
-            ("x-amz-log-type", "Tail"),
-            ("content-type", "application/json"),
-            ("x-request-id", "abc"),
-            ("content-length", "2"),
-        ]);
+    fn the_method_ours_the_length_and_the_forwarded_in_order() {
         let ours = [
             (":path", "/2015-03-31/functions/f/invocations"),
             (":authority", "lambda.us-east-1.amazonaws.com"),
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", "AWS4-HMAC-SHA256 ..."),
         ];
-        let out = names_and_values(&outgoing_headers(&from_caller, &ours, 2).unwrap());
+        let forwarded = [
+            ("x-request-id", b"abc".to_vec()),
+            (
+                "x-amzn-trace-id",
+                b"Root=1-5759e988-bd862e3fe1be46a994272793".to_vec(),
+            ),
+        ];
+        let out = names_and_values(&outgoing_headers(&ours, &forwarded, 2).unwrap());
         let expected: Vec<(String, String)> = [
-            ("content-type", "application/json"),
-            ("x-request-id", "abc"),
-            ("content-length", "2"),
             (":method", "POST"),
+            (":scheme", "https"),
             (":path", "/2015-03-31/functions/f/invocations"),
             (":authority", "lambda.us-east-1.amazonaws.com"),
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", "AWS4-HMAC-SHA256 ..."),
+            ("content-length", "2"),
+            ("x-request-id", "abc"),
+            (
+                "x-amzn-trace-id",
+                "Root=1-5759e988-bd862e3fe1be46a994272793",
+            ),
         ]
         .iter()
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
@@ -86,15 +86,13 @@ mod tests {
     }
 
     #[test]
-    fn adds_content_length_when_the_caller_sent_none() {
-        let out = outgoing_headers(&caller(&[(":method", "POST")]), &[], 17).unwrap();
-        assert!(names_and_values(&out).contains(&("content-length".into(), "17".into())));
-    }
-
-    #[test]
-    fn malformed_caller_headers_are_an_error() {
-        let mut bad = caller(&[("a", "b")]);
-        bad.truncate(bad.len() - 2);
-        assert!(outgoing_headers(&bad, &[], 0).is_err());
+    fn only_forwarded_names_are_taken_from_the_caller() {
+        let forwarded = [
+            ("authorization", b"Bearer client".to_vec()),
+            ("x-amz-invocation-type", b"Event".to_vec()),
+        ];
+        let out = names_and_values(&outgoing_headers(&[], &forwarded, 0).unwrap());
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(out.contains(&("content-length".into(), "0".into())));
     }
 }

@@ -141,8 +141,8 @@ pub fn send_local_reply(
 /// A request whose body is buffered, ready to be signed and sent.
 #[derive(Debug, Clone, Default)]
 pub struct ReadyRequest {
-    /// The caller's headers as the host serialized them, read once; they are written back
-    /// rewritten, in one call.
+    /// With an event format, the caller's headers as the host serialized them, read once for
+    /// the event (empty in passthrough, which never reads the whole map).
     pub serialized_headers: Vec<u8>,
     pub body_size: usize,
     /// A body callback came (possibly empty); false when the request ended at its headers.

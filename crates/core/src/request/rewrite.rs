@@ -1,5 +1,5 @@
 //! A buffered request becomes the signed Invoke call in one step: read the body, sign it,
-//! write the whole outgoing header map once. On error nothing was written: the caller answers
+//! write the whole outgoing header map once (built from scratch: `invoke::outgoing`). On error nothing was written: the caller answers
 //! locally, and the request never leaves unsigned.
 //!
 //! With an event format the request becomes an event, and the filter sends that Invoke call
@@ -12,7 +12,7 @@ use super::{callout, Plugin, ReadyRequest};
 use crate::credentials::Credentials;
 use crate::event::EventContext;
 use crate::host::RequestStream;
-use crate::invoke::outgoing::outgoing_headers;
+use crate::invoke::outgoing::{outgoing_headers, FORWARDED};
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use std::rc::Rc;
@@ -105,7 +105,11 @@ pub fn send_invoke(
     let sent = if plugin.event_format.is_some() {
         Sent::ByCallout(callout::invoke(stream, &ours, &payload)?)
     } else {
-        let headers = outgoing_headers(&request.serialized_headers, &ours, payload.len())
+        let forwarded: Vec<(&str, Vec<u8>)> = FORWARDED
+            .iter()
+            .filter_map(|&name| stream.request_header(name).map(|v| (name, v)))
+            .collect();
+        let headers = outgoing_headers(&ours, &forwarded, payload.len())
             .map_err(|e| internal(e.to_owned()))?;
         stream
             .set_request_headers(&headers)
