@@ -4,8 +4,12 @@
 
 #![forbid(unsafe_code)]
 
+mod clusters;
 mod consul;
+mod description;
 mod output;
+mod wasm_filter;
+mod wasm_source;
 
 use mesh_lambda_core::config::parse_config;
 use std::io::Read;

@@ -20,6 +20,11 @@ fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envoy/consul/example")
 }
 
+/// The second example: the `.wasm` fetched from a URL rather than read from a file.
+fn wasm_url_example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envoy/consul/example-wasm-url")
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir =
         std::env::temp_dir().join(format!("mesh-lambda-consul-{name}-{}", std::process::id()));
@@ -40,8 +45,17 @@ fn generate(description: &Path, out: &Path) -> Output {
 
 #[test]
 fn the_example_matches_its_golden_files() {
-    let out = scratch("golden");
-    let run = generate(&example_dir().join("description.json"), &out);
+    matches_golden_files(&example_dir(), "golden");
+}
+
+#[test]
+fn the_wasm_url_example_matches_its_golden_files() {
+    matches_golden_files(&wasm_url_example_dir(), "golden-url");
+}
+
+fn matches_golden_files(example: &Path, name: &str) {
+    let out = scratch(name);
+    let run = generate(&example.join("description.json"), &out);
     assert!(
         run.status.success(),
         "{}",
@@ -49,7 +63,7 @@ fn the_example_matches_its_golden_files() {
     );
     for file in FILES {
         let generated = std::fs::read_to_string(out.join(file)).unwrap();
-        let golden_path = example_dir().join(file);
+        let golden_path = example.join(file);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
             std::fs::write(&golden_path, &generated).unwrap();
@@ -93,6 +107,7 @@ fn refused(description: &str, needle: &str) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
 
 fn with_upstreams(upstreams: &str) -> String {
@@ -157,6 +172,63 @@ fn bad_descriptions_name_the_item_and_write_nothing() {
         &format!(r#"{{"service":"api","upstreams":[{ok}]}}"#),
         "wasm_file: is required",
     );
+    refused(
+        &format!(
+            r#"{{"service":"api","wasm_file":"/x.wasm","wasm_url":"https://h/x.wasm","wasm_sha256":"{SHA}","upstreams":[{ok}]}}"#
+        ),
+        "wasm_url: give wasm_file or wasm_url, not both",
+    );
+    refused(
+        &format!(r#"{{"service":"api","wasm_url":"https://h/x.wasm","upstreams":[{ok}]}}"#),
+        "wasm_sha256: is required with wasm_url",
+    );
+    refused(
+        &with_upstreams(
+            r#"{"name":"authentication","filter":{"arn":"arn:aws:lambda:us-east-1:123456789012:function:f"}}"#,
+        ),
+        "upstreams[0].local_bind_port: is required",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{ok},{{"name":"billing","local_bind_port":2346,"mesh_host":"authentication.lambda.internal","filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[1].mesh_host: \"authentication.lambda.internal\" is also upstreams[0]'s",
+    );
+    for (fields, needle) in [
+        (
+            format!(r#""wasm_url":"ftp://h/x.wasm","wasm_sha256":"{SHA}""#),
+            "wasm_url: \"ftp://h/x.wasm\" is not an http or https URL",
+        ),
+        (
+            format!(r#""wasm_url":"https://h:0/x.wasm","wasm_sha256":"{SHA}""#),
+            "wasm_url: \"https://h:0/x.wasm\" is not an http or https URL",
+        ),
+        (
+            format!(r#""wasm_url":"https://h","wasm_sha256":"{SHA}""#),
+            "needs the file's path",
+        ),
+        (
+            r#""wasm_url":"https://h/x.wasm","wasm_sha256":"ABC""#.to_owned(),
+            "wasm_sha256: \"ABC\" is not a sha256",
+        ),
+        (
+            format!(r#""oci_image":"registry.example.com/m:1","oci_digest":"sha256:{SHA}""#),
+            "oci_image: \"registry.example.com/m:1\" is not an OCI image reference",
+        ),
+        (
+            format!(r#""oci_image":"oci://registry.example.com/m:1","oci_digest":"{SHA}""#),
+            "is not a manifest digest",
+        ),
+        (
+            r#""oci_digest":"sha256:00""#.to_owned(),
+            "oci_image: is required with oci_digest",
+        ),
+    ] {
+        refused(
+            &format!(r#"{{"service":"api","wasm_file":"/x.wasm",{fields},"upstreams":[{ok}]}}"#),
+            needle,
+        );
+    }
     refused(
         r#"{"service":"api","wasm_file":"/x.wasm","upstreams":[]}"#,
         "upstreams: lists no upstream",
