@@ -17,6 +17,12 @@ pub const WASM_SOURCE_CLUSTER: &str = "mesh-lambda.wasm-source";
 const METADATA_PORT: u16 = 80;
 const INSTANCE_METADATA_ADDRESS: &str = "169.254.169.254";
 
+/// The listener buffer every upstream's largest request fits in.
+pub fn request_buffer_bytes(d: &Description) -> u64 {
+    let largest = d.upstreams.iter().map(|u| u.config.max_request_bytes);
+    largest.max().unwrap_or(0) + BUFFER_HEADROOM_BYTES
+}
+
 /// The name of the static cluster that reaches `host` (the host the filter signs for:
 /// `lambda.<region>.amazonaws.com`, or `host_rewrite`): `mesh-lambda.<host>`, a port's `:`
 /// made `_` as Envoy does in stat names, so the cluster's stats carry its name.

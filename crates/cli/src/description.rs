@@ -33,7 +33,6 @@ pub struct Description {
     /// The container credentials endpoint's address (169.254.170.23 for EKS Pod Identity).
     pub container_credentials_address: String,
     pub upstreams: Vec<Upstream>,
-    #[expect(dead_code, reason = "read by the Istio generator, next")]
     pub istio: IstioSettings,
     #[expect(dead_code, reason = "read by the Envoy Gateway generator, next")]
     pub envoy_gateway: GatewaySettings,

@@ -7,9 +7,12 @@
 mod clusters;
 mod consul;
 mod description;
+mod istio;
+mod kubernetes;
 mod output;
 mod wasm_filter;
 mod wasm_source;
+mod yaml;
 
 use mesh_lambda_core::config::parse_config;
 use std::io::Read;
@@ -24,12 +27,14 @@ Usage:
   mesh-lambda check-config <FILE>   check a filter configuration (the plugin's JSON) with the
                                     filter's own parser; FILE '-' reads standard input
 {}
+{}
   mesh-lambda --help                this text
   mesh-lambda --version             the version, which is the filter's
 
 Exit status: 0 done, 1 invalid input, 2 usage or file error.
 ",
-        consul::USAGE
+        consul::USAGE,
+        istio::USAGE
     )
 }
 
@@ -73,6 +78,7 @@ fn run(args: &[&str]) -> Result<String, Failure> {
             "check-config takes one argument, the configuration file".into(),
         )),
         ["consul", rest @ ..] => consul::run(rest),
+        ["istio", rest @ ..] => istio::run(rest),
         [other, ..] => Err(Failure::usage(format!("unknown command \"{other}\""))),
     }
 }

@@ -82,3 +82,15 @@ pub fn wasm_config(upstream: &str, plugin_configuration: &str, code: &Code) -> V
         },
     })
 }
+
+/// The name the filter has in an HTTP filter chain (and in `typed_per_filter_config`) when
+/// one chain holds one per upstream.
+pub fn filter_name(upstream: &str) -> String {
+    format!("mesh-lambda-{upstream}")
+}
+
+/// A route's `typed_per_filter_config` value that turns on a filter disabled by default:
+/// Envoy refuses a `FilterConfig` without `config`, and reads an empty one as "enabled".
+pub fn enable_on_route() -> Value {
+    json!({"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "config": {}})
+}

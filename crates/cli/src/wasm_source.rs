@@ -12,7 +12,6 @@ use mesh_lambda_core::config::ConfigError;
 pub struct WasmSources {
     pub file: Option<String>,
     pub url: Option<WasmUrl>,
-    #[expect(dead_code, reason = "read by the Istio generator, next")]
     pub oci: Option<OciImage>,
 }
 
@@ -29,7 +28,6 @@ pub struct WasmUrl {
 
 /// `oci_image` and `oci_digest`.
 #[derive(Debug, Clone)]
-#[expect(dead_code, reason = "read by the Istio generator, next")]
 pub struct OciImage {
     /// `oci://<registry>/<repository>[:<tag>]`.
     pub image: String,

@@ -4,8 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{
+    envoy_dir, generate as generate_for, matches_golden_files, refused as refused_by, ARN, SHA,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const FILES: [&str; 6] = [
     "consul/service-defaults.hcl",
@@ -16,99 +21,28 @@ const FILES: [&str; 6] = [
     "kubernetes/upstreams-annotation.yaml",
 ];
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envoy/consul/example")
-}
-
-/// The second example: the `.wasm` fetched from a URL rather than read from a file.
-fn wasm_url_example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envoy/consul/example-wasm-url")
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("mesh-lambda-consul-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("consul-{name}"))
 }
 
 fn generate(description: &Path, out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mesh-lambda"))
-        .args(["consul", "generate"])
-        .arg(description)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
+    generate_for("consul", description, out)
+}
+
+fn refused(description: &str, needle: &str) {
+    refused_by("consul", description, needle);
 }
 
 #[test]
 fn the_example_matches_its_golden_files() {
-    matches_golden_files(&example_dir(), "golden");
+    matches_golden_files("consul", &envoy_dir("consul/example"), &FILES);
 }
 
+/// The second example: the `.wasm` fetched from a URL rather than read from a file.
 #[test]
 fn the_wasm_url_example_matches_its_golden_files() {
-    matches_golden_files(&wasm_url_example_dir(), "golden-url");
+    matches_golden_files("consul", &envoy_dir("consul/example-wasm-url"), &FILES);
 }
-
-fn matches_golden_files(example: &Path, name: &str) {
-    let out = scratch(name);
-    let run = generate(&example.join("description.json"), &out);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    for file in FILES {
-        let generated = std::fs::read_to_string(out.join(file)).unwrap();
-        let golden_path = example.join(file);
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
-            std::fs::write(&golden_path, &generated).unwrap();
-        }
-        let golden = std::fs::read_to_string(&golden_path).unwrap_or_else(|e| {
-            panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden_path.display())
-        });
-        assert_eq!(generated, golden, "{file} differs from its golden copy");
-    }
-    std::fs::remove_dir_all(out).unwrap();
-}
-
-#[test]
-fn two_runs_write_the_same_bytes() {
-    let (a, b) = (scratch("a"), scratch("b"));
-    let description = example_dir().join("description.json");
-    assert!(generate(&description, &a).status.success());
-    assert!(generate(&description, &b).status.success());
-    for file in FILES {
-        assert_eq!(
-            std::fs::read(a.join(file)).unwrap(),
-            std::fs::read(b.join(file)).unwrap()
-        );
-    }
-}
-
-fn refused(description: &str, needle: &str) {
-    let dir = scratch("bad");
-    let path = dir.join("description.json");
-    std::fs::write(&path, description).unwrap();
-    let out = dir.join("out");
-    let run = generate(&path, &out);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{description}: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{description}: {stderr:?} lacks {needle:?}"
-    );
-    assert!(stderr.contains("nothing was written"), "{stderr}");
-    assert!(!out.exists(), "{description}: something was written");
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
 
 fn with_upstreams(upstreams: &str) -> String {
     format!(
