@@ -10,12 +10,11 @@ filter at the capture hop, which serves HTTPS, verifies the signature and forwar
 
 import json
 import os
-import ssl
 
 from harness import client
 from harness.app import RecordingApp
 from harness.capture import CaptureHop
-from harness.certificates import CertificateAuthority
+from harness.certificates import CertificateAuthority, serving_tls
 from harness.consul import (
     Mesh,
     caller_bootstrap,
@@ -29,14 +28,6 @@ from harness.descriptions import description, lambda_upstream
 from harness.expectations import invoke_path
 from harness.processes import free_port
 from harness.wasm_server import WasmServer, sha256_of
-
-
-def serving_tls(ca: CertificateAuthority) -> ssl.SSLContext:
-    """A server context with a certificate for `localhost` that `ca` signed."""
-    server = ca.issue("localhost", dns=["localhost"])
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(server.certificate, server.key)
-    return tls
 
 
 def start_lone_caller(start_bootstrap, entries, aws, tmp_path):

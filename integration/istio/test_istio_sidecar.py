@@ -7,19 +7,16 @@ The Lambda upstream is called by its mesh host. The filter rewrites `:authority`
 Lambda host and Envoy selects the route again: the signed request must leave through a TLS
 cluster, never through `allow_any`'s plaintext PassthroughCluster (a recorder here)."""
 
-import json
-import ssl
-
 import pytest
 
 from harness import client
 from harness.app import RecordingApp
 from harness.bootstrap import validate
 from harness.capture import CaptureHop
-from harness.certificates import CertificateAuthority
+from harness.certificates import CertificateAuthority, serving_tls
 from harness.consul import generate
 from harness.descriptions import description, lambda_upstream
-from harness.expectations import invoke_path
+from harness.expectations import invoke_small_and_large
 from harness.istio import (
     OUTBOUND_LISTENER,
     PASSTHROUGH,
@@ -92,9 +89,7 @@ def test_a_lambda_upstream_through_the_generated_sidecar(
     aws, cli, wasm_path, start_bootstrap, tmp_path
 ):
     lambda_ca = CertificateAuthority(tmp_path / "lambda-ca", "test Lambda CA")
-    server = lambda_ca.issue("localhost", dns=["localhost"])
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(server.certificate, server.key)
+    tls = serving_tls(lambda_ca)
     capture = CaptureHop(aws.port, aws.credentials_by_access_key(), region=aws.region, tls=tls)
     passthrough = RecordingApp(answer_body=b"passthrough").start()
     capture.start()
@@ -119,17 +114,8 @@ def test_a_lambda_upstream_through_the_generated_sidecar(
         )
         url = f"http://127.0.0.1:{port}"
 
-        # A small call and one above Envoy's default 1 MiB buffer (the LISTENER patch).
-        for payload in [{"user": "alice"}, {"blob": "x" * (2 * 1024 * 1024)}]:
-            body = json.dumps(payload).encode()
-            headers = [("host", MESH_HOST), ("content-type", "application/json")]
-            answer = client.call(url, "POST", "/login", headers, body)
-            assert answer.status == 200, str(answer)
-            assert answer.body == body  # moto's function echoes its payload
-        for invoked in capture.requests:
-            assert invoked.verdict.ok, invoked.describe()
-            assert invoked.path == invoke_path(aws.function_arn)
-        assert len(capture.requests) == 2
+        # One call above Envoy's default 1 MiB buffer (raised by the LISTENER patch).
+        invoke_small_and_large(url, MESH_HOST, "/login", capture, aws.function_arn)
 
         # Any other host: allow_any, untouched (the filter is disabled there).
         answer = client.call(url, "GET", "/", [("host", "example.org")])

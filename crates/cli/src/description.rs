@@ -34,7 +34,6 @@ pub struct Description {
     pub container_credentials_address: String,
     pub upstreams: Vec<Upstream>,
     pub istio: IstioSettings,
-    #[expect(dead_code, reason = "read by the Envoy Gateway generator, next")]
     pub envoy_gateway: GatewaySettings,
 }
 
@@ -79,6 +78,16 @@ impl Upstream {
     /// requires).
     pub fn local_bind_port(&self) -> u16 {
         self.bind_port.unwrap_or_default()
+    }
+
+    /// `<name>: <function ARN> (<invocation type>)`, for the comments of generated files.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} ({})",
+            self.name,
+            self.config.arn.function_arn,
+            self.config.invocation_mode.invocation_type()
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 mod clusters;
 mod consul;
 mod description;
+mod envoy_gateway;
 mod istio;
 mod kubernetes;
 mod output;
@@ -28,13 +29,15 @@ Usage:
                                     filter's own parser; FILE '-' reads standard input
 {}
 {}
+{}
   mesh-lambda --help                this text
   mesh-lambda --version             the version, which is the filter's
 
 Exit status: 0 done, 1 invalid input, 2 usage or file error.
 ",
         consul::USAGE,
-        istio::USAGE
+        istio::USAGE,
+        envoy_gateway::USAGE
     )
 }
 
@@ -79,6 +82,7 @@ fn run(args: &[&str]) -> Result<String, Failure> {
         )),
         ["consul", rest @ ..] => consul::run(rest),
         ["istio", rest @ ..] => istio::run(rest),
+        ["envoy-gateway", rest @ ..] => envoy_gateway::run(rest),
         [other, ..] => Err(Failure::usage(format!("unknown command \"{other}\""))),
     }
 }

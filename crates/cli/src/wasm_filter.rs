@@ -10,7 +10,9 @@ pub const VM_ID: &str = "mesh-lambda";
 pub const WASM_TYPE_URL: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 /// How long Envoy waits for one fetch of a remote module.
 const REMOTE_FETCH_TIMEOUT: &str = "30s";
-const REMOTE_FETCH_RETRIES: u32 = 5;
+/// Retries of a failed fetch (or of a module whose sha256 differs), 0.5 s apart and doubling:
+/// Envoy's start waits for them, then runs the filter failing closed (503) if none worked.
+const REMOTE_FETCH_RETRIES: u32 = 3;
 
 /// The AWS variables the filter's credential providers read, passed into the VM.
 pub const HOST_ENV_KEYS: [&str; 7] = [
@@ -50,7 +52,7 @@ impl Code<'_> {
                 "sha256": sha256,
                 "retry_policy": {
                     "num_retries": REMOTE_FETCH_RETRIES,
-                    "retry_back_off": {"base_interval": "1s", "max_interval": "10s"},
+                    "retry_back_off": {"base_interval": "0.5s", "max_interval": "5s"},
                 },
             }}),
         }

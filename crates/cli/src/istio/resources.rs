@@ -57,12 +57,7 @@ pub fn files(d: &Description, oci: &OciImage) -> Vec<GeneratedFile> {
     for u in &d.upstreams {
         let name = format!("mesh-lambda-{}", resource_name(&u.name));
         let (lambda, port) = host_and_port(&u.config.host);
-        let what = format!(
-            "{}: the mesh host the app calls for {} ({}).",
-            u.name,
-            u.config.arn.function_arn,
-            u.config.invocation_mode.invocation_type()
-        );
+        let what = format!("{}: the app's name for it in the mesh.", u.summary());
         entries.push(service_entry(
             &name,
             ns,

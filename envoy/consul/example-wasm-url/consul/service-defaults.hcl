@@ -50,10 +50,10 @@ UpstreamConfig = {
                             "uri": "https://artifacts.example.com/mesh-lambda/0.1.0/mesh_lambda.wasm"
                           },
                           "retry_policy": {
-                            "num_retries": 5,
+                            "num_retries": 3,
                             "retry_back_off": {
-                              "base_interval": "1s",
-                              "max_interval": "10s"
+                              "base_interval": "0.5s",
+                              "max_interval": "5s"
                             }
                           },
                           "sha256": "0000000000000000000000000000000000000000000000000000000000000000"
