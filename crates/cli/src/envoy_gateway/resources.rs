@@ -87,6 +87,8 @@ pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
                         "They attach to listener {:?} of Gateway {}/{}, which must allow routes from namespace {:?}.",
                         g.listener, g.gateway_namespace, g.gateway, g.namespace
                     ),
+                    "That listener must take any hostname (no hostname field): once signed, the request's host",
+                    "is Lambda's, and Envoy finds its route again by that host and the Invoke path.",
                 ],
                 &routes,
             ),
