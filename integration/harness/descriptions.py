@@ -8,11 +8,17 @@ def description(wasm: dict, ca_bundle, upstreams: list[dict], **extra) -> dict:
 
 
 def lambda_upstream(
-    function_arn: str, lambda_host: str, *, environment_credentials: bool = True, **fields
+    function_arn: str,
+    lambda_host: str,
+    *,
+    environment_credentials: bool = True,
+    plugin: dict | None = None,
+    **fields,
 ) -> dict:
     """Upstream `authentication` invoking `function_arn` at `lambda_host`; `fields`: more of
-    the upstream's fields (local_bind_port, mesh_host, ...)."""
-    plugin = {"arn": function_arn, "host_rewrite": lambda_host}
+    the upstream's fields (name, local_bind_port, mesh_host, ...); `plugin`: more of the
+    filter's."""
+    plugin = {"arn": function_arn, "host_rewrite": lambda_host, **(plugin or {})}
     if environment_credentials:
         plugin["credentials"] = {"provider": "environment"}
     return {"name": "authentication", **fields, "filter": plugin}

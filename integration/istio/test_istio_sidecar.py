@@ -30,6 +30,7 @@ from harness.processes import free_port
 EXAMPLE = REPO_ROOT / "envoy" / "istio" / "example"
 DIGEST = "sha256:" + "5e" * 32
 MESH_HOST = "authentication.lambda.internal"
+EVENTS_HOST = "events.lambda.internal"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,15 @@ def test_a_lambda_upstream_through_the_generated_sidecar(
         wanted = description(
             {"oci_image": "oci://registry.example.com/mesh-lambda:0.1.0", "oci_digest": DIGEST},
             lambda_ca.certificate,
-            [lambda_upstream(aws.function_arn, capture.authority)],
+            [
+                lambda_upstream(aws.function_arn, capture.authority),
+                lambda_upstream(
+                    aws.function_arn,
+                    capture.authority,
+                    name="events",
+                    plugin={"payload_passthrough": False},
+                ),
+            ],
         )
         resources = read_resources(generate(cli, wanted, tmp_path / "generator", "istio"))
         port = free_port()
@@ -117,6 +126,14 @@ def test_a_lambda_upstream_through_the_generated_sidecar(
         # One call above Envoy's default 1 MiB buffer (raised by the LISTENER patch).
         invoke_small_and_large(url, MESH_HOST, "/login", capture, aws.function_arn)
 
+        # An event-format upstream: the filter calls Lambda itself through the cluster of the
+        # route it was selected by (the request's headers are never rewritten): the mesh
+        # host's, which must originate TLS too.
+        body = b'{"event": 1}'
+        answer = client.call(url, "POST", "/e", [("host", EVENTS_HOST)], body)
+        assert answer.status == 200 and answer.body == body, str(answer)
+        assert len(capture.requests) == 3 and capture.requests[2].verdict.ok
+
         # Any other host: allow_any, untouched (the filter is disabled there).
         answer = client.call(url, "GET", "/", [("host", "example.org")])
         assert answer.status == 200 and answer.body == b"passthrough", str(answer)
@@ -130,8 +147,10 @@ def test_a_lambda_upstream_through_the_generated_sidecar(
         assert stats[f"{lambda_cluster}.upstream_rq_2xx"] == 2
         assert stats[f"{lambda_cluster}.ssl.handshake"] >= 1
         assert stats[f"cluster.outbound|80||{MESH_HOST}.upstream_rq_total"] == 0
+        assert stats[f"cluster.outbound|80||{EVENTS_HOST}.upstream_rq_2xx"] == 1
+        assert stats[f"cluster.outbound|80||{EVENTS_HOST}.ssl.handshake"] == 1
         assert stats[f"cluster.{PASSTHROUGH}.upstream_rq_total"] == 1
-        assert stats[f"http.outbound_{OUTBOUND_LISTENER}.downstream_rq_2xx"] == 3
+        assert stats[f"http.outbound_{OUTBOUND_LISTENER}.downstream_rq_2xx"] == 4
     finally:
         capture.stop()
         passthrough.stop()
