@@ -20,8 +20,8 @@ use crate::output::{generate, generate_arguments};
 use crate::wasm_source::WasmUrl;
 use crate::Failure;
 
-pub const USAGE: &str = "\
-  mesh-lambda envoy-gateway generate <DESCRIPTION.json> --out <DIR>
+// No line continuation at the start: it would eat the indentation.
+pub const USAGE: &str = "  mesh-lambda envoy-gateway generate <DESCRIPTION.json> --out <DIR>
                                     write the Envoy Gateway resources (HTTPRoute, Backend,
                                     BackendTLSPolicy, EnvoyPatchPolicy) that route a Gateway
                                     path per Lambda upstream through the filter (from wasm_url)";
