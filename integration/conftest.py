@@ -12,6 +12,7 @@ import pytest
 
 from harness.aws import AwsCredentials, LambdaWorld, MotoServer, provision
 from harness.capture import CaptureHop
+from harness.consul import build_cli
 from harness.envoy import (
     REFUSAL_TIMEOUT_SECONDS,
     EnvoyProcess,
@@ -43,6 +44,12 @@ def wasm_path():
     except (FilterBuildError, subprocess.TimeoutExpired) as error:
         failure = f"building the filter failed: {error}"
     pytest.fail(failure, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """The host-side `mesh-lambda` command, built by this run."""
+    return build_cli()
 
 
 @pytest.fixture(scope="session")

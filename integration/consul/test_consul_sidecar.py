@@ -10,12 +10,11 @@ filter at the capture hop, which serves HTTPS, verifies the signature and forwar
 
 import json
 import os
-import ssl
 
 from harness import client
 from harness.app import RecordingApp
 from harness.capture import CaptureHop
-from harness.certificates import CertificateAuthority
+from harness.certificates import CertificateAuthority, serving_tls
 from harness.consul import (
     Mesh,
     caller_bootstrap,
@@ -25,40 +24,39 @@ from harness.consul import (
     read_entries,
     spiffe_id,
 )
+from harness.descriptions import description, lambda_upstream
 from harness.expectations import invoke_path
 from harness.processes import free_port
+from harness.wasm_server import WasmServer, sha256_of
+
+
+def start_lone_caller(start_bootstrap, entries, aws, tmp_path):
+    """`api`'s sidecar from `entries`, its mesh upstream unused, with the IAM user's key."""
+    mesh = Mesh.create(tmp_path / "mesh", ["api", "billing"])
+    return start_bootstrap(
+        "api-sidecar",
+        caller_bootstrap(entries, mesh, "api", "billing", free_port(), free_port()),
+        environment=aws.user_credentials.as_environment(),
+    )
 
 
 def test_lambda_and_mesh_upstreams_through_the_generated_sidecar(
     aws, cli, wasm_path, start_bootstrap, tmp_path
 ):
     lambda_ca = CertificateAuthority(tmp_path / "lambda-ca", "test Lambda CA")
-    server = lambda_ca.issue("localhost", dns=["localhost"])
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(server.certificate, server.key)
+    tls = serving_tls(lambda_ca)
     capture = CaptureHop(
         aws.port, aws.credentials_by_access_key(), region=aws.region, tls=tls
     ).start()
     app = RecordingApp(answer_body=os.urandom(3000)).start()
     try:
         auth_port, billing_port, billing_public = free_port(), free_port(), free_port()
-        description = {
-            "service": "api",
-            "wasm_file": str(wasm_path),
-            "ca_bundle": str(lambda_ca.certificate),
-            "upstreams": [
-                {
-                    "name": "authentication",
-                    "local_bind_port": auth_port,
-                    "filter": {
-                        "arn": aws.function_arn,
-                        "host_rewrite": f"localhost:{capture.port}",
-                        "credentials": {"provider": "environment"},
-                    },
-                }
-            ],
-        }
-        entries = read_entries(generate(cli, description, tmp_path / "generator"))
+        wanted = description(
+            {"wasm_file": str(wasm_path)},
+            lambda_ca.certificate,
+            [lambda_upstream(aws.function_arn, capture.authority, local_bind_port=auth_port)],
+        )
+        entries = read_entries(generate(cli, wanted, tmp_path / "generator"))
         mesh = Mesh.create(tmp_path / "mesh", ["api", "billing"])
         start_bootstrap(
             "billing-sidecar", public_listener_bootstrap(mesh, "billing", billing_public, app.port)
@@ -119,34 +117,16 @@ def test_lambdas_certificate_is_checked(aws, cli, wasm_path, start_bootstrap, tm
     handshake fails and the caller gets Envoy's 503."""
     trusted = CertificateAuthority(tmp_path / "trusted-ca", "trusted CA")
     impostor = CertificateAuthority(tmp_path / "impostor-ca", "impostor CA")
-    server = impostor.issue("localhost", dns=["localhost"])
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(server.certificate, server.key)
-    capture = CaptureHop(aws.port, aws.credentials_by_access_key(), tls=tls).start()
+    capture = CaptureHop(aws.port, aws.credentials_by_access_key(), tls=serving_tls(impostor))
+    capture.start()
     try:
         port = free_port()
-        description = {
-            "service": "api",
-            "wasm_file": str(wasm_path),
-            "ca_bundle": str(trusted.certificate),
-            "upstreams": [
-                {
-                    "name": "authentication",
-                    "local_bind_port": port,
-                    "filter": {
-                        "arn": aws.function_arn,
-                        "host_rewrite": f"localhost:{capture.port}",
-                    },
-                }
-            ],
-        }
-        entries = read_entries(generate(cli, description, tmp_path / "generator"))
-        mesh = Mesh.create(tmp_path / "mesh", ["api", "billing"])
-        api = start_bootstrap(
-            "api-sidecar",
-            caller_bootstrap(entries, mesh, "api", "billing", free_port(), free_port()),
-            environment=aws.user_credentials.as_environment(),
+        upstream = lambda_upstream(
+            aws.function_arn, capture.authority, environment_credentials=False, local_bind_port=port
         )
+        wanted = description({"wasm_file": str(wasm_path)}, trusted.certificate, [upstream])
+        entries = read_entries(generate(cli, wanted, tmp_path / "generator"))
+        api = start_lone_caller(start_bootstrap, entries, aws, tmp_path)
         answer = client.call(f"http://127.0.0.1:{port}", "POST", "/", body=b"{}")
         assert answer.status == 503, str(answer)
         assert capture.requests == []
@@ -154,3 +134,34 @@ def test_lambdas_certificate_is_checked(aws, cli, wasm_path, start_bootstrap, tm
         assert stats[f"cluster.mesh-lambda.localhost_{capture.port}.ssl.fail_verify_error"] >= 1
     finally:
         capture.stop()
+
+
+def test_the_filter_loads_from_wasm_url(aws, cli, wasm_path, start_bootstrap, tmp_path):
+    """With `wasm_url`, the generated listener fetches the .wasm over HTTPS through the
+    generated `mesh-lambda.wasm-source` cluster (its certificate checked against the CA
+    bundle), checks its sha256, and the filter serves a signed invoke."""
+    lambda_ca = CertificateAuthority(tmp_path / "lambda-ca", "test Lambda CA")
+    tls = serving_tls(lambda_ca)
+    capture = CaptureHop(aws.port, aws.credentials_by_access_key(), region=aws.region, tls=tls)
+    wasm_server = WasmServer(wasm_path, tls=tls)
+    capture.start()
+    wasm_server.start()
+    try:
+        port = free_port()
+        wanted = description(
+            {"wasm_url": wasm_server.url(), "wasm_sha256": sha256_of(wasm_path)},
+            lambda_ca.certificate,
+            [lambda_upstream(aws.function_arn, capture.authority, local_bind_port=port)],
+        )
+        entries = read_entries(generate(cli, wanted, tmp_path / "generator"))
+        assert "mesh-lambda.wasm-source" in {c["name"] for c in entries.clusters()}
+        api = start_lone_caller(start_bootstrap, entries, aws, tmp_path)
+        answer = client.call(f"http://127.0.0.1:{port}", "POST", "/", body=b'{"a":1}')
+        assert answer.status == 200, str(answer)
+        [invoked] = capture.requests
+        assert invoked.verdict.ok, invoked.describe()
+        assert wasm_server.fetches >= 1
+        assert api.stats()["cluster.mesh-lambda.wasm-source.ssl.handshake"] >= 1
+    finally:
+        capture.stop()
+        wasm_server.stop()

@@ -3,13 +3,12 @@
 filter needs in a Consul sidecar, and pass `envoy --mode validate` once assembled."""
 
 import json
-import subprocess
 
 import pytest
 
+from harness.bootstrap import validate
 from harness.consul import Entries, Mesh, caller_bootstrap, hcl_string, read_entries
-from harness.envoy import envoy_environment, next_base_id
-from harness.paths import ENVOY_BINARY, REPO_ROOT
+from harness.paths import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "envoy" / "consul" / "example"
 
@@ -113,22 +112,5 @@ def test_the_assembled_sidecar_validates(entries, wasm_path, tmp_path):
                 if f["name"] == "envoy.filters.http.wasm":
                     code = f["typed_config"]["config"]["vm_config"]["code"]
                     code["local"]["filename"] = str(wasm_path)
-    path = tmp_path / "bootstrap.json"
-    path.write_text(json.dumps(bootstrap))
-    result = subprocess.run(
-        [
-            str(ENVOY_BINARY),
-            "--mode",
-            "validate",
-            "-c",
-            str(path),
-            "--base-id",
-            str(next_base_id()),
-            "--disable-hot-restart",
-        ],
-        env=envoy_environment({}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = validate(bootstrap, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

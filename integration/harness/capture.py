@@ -144,6 +144,12 @@ class CaptureHop(BackgroundServer):
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
 
     @property
+    def authority(self) -> str:
+        """`localhost:<port>`: the host (and the name in a TLS hop's certificate) a filter's
+        `host_rewrite` gives to reach the hop."""
+        return f"localhost:{self.port}"
+
+    @property
     def requests(self) -> list[CapturedRequest]:
         with self._lock:
             return list(self._requests)

@@ -5,6 +5,7 @@ and for a Consul-shaped mesh (a trust domain's CA, and SPIFFE certificates for s
 """
 
 import datetime
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,3 +104,12 @@ class CertificateAuthority:
             .sign(self._key, hashes.SHA256())
         )
         return _write(self.directory, name, certificate, key)
+
+
+def serving_tls(ca: "CertificateAuthority") -> ssl.SSLContext:
+    """A server context with a certificate for `localhost` that `ca` signed (Lambda's TLS
+    endpoint, or a server of the .wasm, as the tests play them)."""
+    server = ca.issue("localhost", dns=["localhost"])
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(server.certificate, server.key)
+    return tls

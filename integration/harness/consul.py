@@ -15,6 +15,7 @@ from pathlib import Path
 import hcl2
 import yaml
 
+from .bootstrap import admin, connection_manager, static_cluster
 from .certificates import CertificateAuthority, PemPair
 from .paths import REPO_ROOT
 
@@ -35,14 +36,14 @@ def build_cli() -> Path:
     return CLI_BINARY
 
 
-def generate(cli: Path, description: dict, workdir: Path) -> Path:
-    """Runs `mesh-lambda consul generate`; the output folder."""
+def generate(cli: Path, description: dict, workdir: Path, platform: str = "consul") -> Path:
+    """Runs `mesh-lambda <platform> generate`; the output folder."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "description.json"
     path.write_text(json.dumps(description, indent=2))
     out = workdir / "generated"
     result = subprocess.run(
-        [str(cli), "consul", "generate", str(path), "--out", str(out)],
+        [str(cli), platform, "generate", str(path), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -151,66 +152,14 @@ class Mesh:
         }
 
 
-def _http_connection_manager(
+def http_connection_manager(
     stat_prefix: str, route_name: str, vhost: str, cluster: str, **extra
 ) -> dict:
-    return {
-        "name": "envoy.filters.network.http_connection_manager",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.network."
-            "http_connection_manager.v3.HttpConnectionManager",
-            "stat_prefix": stat_prefix,
-            "route_config": {
-                "name": route_name,
-                "virtual_hosts": [
-                    {
-                        "name": vhost,
-                        "domains": ["*"],
-                        "routes": [{"match": {"prefix": "/"}, "route": {"cluster": cluster}}],
-                    }
-                ],
-            },
-            "http_filters": [
-                {
-                    "name": "envoy.filters.http.router",
-                    "typed_config": {
-                        "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3."
-                        "Router"
-                    },
-                }
-            ],
-            **extra,
-        },
-    }
-
-
-def _static_cluster(name: str, port: int, **extra) -> dict:
-    return {
-        "name": name,
-        "type": "STATIC",
-        "connect_timeout": "5s",
-        "load_assignment": {
-            "cluster_name": name,
-            "endpoints": [
-                {
-                    "lb_endpoints": [
-                        {
-                            "endpoint": {
-                                "address": {
-                                    "socket_address": {"address": "127.0.0.1", "port_value": port}
-                                }
-                            }
-                        }
-                    ]
-                }
-            ],
-        },
-        **extra,
-    }
-
-
-def _admin() -> dict:
-    return {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}}
+    """A connection manager whose one virtual host (`*`) routes everything to `cluster`."""
+    route = {"match": {"prefix": "/"}, "route": {"cluster": cluster}}
+    virtual_host = {"name": vhost, "domains": ["*"], "routes": [route]}
+    route_config = {"name": route_name, "virtual_hosts": [virtual_host]}
+    return connection_manager(stat_prefix, route_config, **extra)
 
 
 def caller_bootstrap(
@@ -233,12 +182,12 @@ def caller_bootstrap(
         "filter_chains": [
             {
                 "filters": [
-                    _http_connection_manager(f"upstream.{qualified}", upstream, qualified, cluster)
+                    http_connection_manager(f"upstream.{qualified}", upstream, qualified, cluster)
                 ]
             }
         ],
     }
-    mesh_cluster = _static_cluster(
+    mesh_cluster = static_cluster(
         cluster,
         upstream_sidecar_port,
         transport_socket={
@@ -258,7 +207,7 @@ def caller_bootstrap(
     ]
     listeners = [*unpacked, mesh_listener]
     return {
-        "admin": _admin(),
+        "admin": admin(),
         "node": {"id": f"{caller}-sidecar-proxy", "cluster": caller},
         "static_resources": {
             "listeners": listeners,
@@ -270,7 +219,7 @@ def caller_bootstrap(
 def public_listener_bootstrap(mesh: Mesh, service: str, public_port: int, app_port: int) -> dict:
     """A mesh service's sidecar as Consul shapes it: the public listener (mTLS, the client's
     certificate details forwarded in x-forwarded-client-cert) in front of the local app."""
-    manager = _http_connection_manager(
+    manager = http_connection_manager(
         "public_listener",
         "public_listener",
         "public_listener",
@@ -298,10 +247,10 @@ def public_listener_bootstrap(mesh: Mesh, service: str, public_port: int, app_po
         ],
     }
     return {
-        "admin": _admin(),
+        "admin": admin(),
         "node": {"id": f"{service}-sidecar-proxy", "cluster": service},
         "static_resources": {
             "listeners": [listener],
-            "clusters": [_static_cluster("local_app", app_port)],
+            "clusters": [static_cluster("local_app", app_port)],
         },
     }

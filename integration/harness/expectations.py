@@ -1,7 +1,9 @@
 """Assertions shared by the end-to-end tests."""
 
+import json
 from urllib.parse import quote
 
+from . import client
 from .capture import CapturedRequest, CaptureHop
 from .client import Answer
 
@@ -48,3 +50,21 @@ def lines_leaking(log: str, secret: str, *, envoys_dump_of: str | None = None) -
     not counted: that line is Envoy's dump of the headers it sends, not the filter's doing."""
     allowed = f"'{envoys_dump_of}', '{secret}'" if envoys_dump_of else None
     return [line for line in log.splitlines() if secret in line and line.strip() != allowed]
+
+
+def invoke_small_and_large(
+    url: str, host: str, path: str, capture: CaptureHop, function_arn: str
+) -> None:
+    """A small call and one above Envoy's default 1 MiB buffer, with `host`, to `path`: both
+    answered 200 by moto's echoing function, both signed as the Invoke call of
+    `function_arn`."""
+    for payload in [{"user": "alice"}, {"blob": "x" * (2 * 1024 * 1024)}]:
+        body = json.dumps(payload).encode()
+        headers = [("host", host), ("content-type", "application/json")]
+        answer = client.call(url, "POST", path, headers, body)
+        assert answer.status == 200, str(answer)
+        assert answer.body == body
+    for invoked in capture.requests:
+        assert invoked.verdict.ok, invoked.describe()
+        assert invoked.path == invoke_path(function_arn)
+    assert len(capture.requests) == 2

@@ -4,9 +4,17 @@
 
 #![forbid(unsafe_code)]
 
+mod clusters;
 mod consul;
+mod description;
+mod envoy_gateway;
+mod istio;
+mod kubernetes;
 mod oci;
 mod output;
+mod wasm_filter;
+mod wasm_source;
+mod yaml;
 
 use mesh_lambda_core::config::parse_config;
 use std::io::Read;
@@ -22,13 +30,17 @@ Usage:
                                     filter's own parser; FILE '-' reads standard input
 {}
 {}
+{}
+{}
   mesh-lambda --help                this text
   mesh-lambda --version             the version, which is the filter's
 
 Exit status: 0 done, 1 invalid input, 2 usage or file error.
 ",
         consul::USAGE,
-        oci::USAGE
+        oci::USAGE,
+        istio::USAGE,
+        envoy_gateway::USAGE
     )
 }
 
@@ -73,6 +85,8 @@ fn run(args: &[&str]) -> Result<String, Failure> {
         )),
         ["consul", rest @ ..] => consul::run(rest),
         ["oci", rest @ ..] => oci::run(rest),
+        ["istio", rest @ ..] => istio::run(rest),
+        ["envoy-gateway", rest @ ..] => envoy_gateway::run(rest),
         [other, ..] => Err(Failure::usage(format!("unknown command \"{other}\""))),
     }
 }

@@ -4,8 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{
+    envoy_dir, generate as generate_for, matches_golden_files, refused as refused_by, ARN, SHA,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const FILES: [&str; 6] = [
     "consul/service-defaults.hcl",
@@ -16,84 +21,28 @@ const FILES: [&str; 6] = [
     "kubernetes/upstreams-annotation.yaml",
 ];
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envoy/consul/example")
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("mesh-lambda-consul-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("consul-{name}"))
 }
 
 fn generate(description: &Path, out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mesh-lambda"))
-        .args(["consul", "generate"])
-        .arg(description)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
+    generate_for("consul", description, out)
+}
+
+fn refused(description: &str, needle: &str) {
+    refused_by("consul", description, needle);
 }
 
 #[test]
 fn the_example_matches_its_golden_files() {
-    let out = scratch("golden");
-    let run = generate(&example_dir().join("description.json"), &out);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    for file in FILES {
-        let generated = std::fs::read_to_string(out.join(file)).unwrap();
-        let golden_path = example_dir().join(file);
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
-            std::fs::write(&golden_path, &generated).unwrap();
-        }
-        let golden = std::fs::read_to_string(&golden_path).unwrap_or_else(|e| {
-            panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden_path.display())
-        });
-        assert_eq!(generated, golden, "{file} differs from its golden copy");
-    }
-    std::fs::remove_dir_all(out).unwrap();
+    matches_golden_files("consul", &envoy_dir("consul/example"), &FILES);
 }
 
+/// The second example: the `.wasm` fetched from a URL rather than read from a file.
 #[test]
-fn two_runs_write_the_same_bytes() {
-    let (a, b) = (scratch("a"), scratch("b"));
-    let description = example_dir().join("description.json");
-    assert!(generate(&description, &a).status.success());
-    assert!(generate(&description, &b).status.success());
-    for file in FILES {
-        assert_eq!(
-            std::fs::read(a.join(file)).unwrap(),
-            std::fs::read(b.join(file)).unwrap()
-        );
-    }
+fn the_wasm_url_example_matches_its_golden_files() {
+    matches_golden_files("consul", &envoy_dir("consul/example-wasm-url"), &FILES);
 }
-
-fn refused(description: &str, needle: &str) {
-    let dir = scratch("bad");
-    let path = dir.join("description.json");
-    std::fs::write(&path, description).unwrap();
-    let out = dir.join("out");
-    let run = generate(&path, &out);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{description}: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{description}: {stderr:?} lacks {needle:?}"
-    );
-    assert!(stderr.contains("nothing was written"), "{stderr}");
-    assert!(!out.exists(), "{description}: something was written");
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
 
 fn with_upstreams(upstreams: &str) -> String {
     format!(
@@ -157,6 +106,63 @@ fn bad_descriptions_name_the_item_and_write_nothing() {
         &format!(r#"{{"service":"api","upstreams":[{ok}]}}"#),
         "wasm_file: is required",
     );
+    refused(
+        &format!(
+            r#"{{"service":"api","wasm_file":"/x.wasm","wasm_url":"https://h/x.wasm","wasm_sha256":"{SHA}","upstreams":[{ok}]}}"#
+        ),
+        "wasm_url: give wasm_file or wasm_url, not both",
+    );
+    refused(
+        &format!(r#"{{"service":"api","wasm_url":"https://h/x.wasm","upstreams":[{ok}]}}"#),
+        "wasm_sha256: is required with wasm_url",
+    );
+    refused(
+        &with_upstreams(
+            r#"{"name":"authentication","filter":{"arn":"arn:aws:lambda:us-east-1:123456789012:function:f"}}"#,
+        ),
+        "upstreams[0].local_bind_port: is required",
+    );
+    refused(
+        &with_upstreams(&format!(
+            r#"{ok},{{"name":"billing","local_bind_port":2346,"mesh_host":"authentication.lambda.internal","filter":{{"arn":"{ARN}"}}}}"#
+        )),
+        "upstreams[1].mesh_host: \"authentication.lambda.internal\" is also upstreams[0]'s",
+    );
+    for (fields, needle) in [
+        (
+            format!(r#""wasm_url":"ftp://h/x.wasm","wasm_sha256":"{SHA}""#),
+            "wasm_url: \"ftp://h/x.wasm\" is not an http or https URL",
+        ),
+        (
+            format!(r#""wasm_url":"https://h:0/x.wasm","wasm_sha256":"{SHA}""#),
+            "wasm_url: \"https://h:0/x.wasm\" is not an http or https URL",
+        ),
+        (
+            format!(r#""wasm_url":"https://h","wasm_sha256":"{SHA}""#),
+            "needs the file's path",
+        ),
+        (
+            r#""wasm_url":"https://h/x.wasm","wasm_sha256":"ABC""#.to_owned(),
+            "wasm_sha256: \"ABC\" is not a sha256",
+        ),
+        (
+            format!(r#""oci_image":"registry.example.com/m:1","oci_digest":"sha256:{SHA}""#),
+            "oci_image: \"registry.example.com/m:1\" is not an OCI image reference",
+        ),
+        (
+            format!(r#""oci_image":"oci://registry.example.com/m:1","oci_digest":"{SHA}""#),
+            "is not a manifest digest",
+        ),
+        (
+            r#""oci_digest":"sha256:00""#.to_owned(),
+            "oci_image: is required with oci_digest",
+        ),
+    ] {
+        refused(
+            &format!(r#"{{"service":"api","wasm_file":"/x.wasm",{fields},"upstreams":[{ok}]}}"#),
+            needle,
+        );
+    }
     refused(
         r#"{"service":"api","wasm_file":"/x.wasm","upstreams":[]}"#,
         "upstreams: lists no upstream",

@@ -4,54 +4,50 @@
 //! proxy-defaults), as HCL and as consul-k8s resources, and the upstream stanzas.
 
 pub mod catalog;
-pub mod description;
 pub mod envoy;
 pub mod files;
 
-use crate::output::write_all;
+use crate::description::{Description, DescriptionError};
+use crate::output::{generate, generate_arguments};
 use crate::Failure;
-use description::read_description;
-use std::path::Path;
 
-pub const USAGE: &str = "\
-  mesh-lambda consul generate <DESCRIPTION.json> --out <DIR>
+// No line continuation at the start: it would eat the indentation.
+pub const USAGE: &str = "  mesh-lambda consul generate <DESCRIPTION.json> --out <DIR>
                                     write the Consul config entries (HCL and consul-k8s YAML)
                                     that load the filter into a caller's sidecar for its Lambda
                                     upstreams; DESCRIPTION.json is described in the README";
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
-    match args {
-        ["generate", description, "--out", out] | ["generate", "--out", out, description] => {
-            generate(Path::new(description), Path::new(out))
-        }
-        _ => Err(Failure::usage(
-            "consul takes: generate <DESCRIPTION.json> --out <DIR>".into(),
-        )),
-    }
+    let (description, out) = generate_arguments("consul", args)?;
+    generate(description, out, |d| {
+        check_consul_fields(d)?;
+        Ok(files::all_files(d))
+    })
 }
 
-fn generate(description_path: &Path, out: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(description_path).map_err(|e| Failure {
-        status: 2,
-        message: format!("cannot read {}: {e}", description_path.display()),
-    })?;
-    let base = description_path.parent().unwrap_or(Path::new("."));
-    let description = read_description(&bytes, base).map_err(|e| Failure {
-        status: 1,
-        message: format!(
-            "{}: {}; nothing was written",
-            description_path.display(),
-            e.0
-        ),
-    })?;
-    let generated = files::all_files(&description);
-    write_all(out, &generated).map_err(|e| Failure {
-        status: 2,
-        message: e,
-    })?;
-    let mut report = String::new();
-    for file in &generated {
-        report.push_str(&format!("wrote {}\n", out.join(file.path).display()));
+/// What the Consul generator needs beyond what every generator reads: a listener port per
+/// upstream, and the `.wasm` as a file or a URL (exactly one).
+fn check_consul_fields(d: &Description) -> Result<(), DescriptionError> {
+    match (&d.wasm.file, &d.wasm.url) {
+        (Some(_), Some(_)) => {
+            return Err(DescriptionError(
+                "wasm_url: give wasm_file or wasm_url, not both (the sidecar loads one)".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(DescriptionError(
+                "wasm_file: is required: the path, on the sidecar, of the .wasm (or give wasm_url and wasm_sha256 instead)".into(),
+            ))
+        }
+        _ => {}
     }
-    Ok(report)
+    for (i, u) in d.upstreams.iter().enumerate() {
+        if u.bind_port.is_none() {
+            return Err(DescriptionError(format!(
+                "upstreams[{i}].local_bind_port: is required: the port the caller reaches {:?} on",
+                u.name
+            )));
+        }
+    }
+    Ok(())
 }

@@ -19,8 +19,8 @@ use registry::{Session, Transport};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const USAGE: &str = "\
-  mesh-lambda oci package <WASM> --out <DIR> [--revision <GIT_SHA>] [--source <URL>]
+pub const USAGE: &str =
+    "  mesh-lambda oci package <WASM> --out <DIR> [--revision <GIT_SHA>] [--source <URL>]
                           [--wasm-variant]
                                     write DIR/plugin.wasm, DIR/plugin.wasm.sha256 and the OCI
                                     image layout DIR/oci-compat (the last layer a tar+gzip

@@ -1,9 +1,11 @@
-//! The description of a caller's Lambda upstreams, the generator's input (JSON). Read with the
-//! core's field reader, so unknown fields are refused and every error names its item
+//! The description of a caller's Lambda upstreams, the generators' input (JSON): one file for
+//! Consul, Istio and Envoy Gateway, each generator taking the fields of its platform. Read
+//! with the core's field reader, so unknown fields are refused and every error names its item
 //! (`upstreams[1].local_bind_port: ...`); each upstream's filter configuration is checked by
 //! the filter's own parser.
 
-use super::catalog::lambda_meta;
+use crate::consul::catalog::lambda_meta;
+use crate::wasm_source::{read_wasm_sources, WasmSources};
 use mesh_lambda_core::config::fields::Fields;
 use mesh_lambda_core::config::{parse_config, ConfigError, FilterConfig};
 use serde_json::{Map, Value};
@@ -13,6 +15,8 @@ use std::path::Path;
 pub const DEFAULT_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub const DEFAULT_CONTAINER_CREDENTIALS_ADDRESS: &str = "169.254.170.2";
 pub const DEFAULT_ROUTE_TIMEOUT_SECONDS: u64 = 300;
+/// An upstream's default mesh host is `<name>.lambda.internal`.
+pub const DEFAULT_MESH_DOMAIN: &str = "lambda.internal";
 
 /// What the generator builds the config entries from.
 #[derive(Debug, Clone)]
@@ -22,13 +26,35 @@ pub struct Description {
     pub datacenter: String,
     pub namespace: String,
     pub partition: String,
-    /// Where the sidecar finds the filter's `.wasm`.
-    pub wasm_file: String,
+    /// Where the proxy gets the filter's `.wasm` from (each generator needs one kind).
+    pub wasm: WasmSources,
     /// The CA bundle, on the sidecar, that Lambda's certificate is checked against.
     pub ca_bundle: String,
     /// The container credentials endpoint's address (169.254.170.23 for EKS Pod Identity).
     pub container_credentials_address: String,
     pub upstreams: Vec<Upstream>,
+    pub istio: IstioSettings,
+    pub envoy_gateway: GatewaySettings,
+}
+
+/// Where the Istio resources go (the optional `istio` object).
+#[derive(Debug, Clone)]
+pub struct IstioSettings {
+    /// The caller's namespace: every resource is created there and exported only to it.
+    pub namespace: String,
+    /// The labels selecting the caller's pods (default: `app: <service>`).
+    pub workload_labels: BTreeMap<String, String>,
+}
+
+/// The Gateway the Envoy Gateway resources attach to (the optional `envoy_gateway` object).
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    pub gateway: String,
+    pub gateway_namespace: String,
+    /// The Gateway listener (`sectionName`) the routes attach to.
+    pub listener: String,
+    /// Where the HTTPRoutes, Backends and BackendTLSPolicies go (default: the Gateway's).
+    pub namespace: String,
 }
 
 /// One Lambda upstream of the caller.
@@ -36,12 +62,33 @@ pub struct Description {
 pub struct Upstream {
     pub name: String,
     pub bind_address: String,
-    pub bind_port: u16,
+    /// Required by the Consul generator only (`consul::check_consul_fields`).
+    pub bind_port: Option<u16>,
+    /// The name the caller calls the upstream by in an Istio mesh.
+    pub mesh_host: String,
     pub route_timeout_seconds: u64,
     /// The plugin configuration the filter gets, as JSON text.
     pub plugin_configuration: String,
     /// The same, as the filter reads it.
     pub config: FilterConfig,
+}
+
+impl Upstream {
+    /// The port of the Consul upstream's listener (`local_bind_port`, which `consul generate`
+    /// requires).
+    pub fn local_bind_port(&self) -> u16 {
+        self.bind_port.unwrap_or_default()
+    }
+
+    /// `<name>: <function ARN> (<invocation type>)`, for the comments of generated files.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} ({})",
+            self.name,
+            self.config.arn.function_arn,
+            self.config.invocation_mode.invocation_type()
+        )
+    }
 }
 
 /// An error in the description: where, and what.
@@ -66,7 +113,9 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let datacenter = fields.string("datacenter");
     let namespace = fields.string("namespace");
     let partition = fields.string("partition");
-    let wasm_file = fields.string("wasm_file");
+    let wasm = read_wasm_sources(&mut fields);
+    let istio = fields.object("istio");
+    let envoy_gateway = fields.object("envoy_gateway");
     let ca_bundle = fields.string("ca_bundle");
     let container_address = fields.string("container_credentials_address");
     let upstreams = fields.objects("upstreams");
@@ -87,7 +136,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let datacenter = name(&fields, "datacenter", datacenter?, Some("dc1"))?;
     let namespace = name(&fields, "namespace", namespace?, Some("default"))?;
     let partition = name(&fields, "partition", partition?, Some("default"))?;
-    let wasm_file = absolute_path(&fields, "wasm_file", wasm_file?, None)?;
+    let wasm = wasm?;
     let ca_bundle = absolute_path(&fields, "ca_bundle", ca_bundle?, Some(DEFAULT_CA_BUNDLE))?;
     let container_credentials_address = ipv4(
         &fields,
@@ -104,16 +153,163 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
         upstreams.push(read_upstream(reader, base)?);
     }
     check_clashes(&upstreams)?;
+    let istio = read_istio(istio?, &service)?;
+    let envoy_gateway = read_envoy_gateway(envoy_gateway?)?;
     Ok(Description {
         service,
         datacenter,
         namespace,
         partition,
-        wasm_file,
+        wasm,
         ca_bundle,
         container_credentials_address,
         upstreams,
+        istio,
+        envoy_gateway,
     })
+}
+
+fn read_istio(
+    reader: Option<Fields<'_>>,
+    service: &str,
+) -> Result<IstioSettings, DescriptionError> {
+    let mut settings = IstioSettings {
+        namespace: "default".into(),
+        workload_labels: BTreeMap::from([("app".to_owned(), service.to_owned())]),
+    };
+    let Some(mut fields) = reader else {
+        return Ok(settings);
+    };
+    let namespace = fields.string("namespace");
+    let labels = fields.value("workload_labels");
+    fields.finish()?;
+    if let Some(n) = namespace? {
+        settings.namespace = kubernetes_name(&fields, "namespace", n)?;
+    }
+    if let Some(labels) = labels {
+        let bad = || {
+            fields.error(
+                "workload_labels",
+                format!(
+                    "expected a non-empty object of label names to string values, got {labels}"
+                ),
+            )
+        };
+        let Value::Object(map) = labels else {
+            return Err(bad().into());
+        };
+        let mut read = BTreeMap::new();
+        for (name, value) in map {
+            match value {
+                Value::String(v) if is_label_name(name) && is_label_value(v) => {
+                    read.insert(name.clone(), v.clone());
+                }
+                _ => {
+                    return Err(fields
+                        .error(
+                            &format!("workload_labels.{name}"),
+                            format!("{name:?}: {value} is not a Kubernetes label"),
+                        )
+                        .into())
+                }
+            }
+        }
+        if read.is_empty() {
+            return Err(bad().into());
+        }
+        settings.workload_labels = read;
+    }
+    Ok(settings)
+}
+
+fn read_envoy_gateway(reader: Option<Fields<'_>>) -> Result<GatewaySettings, DescriptionError> {
+    let mut settings = GatewaySettings {
+        gateway: "eg".into(),
+        gateway_namespace: "default".into(),
+        listener: "http".into(),
+        namespace: "default".into(),
+    };
+    let Some(mut fields) = reader else {
+        return Ok(settings);
+    };
+    let gateway = fields.string("gateway");
+    let gateway_namespace = fields.string("gateway_namespace");
+    let listener = fields.string("listener");
+    let namespace = fields.string("namespace");
+    fields.finish()?;
+    if let Some(v) = gateway? {
+        settings.gateway = kubernetes_name(&fields, "gateway", v)?;
+    }
+    if let Some(v) = gateway_namespace? {
+        settings.gateway_namespace = kubernetes_name(&fields, "gateway_namespace", v)?;
+    }
+    settings.namespace = settings.gateway_namespace.clone();
+    if let Some(v) = listener? {
+        settings.listener = kubernetes_name(&fields, "listener", v)?;
+    }
+    if let Some(v) = namespace? {
+        settings.namespace = kubernetes_name(&fields, "namespace", v)?;
+    }
+    Ok(settings)
+}
+
+/// A DNS-1123 label: what Kubernetes takes as a namespace and as these resources' names.
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn kubernetes_name(fields: &Fields, field: &str, value: &str) -> Result<String, DescriptionError> {
+    if is_dns_label(value) {
+        Ok(value.to_owned())
+    } else {
+        Err(fields
+            .error(
+                field,
+                format!("{value:?} is not a Kubernetes name (lowercase letters, digits, '-')"),
+            )
+            .into())
+    }
+}
+
+/// A label name without a prefix, or `prefix/name` with a DNS prefix.
+fn is_label_name(name: &str) -> bool {
+    let (prefix, name) = name.rsplit_once('/').unwrap_or(("", name));
+    (prefix.is_empty() || is_hostname(prefix)) && !name.is_empty() && is_label_value(name)
+}
+
+fn is_label_value(value: &str) -> bool {
+    value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && value
+            .bytes()
+            .next()
+            .is_none_or(|b| b.is_ascii_alphanumeric())
+        && value
+            .bytes()
+            .last()
+            .is_none_or(|b| b.is_ascii_alphanumeric())
+}
+
+/// A DNS name: dot-separated labels of letters, digits and '-'.
+pub fn is_hostname(host: &str) -> bool {
+    host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, DescriptionError> {
@@ -123,6 +319,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
     let timeout = fields.whole_number("route_timeout_seconds", 1..=900);
     let filter = fields.value("filter");
     let catalog = fields.string("catalog");
+    let mesh_host = fields.string("mesh_host");
     fields.finish()?;
 
     let name = match name? {
@@ -137,10 +334,24 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         }
         None => return Err(fields.error("name", "is required").into()),
     };
-    let bind_port = port?.ok_or_else(|| fields.error("local_bind_port", "is required"))?;
-    let bind_port = u16::try_from(bind_port).unwrap_or(u16::MAX);
+    let bind_port = port?.map(|p| u16::try_from(p).unwrap_or(u16::MAX));
     let bind_address = ipv4(&fields, "local_bind_address", address?, "127.0.0.1")?;
     let route_timeout_seconds = timeout?.unwrap_or(DEFAULT_ROUTE_TIMEOUT_SECONDS);
+    let mesh_host = match mesh_host? {
+        None => format!(
+            "{}.{DEFAULT_MESH_DOMAIN}",
+            name.to_ascii_lowercase().replace('_', "-")
+        ),
+        Some(h) if is_hostname(h) && h.contains('.') => h.to_ascii_lowercase(),
+        Some(h) => {
+            return Err(fields
+                .error(
+                    "mesh_host",
+                    format!("{h:?} is not a DNS name with a domain"),
+                )
+                .into())
+        }
+    };
 
     let mut plugin = match filter {
         None => Map::new(),
@@ -184,6 +395,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         name,
         bind_address,
         bind_port,
+        mesh_host,
         route_timeout_seconds,
         plugin_configuration,
         config,
@@ -194,6 +406,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
 /// address), cannot both be listeners of one proxy.
 fn check_clashes(upstreams: &[Upstream]) -> Result<(), DescriptionError> {
     let mut names = BTreeMap::new();
+    let mut mesh_hosts = BTreeMap::new();
     let mut ports: BTreeMap<u16, (usize, &str)> = BTreeMap::new();
     for (i, u) in upstreams.iter().enumerate() {
         if let Some(first) = names.insert(u.name.as_str(), i) {
@@ -202,16 +415,23 @@ fn check_clashes(upstreams: &[Upstream]) -> Result<(), DescriptionError> {
                 u.name
             )));
         }
-        if let Some((first, address)) = ports.get(&u.bind_port) {
+        if let Some(first) = mesh_hosts.insert(u.mesh_host.as_str(), i) {
+            return Err(DescriptionError(format!(
+                "upstreams[{i}].mesh_host: {:?} is also upstreams[{first}]'s mesh host",
+                u.mesh_host
+            )));
+        }
+        let Some(port) = u.bind_port else { continue };
+        if let Some((first, address)) = ports.get(&port) {
             let wildcard = *address == "0.0.0.0" || u.bind_address == "0.0.0.0";
             if wildcard || *address == u.bind_address {
                 return Err(DescriptionError(format!(
                     "upstreams[{i}].local_bind_port: {}:{} clashes with upstreams[{first}] on {address}:{}",
-                    u.bind_address, u.bind_port, u.bind_port
+                    u.bind_address, port, port
                 )));
             }
         }
-        ports.insert(u.bind_port, (i, &u.bind_address));
+        ports.insert(port, (i, &u.bind_address));
     }
     Ok(())
 }
@@ -226,7 +446,7 @@ fn is_consul_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn absolute_path(
+pub fn absolute_path(
     fields: &Fields,
     field: &str,
     value: Option<&str>,

@@ -1,0 +1,56 @@
+//! `mesh-lambda envoy-gateway generate`: from the same description as the Consul generator,
+//! the Envoy Gateway resources that route a path of the Gateway to each Lambda function
+//! through mesh-lambda. Envoy Gateway's `EnvoyExtensionPolicy` cannot set
+//! `allow_on_headers_stop_iteration`, so an `EnvoyPatchPolicy` (raw xDS JSON patches, which
+//! Envoy Gateway must be configured to accept: `extensionApis.enableEnvoyPatchPolicy: true`)
+//! adds the filter, disabled, before the listener's router and enables it on the upstream's
+//! routes. Raw xDS has no agent to pull an OCI image, so the module comes from `wasm_url`
+//! (Envoy's remote source, checked against `wasm_sha256`).
+//!
+//! Per upstream: an `HTTPRoute` (`PathPrefix /<name>`) to a `Backend` (the Lambda host, port
+//! 443) that a `BackendTLSPolicy` makes TLS. After the filter rewrites the request Envoy
+//! selects the route again, by the Lambda host and the Invoke path (verified on Envoy 1.36 and
+//! 1.40): the same `HTTPRoute` also matches that exact path, so the signed request leaves by
+//! the same TLS backend, never by another route of the Gateway.
+
+mod resources;
+
+use crate::description::{is_dns_label, Description, DescriptionError};
+use crate::output::{generate, generate_arguments};
+use crate::wasm_source::WasmUrl;
+use crate::Failure;
+
+// No line continuation at the start: it would eat the indentation.
+pub const USAGE: &str = "  mesh-lambda envoy-gateway generate <DESCRIPTION.json> --out <DIR>
+                                    write the Envoy Gateway resources (HTTPRoute, Backend,
+                                    BackendTLSPolicy, EnvoyPatchPolicy) that route a Gateway
+                                    path per Lambda upstream through the filter (from wasm_url)";
+
+pub fn run(args: &[&str]) -> Result<String, Failure> {
+    let (description, out) = generate_arguments("envoy-gateway", args)?;
+    generate(description, out, |d| {
+        let url = check_gateway_fields(d)?;
+        Ok(resources::files(d, url))
+    })
+}
+
+/// The `.wasm` URL (an `EnvoyPatchPolicy` patches raw xDS, where only Envoy's http(s) remote
+/// source works), and upstream names that can name Kubernetes resources and paths.
+fn check_gateway_fields(d: &Description) -> Result<&WasmUrl, DescriptionError> {
+    let url = d.wasm.url.as_ref().ok_or_else(|| {
+        DescriptionError(
+            "wasm_url: is required by envoy-gateway generate (with wasm_sha256): the \
+             EnvoyPatchPolicy patches raw xDS, where Envoy fetches the module over http(s)"
+                .into(),
+        )
+    })?;
+    for (i, u) in d.upstreams.iter().enumerate() {
+        if !is_dns_label(&u.name) {
+            return Err(DescriptionError(format!(
+                "upstreams[{i}].name: {:?} cannot name Kubernetes resources (lowercase letters, digits, '-')",
+                u.name
+            )));
+        }
+    }
+    Ok(url)
+}

@@ -1,0 +1,218 @@
+//! The Envoy Gateway resources: per upstream an `HTTPRoute`, a `Backend` and a
+//! `BackendTLSPolicy`; one `EnvoyPatchPolicy` for the Gateway.
+
+use crate::clusters::{
+    credential_clusters, host_and_port, request_buffer_bytes, wasm_source_cluster,
+    WASM_SOURCE_CLUSTER,
+};
+use crate::description::{Description, GatewaySettings, Upstream};
+use crate::kubernetes::{file, Resource};
+use crate::output::GeneratedFile;
+use crate::wasm_filter::{enable_on_route, filter_name, wasm_config, Code};
+use crate::wasm_source::WasmUrl;
+use mesh_lambda_core::invoke::InvokeTarget;
+use serde_json::{json, Value};
+
+const COMMAND: &str = "envoy-gateway generate";
+const GATEWAY_API: &str = "gateway.networking.k8s.io/v1";
+const ENVOY_GATEWAY: &str = "gateway.envoyproxy.io/v1alpha1";
+const LISTENER_TYPE: &str = "type.googleapis.com/envoy.config.listener.v3.Listener";
+const ROUTE_CONFIG_TYPE: &str = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+
+fn resource_name(u: &Upstream) -> String {
+    format!("mesh-lambda-{}", u.name)
+}
+
+/// `<gateway namespace>/<gateway>/<listener>`: Envoy Gateway's name for the xDS listener and
+/// its route configuration.
+fn xds_listener_name(g: &GatewaySettings) -> String {
+    format!("{}/{}/{}", g.gateway_namespace, g.gateway, g.listener)
+}
+
+/// The path the signed request carries (the query, `?Qualifier=`, is not part of a match).
+fn invoke_path(u: &Upstream) -> String {
+    let path = InvokeTarget::new(&u.config).path;
+    path.split_once('?')
+        .map_or(path.clone(), |(p, _)| p.to_owned())
+}
+
+pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
+    let g = &d.envoy_gateway;
+    let mut routes = Vec::new();
+    for u in &d.upstreams {
+        let name = resource_name(u);
+        let (host, port) = host_and_port(&u.config.host);
+        let function = u.summary();
+        routes.push(Resource::new(
+            GATEWAY_API,
+            "HTTPRoute",
+            &name,
+            &g.namespace,
+            http_route(g, u),
+            &[
+                &format!("{function}: called at /{}/ on the Gateway.", u.name),
+                "The second match is the path the filter writes: Envoy selects the route again after the",
+                "filter rewrote the request, and must find this route (its TLS backend) again.",
+            ],
+        ));
+        routes.push(Resource::new(
+            ENVOY_GATEWAY,
+            "Backend",
+            &name,
+            &g.namespace,
+            json!({"endpoints": [{"fqdn": {"hostname": host, "port": port}}]}),
+            &[&format!("The Lambda endpoint of {}.", u.name)],
+        ));
+        routes.push(Resource::new(
+            GATEWAY_API,
+            "BackendTLSPolicy",
+            &name,
+            &g.namespace,
+            json!({
+                "targetRefs": [{"group": "gateway.envoyproxy.io", "kind": "Backend", "name": name}],
+                "validation": {"hostname": host, "wellKnownCACertificates": "System"},
+            }),
+            &["TLS to Lambda: SNI and the certificate checked for the Lambda host (system CAs)."],
+        ));
+    }
+    vec![
+        GeneratedFile {
+            path: "envoy-gateway/routes.yaml",
+            contents: file(
+                COMMAND,
+                &[
+                    "Envoy Gateway routes to mesh-lambda's Lambda upstreams. Apply: kubectl apply -f .",
+                    &format!(
+                        "They attach to listener {:?} of Gateway {}/{}, which must allow routes from namespace {:?}.",
+                        g.listener, g.gateway_namespace, g.gateway, g.namespace
+                    ),
+                    "That listener must take any hostname (no hostname field): once signed, the request's host",
+                    "is Lambda's, and Envoy finds its route again by that host and the Invoke path.",
+                ],
+                &routes,
+            ),
+        },
+        GeneratedFile {
+            path: "envoy-gateway/envoy-patch-policy.yaml",
+            contents: file(
+                COMMAND,
+                &[
+                    "The EnvoyPatchPolicy that loads mesh-lambda into the Gateway's Envoy. Envoy Gateway's",
+                    "EnvoyExtensionPolicy cannot set allow_on_headers_stop_iteration (without it the filter never",
+                    "gets the body it signs) nor failure_policy; this patches the complete Wasm config into xDS.",
+                    "Envoy Gateway accepts it only with extensionApis.enableEnvoyPatchPolicy: true in its config.",
+                    "The module comes from wasm_url: raw xDS has no agent to pull an OCI image.",
+                ],
+                &[patch_policy(d, url)],
+            ),
+        },
+    ]
+}
+
+fn http_route(g: &GatewaySettings, u: &Upstream) -> Value {
+    let (_, port) = host_and_port(&u.config.host);
+    json!({
+        "parentRefs": [{
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": g.gateway,
+            "namespace": g.gateway_namespace,
+            "sectionName": g.listener,
+        }],
+        "rules": [{
+            "matches": [
+                {"path": {"type": "PathPrefix", "value": format!("/{}", u.name)}},
+                {"path": {"type": "Exact", "value": invoke_path(u)}},
+            ],
+            "backendRefs": [{
+                "group": "gateway.envoyproxy.io",
+                "kind": "Backend",
+                "name": resource_name(u),
+                "port": port,
+            }],
+            "timeouts": {"request": format!("{}s", u.route_timeout_seconds)},
+        }],
+    })
+}
+
+fn json_patch(kind: &str, name: &str, operation: Value) -> Value {
+    json!({"type": kind, "name": name, "operation": operation})
+}
+
+fn new_cluster(cluster: Value) -> Value {
+    let name = cluster
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    json_patch(
+        CLUSTER_TYPE,
+        &name,
+        json!({"op": "add", "path": "", "value": cluster}),
+    )
+}
+
+fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
+    let g = &d.envoy_gateway;
+    let listener = xds_listener_name(g);
+    let code = Code::Remote {
+        uri: &url.url,
+        cluster: WASM_SOURCE_CLUSTER,
+        sha256: &url.sha256,
+    };
+    let mut patches = Vec::new();
+    for u in &d.upstreams {
+        let name = filter_name(&u.name);
+        // Added at the router's index: before it, after Envoy Gateway's own filters.
+        patches.push(json_patch(
+            LISTENER_TYPE,
+            &listener,
+            json!({
+                "op": "add",
+                "jsonPath": "$..http_filters[?(@.name == 'envoy.filters.http.router')]",
+                "value": {
+                    "name": name,
+                    "disabled": true,
+                    "typed_config": wasm_config(&u.name, &u.plugin_configuration, &code),
+                },
+            }),
+        ));
+        patches.push(json_patch(
+            ROUTE_CONFIG_TYPE,
+            &listener,
+            json!({
+                "op": "add",
+                "jsonPath": format!(
+                    "$.virtual_hosts[*].routes[?(@.name =~ /^httproute\\/{}\\/{}\\/rule\\/0\\/match\\/.*/)]",
+                    g.namespace,
+                    resource_name(u)
+                ),
+                "path": format!("/typed_per_filter_config/{name}"),
+                "value": enable_on_route(),
+            }),
+        ));
+    }
+    // Room for the largest payload: Envoy's default buffer (1 MiB) would answer 413 itself.
+    patches.push(json_patch(
+        LISTENER_TYPE,
+        &listener,
+        json!({"op": "add", "path": "/per_connection_buffer_limit_bytes", "value": request_buffer_bytes(d)}),
+    ));
+    patches.push(new_cluster(wasm_source_cluster(url, &d.ca_bundle)));
+    for cluster in credential_clusters(d).into_values() {
+        patches.push(new_cluster(cluster));
+    }
+    Resource::new(
+        ENVOY_GATEWAY,
+        "EnvoyPatchPolicy",
+        "mesh-lambda",
+        &g.gateway_namespace,
+        json!({
+            "targetRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": g.gateway},
+            "type": "JSONPatch",
+            "jsonPatches": patches,
+        }),
+        &[&format!("The filter on listener {listener:?}, one per Lambda upstream, enabled on its HTTPRoute's routes.")],
+    )
+}

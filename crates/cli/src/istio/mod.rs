@@ -1,0 +1,68 @@
+//! `mesh-lambda istio generate`: from the same description as the Consul generator, the
+//! Istio resources that put mesh-lambda in a caller's sidecar with what Istio's `WasmPlugin`
+//! cannot set (`allow_on_headers_stop_iteration`, the failure policy): an `EnvoyFilter` that
+//! adds the filter's complete Wasm extension config (pulled from an OCI registry by
+//! istio-agent), puts it, disabled, before the router of the sidecar's port-80 outbound
+//! routes and enables it on each Lambda upstream's mesh host; and the `ServiceEntry` and
+//! `DestinationRule` pairs that make every way out of the filter TLS to Lambda.
+//!
+//! Why both hosts: the app calls `<mesh host>:80`. The filter replaces `:authority` with the
+//! Lambda host, and Envoy then selects the route again (verified on Envoy 1.36 and 1.40): the
+//! signed request leaves by the Lambda host's route of the same port-80 route table. Without
+//! a `ServiceEntry` for the Lambda host on port 80 that route would be Istio's catch-all
+//! (`allow_any`, a plaintext passthrough). Both hosts' clusters originate TLS to Lambda, so
+//! the request leaves over TLS whether or not a future Envoy re-selects the route.
+
+mod resources;
+
+use crate::description::{is_dns_label, Description, DescriptionError};
+use crate::output::{generate, generate_arguments, GeneratedFile};
+use crate::Failure;
+
+// No line continuation at the start: it would eat the indentation.
+pub const USAGE: &str = "  mesh-lambda istio generate <DESCRIPTION.json> --out <DIR>
+                                    write the Istio resources (EnvoyFilter, ServiceEntry,
+                                    DestinationRule) that load the filter, pulled from
+                                    oci_image, into a caller's sidecar for its Lambda upstreams";
+
+pub fn run(args: &[&str]) -> Result<String, Failure> {
+    let (description, out) = generate_arguments("istio", args)?;
+    generate(description, out, |d| {
+        let oci = check_istio_fields(d)?;
+        Ok(resources::files(d, oci))
+    })
+}
+
+/// The OCI image (Istio's agent pulls the module; a file or a URL is not how Istio gets it),
+/// and upstream names that can name Kubernetes resources.
+fn check_istio_fields(d: &Description) -> Result<&crate::wasm_source::OciImage, DescriptionError> {
+    let oci = d.wasm.oci.as_ref().ok_or_else(|| {
+        DescriptionError(
+            "oci_image: is required by istio generate (with oci_digest): Istio's agent pulls \
+             the filter from an OCI registry"
+                .into(),
+        )
+    })?;
+    for (i, u) in d.upstreams.iter().enumerate() {
+        if !is_dns_label(&resource_name(&u.name)) {
+            return Err(DescriptionError(format!(
+                "upstreams[{i}].name: {:?} cannot name Kubernetes resources (lowercase letters, digits, '-')",
+                u.name
+            )));
+        }
+    }
+    Ok(oci)
+}
+
+/// An upstream's name as Kubernetes names take it (`_` is not allowed there).
+fn resource_name(upstream: &str) -> String {
+    upstream.to_ascii_lowercase().replace('_', "-")
+}
+
+/// The files, in the order they are listed to the user.
+fn file_list(resources: [(&'static str, String); 3]) -> Vec<GeneratedFile> {
+    resources
+        .into_iter()
+        .map(|(path, contents)| GeneratedFile { path, contents })
+        .collect()
+}

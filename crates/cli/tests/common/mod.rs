@@ -1,0 +1,95 @@
+//! What the generator tests share: running `mesh-lambda <platform> generate`, golden files
+//! (regenerated with `UPDATE_GOLDEN=1`), and refusals that name the item and write nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+
+/// `envoy/<relative>` in the repository.
+pub fn envoy_dir(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../envoy")
+        .join(relative)
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mesh-lambda-gen-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn generate(platform: &str, description: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mesh-lambda"))
+        .args([platform, "generate"])
+        .arg(description)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// The example's output equals its golden copy, file by file, and a second run writes the
+/// same bytes.
+pub fn matches_golden_files(platform: &str, example: &Path, files: &[&str]) {
+    let name = format!(
+        "{platform}-{}",
+        example.file_name().unwrap().to_string_lossy()
+    );
+    let (out, again) = (scratch(&name), scratch(&format!("{name}-again")));
+    for dir in [&out, &again] {
+        let run = generate(platform, &example.join("description.json"), dir);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    for file in files {
+        let generated = std::fs::read_to_string(out.join(file)).unwrap();
+        assert_eq!(
+            generated,
+            std::fs::read_to_string(again.join(file)).unwrap()
+        );
+        let golden_path = example.join(file);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
+            std::fs::write(&golden_path, &generated).unwrap();
+        }
+        let golden = std::fs::read_to_string(&golden_path).unwrap_or_else(|e| {
+            panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden_path.display())
+        });
+        assert_eq!(generated, golden, "{file} differs from its golden copy");
+    }
+    std::fs::remove_dir_all(out).unwrap();
+    std::fs::remove_dir_all(again).unwrap();
+}
+
+/// `platform generate` refuses `description` with status 1, naming `needle`, writing nothing.
+pub fn refused(platform: &str, description: &str, needle: &str) {
+    let dir = scratch(&format!("{platform}-bad"));
+    let path = dir.join("description.json");
+    std::fs::write(&path, description).unwrap();
+    let out = dir.join("out");
+    let run = generate(platform, &path, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{description}: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{description}: {stderr:?} lacks {needle:?}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(!out.exists(), "{description}: something was written");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A description of one upstream `authentication` with `fields` at the top.
+pub fn one_upstream(fields: &str) -> String {
+    format!(
+        r#"{{"service":"api",{fields},"upstreams":[{{"name":"authentication","filter":{{"arn":"{ARN}"}}}}]}}"#
+    )
+}

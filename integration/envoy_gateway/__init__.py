@@ -1,0 +1,1 @@
+"""Envoy Gateway: the generated resources, and a Gateway proxy assembled from them."""
