@@ -62,7 +62,7 @@ def rss_kib(pid: int) -> int:
 
 
 def probe(variant: str, url: str) -> dict:
-    """One request with x-bench-probe: the fake Lambda echoes what reached it."""
+    """The probe request (its x-request-id): the fake Lambda echoes what reached it."""
     body = json_body(100)
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
@@ -71,7 +71,7 @@ def probe(variant: str, url: str) -> dict:
             "POST",
             "/bench",
             body=body,
-            headers={"content-type": "application/json", "x-bench-probe": "1"},
+            headers={"content-type": "application/json", "x-request-id": E.PROBE_REQUEST_ID},
         )
         answer = conn.getresponse()
         answer.read()
@@ -91,7 +91,7 @@ def probe(variant: str, url: str) -> dict:
             problems.append("no-filter variant sent an authorization header")
     elif kind == "wasm-event":
         # mesh-lambda sends an event's Invoke call itself, without the caller's headers (they
-        # are in the event), so the fake Lambda's echo (x-bench-probe) does not apply; the
+        # are in the event), so the fake Lambda's echo (the probe's request id) does not apply; the
         # end-to-end tests check those calls' signatures.
         pass
     else:

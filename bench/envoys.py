@@ -185,10 +185,15 @@ def proxy_config(variants: list[str], fake_port: int) -> dict:
     return config
 
 
+PROBE_REQUEST_ID = "mesh-lambda-bench-probe"
+
+
 def fake_lambda_config() -> dict:
     """A fast stand-in for Lambda: the buffer filter reads the whole body (a bare
     direct_response answers before the body and breaks keep-alive), then 200 {"ok":true}.
-    Requests carrying `x-bench-probe` get what they arrived with echoed as x-seen-* headers."""
+    The probe request (`x-request-id: PROBE_REQUEST_ID`, a header every variant sends on:
+    mesh-lambda builds its outgoing headers from scratch but keeps the request id) gets what
+    it arrived with echoed as x-seen-* headers."""
     seen = [
         "authorization",
         "x-amz-date",
@@ -211,7 +216,10 @@ def fake_lambda_config() -> dict:
         for h in seen
     ]
     answer = {"status": 200, "body": {"inline_string": FAKE_BODY}}
-    probe_match = {"prefix": "/", "headers": [{"name": "x-bench-probe", "present_match": True}]}
+    probe_match = {
+        "prefix": "/",
+        "headers": [{"name": "x-request-id", "string_match": {"exact": PROBE_REQUEST_ID}}],
+    }
     routes = [
         {
             "match": probe_match,

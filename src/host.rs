@@ -78,10 +78,6 @@ impl RequestStream for Envoy {
         raw_abi::serialized_headers(MapType::HttpRequestHeaders)
     }
 
-    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
-        raw_abi::header_value(MapType::HttpRequestHeaders, name)
-    }
-
     fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
         hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
             .map(Option::unwrap_or_default)

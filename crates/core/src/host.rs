@@ -45,8 +45,6 @@ impl<T: Clock + SharedData + Callouts> AgentHost for T {}
 pub trait RequestStream: Clock {
     /// The request header map, serialized as the host gives it (`header_pairs` reads it).
     fn request_headers(&self) -> Vec<u8>;
-    /// The value of one request header (lower-case name), as bytes.
-    fn request_header(&self, name: &str) -> Option<Vec<u8>>;
     /// The first `size` bytes of the buffered request body.
     fn request_body(&self, size: usize) -> Result<Vec<u8>, String>;
     /// Replaces the request header map with `serialized` (the `header_pairs` format).

@@ -264,11 +264,6 @@ impl RequestStream for FakeStream {
         })
         .unwrap_or_default()
     }
-    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
-        self.update(|s| header_pairs::find(&s.headers, name).map(<[u8]>::to_vec))
-            .ok()
-            .flatten()
-    }
     fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
         self.update(|s| s.body.iter().copied().take(size).collect())
     }

@@ -141,8 +141,8 @@ pub fn send_local_reply(
 /// A request whose body is buffered, ready to be signed and sent.
 #[derive(Debug, Clone, Default)]
 pub struct ReadyRequest {
-    /// With an event format, the caller's headers as the host serialized them, read once for
-    /// the event (empty in passthrough, which never reads the whole map).
+    /// The caller's headers as the host serialized them, read once: the event carries them,
+    /// passthrough takes `invoke::outgoing::FORWARDED` from them.
     pub serialized_headers: Vec<u8>,
     pub body_size: usize,
     /// A body callback came (possibly empty); false when the request ended at its headers.

@@ -11,6 +11,7 @@
 use super::{callout, Plugin, ReadyRequest};
 use crate::credentials::Credentials;
 use crate::event::EventContext;
+use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::outgoing::{outgoing_headers, FORWARDED};
 use crate::local_reply::LocalReply;
@@ -105,9 +106,11 @@ pub fn send_invoke(
     let sent = if plugin.event_format.is_some() {
         Sent::ByCallout(callout::invoke(stream, &ours, &payload)?)
     } else {
-        let forwarded: Vec<(&str, Vec<u8>)> = FORWARDED
+        let forwarded: Vec<(&str, &[u8])> = FORWARDED
             .iter()
-            .filter_map(|&name| stream.request_header(name).map(|v| (name, v)))
+            .filter_map(|&name| {
+                header_pairs::find(&request.serialized_headers, name).map(|v| (name, v))
+            })
             .collect();
         let headers = outgoing_headers(&ours, &forwarded, payload.len())
             .map_err(|e| internal(e.to_owned()))?;
