@@ -1,6 +1,7 @@
 """The filter's metrics in Envoy's /stats, read from the admin endpoint after each scenario:
 each scenario moves exactly the counters that tell of it, and the gauges come back."""
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -76,6 +77,16 @@ def test_lambda_answers_are_classed(
     stats = wait_for_metrics(envoy, {counter: 1})
     assert request_counters(stats) == {"invocations.synchronous": 1, counter: 1}
     assert stats["requests_in_flight"] == 0
+    # One log line for the failed request, at info, with the stream's context id.
+    envoy.stop()
+    told = [
+        line
+        for line in envoy.log_text().splitlines()
+        if re.search(
+            r"mesh-lambda\[\d+\]: (Lambda answered|the function failed|answered \d+)", line
+        )
+    ]
+    assert len(told) == 1 and "[info]" in told[0], told
 
 
 def test_a_payload_over_the_limit_is_counted_not_invoked(aws, capture, start_envoy):

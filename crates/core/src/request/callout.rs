@@ -104,11 +104,15 @@ pub fn answer(
         let reply = LocalReply::lambda_unreachable();
         return send_local_reply(plugin, context_id, stream, &reply);
     };
-    let (headers, body) = respond(plugin, headers, body).unwrap_or_else(|reply| {
-        plugin.metrics.count_reply(reply.code);
-        stream_log!(warn, context_id, "{}: {}", reply.code, reply.message);
-        error_response(&reply)
-    });
+    let (headers, body, logged) = match respond(plugin, headers, body) {
+        Ok((headers, body)) => (headers, body, false),
+        Err(reply) => {
+            plugin.metrics.count_reply(reply.code);
+            stream_log!(warn, context_id, "{}: {}", reply.code, reply.message);
+            let (headers, body) = error_response(&reply);
+            (headers, body, true)
+        }
+    };
     let Some(pairs) = header_pairs::parse(&headers) else {
         return send_local_reply(
             plugin,
@@ -122,6 +126,9 @@ pub fn answer(
         .find(|(n, _)| *n == ":status")
         .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
         .unwrap_or(FUNCTION_ERROR_STATUS);
+    if status >= 400 && !logged {
+        stream_log!(info, context_id, "answered {status} from Lambda's answer");
+    }
     let kept: Vec<(&str, &[u8])> = pairs
         .into_iter()
         .filter(|(n, _)| !n.starts_with(':') && !FRAMING.contains(n))

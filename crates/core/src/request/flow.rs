@@ -126,7 +126,14 @@ impl RequestFlow {
             .response_header(":status")
             .and_then(|s| std::str::from_utf8(&s).ok()?.parse::<u32>().ok());
         if let Some(error) = status.and_then(Counter::lambda_error) {
-            plugin.metrics.count(error); // Lambda's own error (or Envoy's on the way): as it is
+            // Lambda's own error (or Envoy's on the way): it reaches the caller as it is.
+            plugin.metrics.count(error);
+            stream_log!(
+                info,
+                self.context_id,
+                "Lambda answered {}",
+                status.unwrap_or(0)
+            );
             return Action::Continue;
         }
         if plugin.mode != InvocationMode::Synchronous {
@@ -135,6 +142,7 @@ impl RequestFlow {
         let function_error = stream.response_header("x-amz-function-error");
         if is_function_error(function_error.as_deref()) {
             plugin.metrics.count(Counter::FunctionErrors);
+            stream_log!(info, self.context_id, "the function failed");
         }
         if let Some(status) = rewritten_status(
             plugin.mode,
