@@ -6,6 +6,7 @@ use crate::http::LambdaHttp;
 use mesh_lambda_core::credentials::agent::{CredentialAgent, FAST_TICK};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
 use mesh_lambda_core::host::Clock;
+use mesh_lambda_core::metrics::Gauge;
 use mesh_lambda_core::request::body_delivery::check_body_delivery;
 use mesh_lambda_core::request::callout::answer_from_root;
 use mesh_lambda_core::request::{configure, Plugin};
@@ -81,7 +82,9 @@ impl RootContext for LambdaRoot {
             let wanted = agent.tick(&Envoy, &Envoy, plugin);
             let now = Envoy.now_ms();
             check_body_delivery(plugin, &Envoy, now);
-            if let Err(e) = plugin.metrics.flush(&Envoy, &plugin.credential_gauges(now)) {
+            let [expiry, age] = plugin.credential_gauges(now);
+            let gauges = [expiry, age, (Gauge::VmMemoryBytes, vm_memory_bytes())];
+            if let Err(e) = plugin.metrics.flush(&Envoy, &gauges) {
                 vm_log!(warn, "cannot flush metrics: {e}");
             }
             if wanted != self.tick {
@@ -99,4 +102,10 @@ impl RootContext for LambdaRoot {
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
     }
+}
+
+/// The size of this VM's linear memory (it only grows).
+fn vm_memory_bytes() -> u64 {
+    let pages = core::arch::wasm32::memory_size(0);
+    u64::try_from(pages).unwrap_or(0).saturating_mul(65_536)
 }

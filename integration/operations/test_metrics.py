@@ -33,6 +33,7 @@ def test_invocations_payload_sizes_and_in_flight(aws, capture, start_envoy):
     assert request_counters(stats) == {"invocations.synchronous": 3}
     assert stats["requests_in_flight"] == 0
     assert stats["credential_fetches.environment"] >= 1
+    assert stats["vm_memory_bytes"] > 0 and stats["vm_memory_bytes"] % 65536 == 0, stats
     histogram = payload_histogram(envoy)
     quantiles = dict(
         zip(

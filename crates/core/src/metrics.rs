@@ -88,14 +88,18 @@ pub enum Gauge {
     CredentialsExpirySeconds,
     /// Seconds since the signing credentials were fetched.
     CredentialsAgeSeconds,
+    /// The size of a VM's linear memory, in bytes (each VM reports its own; the gauge shows
+    /// the last report).
+    VmMemoryBytes,
 }
 
-const GAUGES: usize = Gauge::CredentialsAgeSeconds as usize + 1;
+const GAUGES: usize = Gauge::VmMemoryBytes as usize + 1;
 
 pub const GAUGE_NAMES: [&str; GAUGES] = [
     "requests_in_flight",
     "credentials.expiry_seconds",
     "credentials.age_seconds",
+    "vm_memory_bytes",
 ];
 
 /// The one histogram: sizes of request payloads sent to Lambda, in bytes.
