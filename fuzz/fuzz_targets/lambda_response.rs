@@ -10,22 +10,18 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesh_lambda_core::config::parse_config;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::invoke::InvocationMode;
 use mesh_lambda_core::request::callout::answer;
 use mesh_lambda_core::request::flow::RequestFlow;
-use mesh_lambda_core::request::Plugin;
 use mesh_lambda_core::response::{is_function_error, FunctionErrors};
-use mesh_lambda_fuzz::{serialize, Message, Sent, Stream, FRAMING};
-
-const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+use mesh_lambda_fuzz::{plugin, serialize, Message, Sent, Stream, FRAMING};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, rest)) = data.split_first() else {
         return;
     };
-    let plugin = plugin(choice);
+    let plugin = plugin(choice, "");
     let (headers, body) = if choice & 0x20 != 0 {
         (rest.to_vec(), &b""[..])
     } else {
@@ -84,29 +80,3 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!((*status, sent_body.as_slice()), (502, body));
     }
 });
-
-/// The configuration `choice` picks.
-fn plugin(choice: u8) -> Plugin {
-    let mode = InvocationMode::ALL
-        .get(usize::from(choice & 3))
-        .copied()
-        .unwrap_or_default();
-    let function_error = FunctionErrors::ALL
-        .get(usize::from(choice >> 2 & 1))
-        .copied()
-        .unwrap_or_default();
-    let format = match choice >> 3 & 3 {
-        0 => String::new(),
-        1 => r#","payload_passthrough":false,"payload_format":"envoy""#.to_owned(),
-        _ => r#","payload_passthrough":false,"payload_format":"api_gateway_v2""#.to_owned(),
-    };
-    let json = format!(
-        r#"{{"arn":"{ARN}","invocation_mode":"{}","function_error":"{}"{format}}}"#,
-        mode.name(),
-        function_error.name()
-    );
-    match parse_config(json.as_bytes()) {
-        Ok(config) => Plugin::new(&config, "environment".into()),
-        Err(e) => panic!("{e}"),
-    }
-}

@@ -18,10 +18,14 @@
 //! `arbitrary` ahead of the text, a fixed number of bytes.
 
 use arbitrary::{Arbitrary, Unstructured};
+use mesh_lambda_core::config::parse_config;
 use mesh_lambda_core::event::EventContext;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::host::{Clock, RequestStream};
+use mesh_lambda_core::invoke::InvocationMode;
 use mesh_lambda_core::local_reply::LocalReply;
+use mesh_lambda_core::request::Plugin;
+use mesh_lambda_core::response::FunctionErrors;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::time::Duration;
@@ -248,15 +252,34 @@ pub enum Sent {
         body: Vec<u8>,
     },
     Status(u32),
+    /// The request rewritten (serialized), to go on to Lambda.
+    Rewritten(Vec<u8>),
+    /// The Invoke call the filter sent itself.
+    CallOut {
+        cluster: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
 }
 
-/// A stream that records what the filter sends it; its request is `headers`, and Lambda's
-/// answer headers (for the response path) are `response`.
+/// A stream that records what the filter sends it: its request is `request` (serialized)
+/// and `body`, Lambda's answer headers (for the response path) are `response`, Envoy's view
+/// of the request is `envoy`.
 #[derive(Default)]
 pub struct Stream {
     pub now_ms: u64,
+    pub request: Vec<u8>,
+    pub body: Vec<u8>,
+    pub envoy: Option<Envoy>,
     pub response: Vec<u8>,
     pub sent: RefCell<Vec<Sent>>,
+}
+
+impl Stream {
+    fn send(&self, sent: Sent) -> Result<(), String> {
+        self.sent.borrow_mut().push(sent);
+        Ok(())
+    }
 }
 
 impl Clock for Stream {
@@ -267,17 +290,19 @@ impl Clock for Stream {
 
 impl RequestStream for Stream {
     fn request_headers(&self) -> Vec<u8> {
-        Vec::new()
+        self.request.clone()
     }
-    fn request_body(&self, _size: usize) -> Result<Vec<u8>, String> {
-        Err("no body here".into())
+    fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
+        self.body
+            .get(..size)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("{size} bytes asked of a {}-byte body", self.body.len()))
     }
-    fn set_request_headers(&self, _serialized: &[u8]) -> Result<(), String> {
-        Err("not on the response path".into())
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        self.send(Sent::Rewritten(serialized.to_vec()))
     }
     fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
-        self.sent.borrow_mut().push(Sent::Reply(reply.clone()));
-        Ok(())
+        self.send(Sent::Reply(reply.clone()))
     }
     fn resume_request(&self) -> Result<(), String> {
         Ok(())
@@ -286,20 +311,33 @@ impl RequestStream for Stream {
         header_pairs::find(&self.response, name).map(<[u8]>::to_vec)
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
-        self.sent.borrow_mut().push(Sent::Status(status));
-        Ok(())
+        self.send(Sent::Status(status))
     }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
-        (path == ["xds", "cluster_name"]).then(|| b"lambda".to_vec())
+        let envoy = self.envoy.as_ref();
+        match path {
+            ["xds", "cluster_name"] => Some(b"lambda".to_vec()),
+            ["source", "address"] => envoy.map(|e| e.source_address().into_bytes()),
+            ["request", "protocol"] => envoy.map(|e| e.protocol().as_bytes().to_vec()),
+            _ => None,
+        }
     }
     fn call_out(
         &self,
-        _cluster: &str,
-        _headers: &[(&str, &str)],
-        _body: &[u8],
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
         _timeout: Duration,
     ) -> Result<u32, String> {
-        Err("no calls on the response path".into())
+        self.send(Sent::CallOut {
+            cluster: cluster.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_vec(),
+        })?;
+        Ok(7)
     }
     fn send_response(
         &self,
@@ -307,15 +345,45 @@ impl RequestStream for Stream {
         headers: &[(&str, &[u8])],
         body: &[u8],
     ) -> Result<(), String> {
-        self.sent.borrow_mut().push(Sent::Response {
+        self.send(Sent::Response {
             status,
             headers: headers
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), v.to_vec()))
                 .collect(),
             body: body.to_vec(),
-        });
-        Ok(())
+        })
+    }
+}
+
+/// The function every target's configuration names.
+pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+
+/// The filter's set-up for the configuration `choice` picks: its two low bits the invocation
+/// mode, the next `function_error`, the next two passthrough or an event format; `extra`
+/// adds fields.
+pub fn plugin(choice: u8, extra: &str) -> Plugin {
+    let mode = InvocationMode::ALL
+        .get(usize::from(choice & 3))
+        .copied()
+        .unwrap_or_default();
+    let function_error = FunctionErrors::ALL
+        .get(usize::from(choice >> 2 & 1))
+        .copied()
+        .unwrap_or_default();
+    let format = match choice >> 3 & 3 {
+        0 => "",
+        1 => r#","payload_passthrough":false,"payload_format":"envoy""#,
+        _ => r#","payload_passthrough":false,"payload_format":"api_gateway_v2""#,
+    };
+    let json = format!(
+        r#"{{"arn":"{ARN}","invocation_mode":"{}","function_error":"{}"{format}{extra}}}"#,
+        mode.name(),
+        function_error.name()
+    );
+    match parse_config(json.as_bytes()) {
+        Ok(config) => Plugin::new(&config, "environment".into()),
+        Err(e) => panic!("{e}"),
     }
 }
 
