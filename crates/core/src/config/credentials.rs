@@ -210,6 +210,12 @@ mod tests {
                 r#"{"max_wait_ms":0,"typo":1}"#,
                 r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds"#,
             ),
+            // Found by fuzzing (`plugin_config`): the name of an unknown field went into the
+            // path as it was, line break and all.
+            (
+                "{\"ty\\npo\":1}",
+                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds"#,
+            ),
             (
                 r#"{"imds_token_ttl_seconds":21601}"#,
                 "credentials.imds_token_ttl_seconds: expected a whole number from 1 to 21600, got 21601",

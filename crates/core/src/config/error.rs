@@ -46,6 +46,18 @@ pub(crate) fn quote_str(text: &str) -> String {
     quote(&Value::from(text))
 }
 
+/// A field name as an error's path shows it: as it is when it is a plain name, else as
+/// `quote_str` shows it (an unknown field's name is the configuration's, and may be long or
+/// hold a line break), so the error stays one short line.
+pub(crate) fn path_name(name: &str) -> String {
+    let plain = name.chars().count() <= QUOTE_LIMIT && !name.chars().any(char::is_control);
+    if plain {
+        name.to_owned()
+    } else {
+        quote_str(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +84,15 @@ mod tests {
         let exact = quote_str(&"x".repeat(78));
         assert_eq!(exact.chars().count(), 80);
         assert!(!exact.ends_with("..."));
+    }
+
+    #[test]
+    fn path_names_are_plain_or_quoted() {
+        assert_eq!(path_name("max_wait_ms"), "max_wait_ms");
+        assert_eq!(path_name("a\nb"), r#""a\nb""#);
+        assert_eq!(
+            path_name(&"k".repeat(500)),
+            format!("\"{}...", "k".repeat(79))
+        );
     }
 }

@@ -10,7 +10,7 @@
 //! with `?` in field order. An unknown field is then reported before anything else, as a
 //! misspelt name is the likely cause of other errors (a required field missing).
 
-use super::error::{quote, quote_str, ConfigError};
+use super::error::{path_name, quote, quote_str, ConfigError};
 use serde_json::{Map, Value};
 use std::ops::RangeInclusive;
 
@@ -214,7 +214,7 @@ impl<'a> Fields<'a> {
         {
             None => Ok(()),
             Some(unknown) => Err(self.error(
-                unknown,
+                &path_name(unknown),
                 format!(
                     "unknown field {}, expected one of {}",
                     quote_str(unknown),

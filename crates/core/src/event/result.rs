@@ -20,8 +20,9 @@ pub struct FunctionResult {
     pub body: Vec<u8>,
 }
 
-/// Headers a function cannot set: the response's framing is the proxy's to decide.
-const FRAMING_HEADERS: [&str; 8] = [
+/// Headers a function cannot set: the response's framing is the proxy's to decide. (Public
+/// for the fuzz targets, which check that none gets through.)
+pub const FRAMING_HEADERS: [&str; 8] = [
     "content-length",
     "transfer-encoding",
     "connection",

@@ -351,6 +351,17 @@ mod tests {
         }
     }
 
+    /// Found by fuzzing (`request_flow`): a clock past the year 9999 panicked in the hot
+    /// path; it signs as the general signer does, on either side of that second.
+    #[test]
+    fn signs_past_the_year_9999_as_the_general_signer_does() {
+        let t = target("");
+        for unix_seconds in [253_402_300_799, 253_402_300_800, 1 << 40] {
+            let c = creds("AKIDEXAMPLE", Some("TOKEN"));
+            check(&mut SigningCache::default(), &t, &c, unix_seconds, b"{}");
+        }
+    }
+
     /// One cache across bodies, seconds, days and credentials: each signature is still the
     /// general signer's, so nothing stale is reused.
     #[test]

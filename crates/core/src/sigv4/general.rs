@@ -129,7 +129,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The signing key for `day` (`YYYYMMDD`), derived from the same text as the scope, so the
 /// two cannot disagree; no `SystemTime` either, whose arithmetic panics on overflow.
-fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> [u8; 32] {
+pub(crate) fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = KeyedHmac::new(format!("AWS4{secret}").as_bytes()).mac(&[day.as_bytes()]);
     let k_region = KeyedHmac::new(&k_date).mac(&[region.as_bytes()]);
     let k_service = KeyedHmac::new(&k_region).mac(&[service.as_bytes()]);

@@ -77,20 +77,37 @@ impl SigningKeyCache {
                 self.cached.insert(c)
             }
             _ => {
-                // A clock past what SystemTime holds cannot panic here: the day is all that counts.
-                let time = SystemTime::UNIX_EPOCH
-                    .checked_add(Duration::from_secs(unix_seconds))
-                    .unwrap_or(SystemTime::UNIX_EPOCH);
-                let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
+                let key = signing_key(secret, unix_seconds, region, service);
                 self.cached.insert(CachedKey {
                     day,
                     region: region.to_owned(),
                     service: service.to_owned(),
                     secret: secret.to_owned(),
-                    key: key.as_ref().to_vec(),
-                    hmac: hmac::KeyedHmac::new(key.as_ref()),
+                    hmac: hmac::KeyedHmac::new(&key),
+                    key,
                 })
             }
+        }
+    }
+}
+
+/// The last second aws-sigv4 can date: it writes the day with the `time` crate, which
+/// panics past 9999-12-31.
+const LAST_DATED_SECOND: u64 = 253_402_300_799;
+
+/// aws-sigv4's signing key for the UTC day of `unix_seconds`. A clock past the year 9999 gets
+/// the key of the day the string to sign names (`date::amz_date`'s first 8 characters),
+/// derived by `general`'s HMAC chain: of no use to AWS, but signing must not panic.
+fn signing_key(secret: &str, unix_seconds: u64, region: &str, service: &str) -> Vec<u8> {
+    let time = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(unix_seconds));
+    match time.filter(|_| unix_seconds <= LAST_DATED_SECOND) {
+        Some(time) => aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service)
+            .as_ref()
+            .to_vec(),
+        None => {
+            let date = date::amz_date(unix_seconds);
+            let day = date.get(..8).unwrap_or_default();
+            general::signing_key(secret, day, region, service).to_vec()
         }
     }
 }
@@ -103,6 +120,24 @@ mod tests {
     fn an_absurd_clock_does_not_panic() {
         let mut cache = SigningKeyCache::default();
         assert_eq!(cache.key("s", u64::MAX, "us-east-1", "lambda").len(), 32);
+    }
+
+    /// Found by fuzzing (`request_flow`): a clock past 9999-12-31 (but within what SystemTime
+    /// holds) panicked in aws-sigv4's date formatting.
+    #[test]
+    fn a_clock_past_the_year_9999_does_not_panic() {
+        let mut cache = SigningKeyCache::default();
+        let last = cache
+            .key("s", LAST_DATED_SECOND, "us-east-1", "lambda")
+            .to_vec();
+        let from_chain = general::signing_key("s", "99991231", "us-east-1", "lambda");
+        assert_eq!(last, from_chain);
+        for unix_seconds in [LAST_DATED_SECOND + 1, 1 << 40, 1 << 60] {
+            assert_eq!(
+                cache.key("s", unix_seconds, "us-east-1", "lambda").len(),
+                32
+            );
+        }
     }
 
     #[test]

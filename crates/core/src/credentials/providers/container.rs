@@ -63,6 +63,13 @@ fn request(cluster: &str, env: &ProxyEnvironment) -> Result<Callout, String> {
         &env.container_authorization_token,
         &env.container_authorization_token_file,
     ) {
+        (Some(token), _) if token.contains(|c: char| c.is_ascii_control()) => {
+            return Err(
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN holds a control character \
+                        (a line break, say), which a header cannot carry"
+                    .into(),
+            )
+        }
         (Some(token), _) => headers.push(("authorization", token.clone())),
         (None, Some(_)) => {
             return Err(

@@ -103,7 +103,8 @@ impl InstanceMetadata {
                 detail(body)
             ));
         }
-        if token.is_empty() || token.contains(['\r', '\n']) {
+        // The token goes into a header value: no line break, NUL or other control byte.
+        if token.is_empty() || token.contains(|c: char| c.is_ascii_control()) {
             return ProviderStep::Failed("empty or malformed IMDSv2 token".into());
         }
         self.token = Some(Token {

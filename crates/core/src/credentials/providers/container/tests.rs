@@ -89,6 +89,15 @@ fn unusable_environments_are_named() {
             full("http://user@host/v1"),
             "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http:// URI",
         ),
+        // Found by fuzzing (`credential_answers`): the token went into the header as it was.
+        (
+            ProxyEnvironment {
+                container_authorization_token: Some("Bearer t\n".into()),
+                ..relative("/v2/creds")
+            },
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN holds a control character (a line break, say), \
+             which a header cannot carry",
+        ),
     ] {
         assert_eq!(failed(container(env).start(NOW)), reason);
     }

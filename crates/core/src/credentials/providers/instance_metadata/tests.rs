@@ -125,6 +125,21 @@ fn token_refusals_are_named() {
     assert_eq!(header(&list, "x-aws-ec2-metadata-token"), Some("T1"));
 }
 
+/// Found by fuzzing (`credential_answers`): a token with a NUL byte went into the
+/// `x-aws-ec2-metadata-token` header of the next call.
+#[test]
+fn a_token_with_control_bytes_is_refused() {
+    let mut p = imds();
+    for bad in [&b"T1\0T2"[..], b"T1\x01", b"T1\tT2", b"T1\x7f"] {
+        call(p.start(NOW));
+        assert_eq!(
+            failed(p.on_response(200, bad, NOW)),
+            "empty or malformed IMDSv2 token",
+            "{bad:?}"
+        );
+    }
+}
+
 #[test]
 fn the_role_list_must_name_one_plain_role() {
     for listing in [&b""[..], b"\n  \n", b"a/b", b"bad role", b"../x"] {

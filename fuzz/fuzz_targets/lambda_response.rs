@@ -1,0 +1,82 @@
+//! Lambda's answer as the filter handles it, in every configuration the first byte picks
+//! (invocation mode, `function_error`, payload passthrough or an event format). The rest is
+//! the answer as text (`Message`: status, headers, body) or, when the first byte says so, a
+//! serialized header map as it comes (malformed ones too).
+//!
+//! Passthrough: a function error turns into 502 only for a synchronous call under
+//! `bad_gateway`. Event formats: the request gets exactly one answer, without pseudo or
+//! framing headers; Lambda's errors and non-synchronous answers pass as they are, a
+//! function error per `function_error`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mesh_lambda_core::header_pairs;
+use mesh_lambda_core::invoke::InvocationMode;
+use mesh_lambda_core::request::callout::answer;
+use mesh_lambda_core::request::flow::RequestFlow;
+use mesh_lambda_core::response::{is_function_error, FunctionErrors};
+use mesh_lambda_fuzz::{plugin, serialize, Message, Sent, Stream, FRAMING};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let plugin = plugin(choice, "");
+    let (headers, body) = if choice & 0x20 != 0 {
+        (rest.to_vec(), &b""[..])
+    } else {
+        let message = Message::read(rest);
+        let headers = serialize(&message.answer_headers());
+        (headers, message.body.unwrap_or_default())
+    };
+    let stream = Stream {
+        now_ms: 1_440_938_160_000,
+        response: headers,
+        ..Stream::default()
+    };
+    let function_error =
+        is_function_error(header_pairs::find(&stream.response, "x-amz-function-error"));
+    let synchronous = plugin.mode == InvocationMode::Synchronous;
+    let bad_gateway = plugin.function_error == FunctionErrors::BadGateway;
+    if plugin.event_format.is_none() {
+        RequestFlow::new(1).on_response_headers(&plugin, &stream);
+        let expected = (synchronous && bad_gateway && function_error).then_some(Sent::Status(502));
+        assert_eq!(stream.sent.borrow().as_slice(), expected.as_slice());
+        return;
+    }
+    answer(&plugin, &stream, 1, Some((&stream.response, body)));
+    let sent = stream.sent.borrow();
+    let [answered] = sent.as_slice() else {
+        panic!("the request got {} answers", sent.len());
+    };
+    let Sent::Response {
+        status,
+        headers,
+        body: sent_body,
+    } = answered
+    else {
+        return; // the filter's own error
+    };
+    for (name, _) in headers {
+        assert!(
+            !name.starts_with(':') && !FRAMING.contains(&name.as_str()),
+            "the answer carries {name}"
+        );
+    }
+    let lambda_status = header_pairs::find(&stream.response, ":status")
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok());
+    let well_formed = header_pairs::parse(&stream.response).is_some();
+    let (Some(lambda_status), true) = (lambda_status, well_formed) else {
+        // The filter's error: the map's (500), or the result's (502) when read first.
+        assert!(
+            matches!(*status, 500 | 502),
+            "a malformed answer was passed on"
+        );
+        return;
+    };
+    if lambda_status >= 300 || !synchronous || (function_error && !bad_gateway) {
+        assert_eq!((*status, sent_body.as_slice()), (lambda_status, body));
+    } else if function_error {
+        assert_eq!((*status, sent_body.as_slice()), (502, body));
+    }
+});
