@@ -72,10 +72,10 @@ def disconnect_mid_body(base_url: str, number: int, body: bytes) -> Outcome:
 
 
 class PacedLoad:
-    """`with PacedLoad(url, rate, callers, seconds, send) as load: load.wait()`: requests
-    numbered 1, 2, ... at `rate` per second overall, request n due at (n - 1) / rate seconds
-    after the start, spread over `callers` threads (each request on its own connection).
-    A caller behind its schedule sends at once; `late` holds how late each request left."""
+    """`PacedLoad(url, rate, callers, seconds, send).run()`: requests numbered 1, 2, ... at
+    `rate` per second overall, request n due at (n - 1) / rate seconds after the start,
+    spread over `callers` threads (each request on its own connection), until the last is
+    answered. A caller behind its schedule sends at once; `late` holds how late each left."""
 
     def __init__(self, base_url: str, rate: float, callers: int, seconds: float, send):
         self._url = base_url
@@ -89,20 +89,15 @@ class PacedLoad:
         self._threads: list[threading.Thread] = []
         self.started = 0.0
 
-    def __enter__(self) -> "PacedLoad":
+    def run(self) -> "PacedLoad":
         self.started = time.monotonic()
         for first in range(1, self._callers + 1):
             thread = threading.Thread(target=self._loop, args=(first,), daemon=True)
             thread.start()
             self._threads.append(thread)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.wait()
-
-    def wait(self) -> None:
         for thread in self._threads:
             thread.join()
+        return self
 
     def _loop(self, first: int) -> None:
         for number in range(first, self._total + 1, self._callers):

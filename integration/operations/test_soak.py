@@ -91,9 +91,7 @@ def test_soak(aws, capture, start_envoy, container_endpoint):
 
     sampler = MemorySampler(envoy).start()
     hiccups = RefreshFailures(container_endpoint, REFRESH_FAILURES).start()
-    load = PacedLoad(envoy.url, RATE, CALLERS, SECONDS, send_planned(MAX_REQUEST_BYTES))
-    with load:
-        pass
+    load = PacedLoad(envoy.url, RATE, CALLERS, SECONDS, send_planned(MAX_REQUEST_BYTES)).run()
     elapsed = time.monotonic() - load.started
     hiccups.stop()
     final = wait_until(envoy, lambda m: m.get("requests_in_flight") == 0)
@@ -188,6 +186,7 @@ def test_soak(aws, capture, start_envoy, container_endpoint):
         "credential_fetch_failures.container": len(hiccups.failed_at),
     }
     stats = wait_for_metrics(envoy, expected)
+    print(f"  counters: {moved(stats)}")
     waits = {n: v for n, v in moved(stats).items() if n.startswith("credentials_wait.")}
     others = {n: v for n, v in moved(stats).items() if n not in expected and n not in waits}
     assert {n: stats.get(n, 0) for n in expected} == expected
