@@ -138,6 +138,7 @@ class CaptureHop(BackgroundServer):
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
         self._canned: CannedResponse | None = None
+        self._marked: dict[bytes, CannedResponse] = {}  # body marker -> its canned answer
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         if tls is not None:
@@ -169,6 +170,12 @@ class CaptureHop(BackgroundServer):
         with self._lock:
             self._canned = canned
 
+    def answer_marked(self, marker: bytes, canned: CannedResponse) -> None:
+        """Answer each following request whose body contains `marker` with `canned` (the
+        others still go to moto): a few chosen requests among many get a Lambda error."""
+        with self._lock:
+            self._marked[marker] = canned
+
     def describe(self) -> str:
         captured = self.requests
         if not captured:
@@ -188,6 +195,8 @@ class CaptureHop(BackgroundServer):
         with self._lock:
             self._requests.append(record)
             canned = _EXPIRED_TOKEN if record.credentials_expired else self._canned
+            if canned is None:
+                canned = next((c for m, c in self._marked.items() if m in body), None)
             return record, canned
 
     def _forward(self, method, target, headers, body) -> CannedResponse:

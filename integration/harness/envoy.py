@@ -279,6 +279,10 @@ class EnvoyProcess:
             return None
 
     @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
     def exit_code(self) -> int | None:
         return None if self._process is None else self._process.poll()
 

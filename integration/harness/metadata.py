@@ -320,6 +320,11 @@ class ContainerCredentialsEndpoint(_StandIn):
     def relative_uri_environment(self) -> dict[str, str]:
         return {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": self.path}
 
+    def envoy_settings(self) -> dict:
+        """start_envoy's `environment` and `clusters` for a proxy that reaches this stand-in
+        by the relative URI."""
+        return {"environment": self.relative_uri_environment(), "clusters": [self.cluster()]}
+
     def full_uri_environment(
         self, authority: str = EKS_POD_IDENTITY_HOST, token: str | None = None
     ) -> dict[str, str]:

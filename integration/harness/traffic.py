@@ -22,12 +22,18 @@ class Outcome:
 
 
 def timed_call(
-    base_url: str, number: int = 0, body: bytes | None = None, timeout: float = 15.0
+    base_url: str,
+    number: int = 0,
+    body: bytes | None = None,
+    timeout: float = 15.0,
+    chunk_size: int | None = None,
 ) -> Outcome:
     payload = body if body is not None else b'{"request": %d}' % number
     sent_at, start = time.time(), time.monotonic()
     try:
-        answer = client.call(base_url, "POST", "/", body=payload, timeout=timeout)
+        answer = client.call(
+            base_url, "POST", "/", body=payload, chunk_size=chunk_size, timeout=timeout
+        )
     except (OSError, ConnectionError) as error:
         return Outcome(number, sent_at, time.monotonic() - start, None, b"", repr(error))
     return Outcome(number, sent_at, time.monotonic() - start, answer.status, answer.body)
