@@ -66,7 +66,10 @@ fn check_map(map: &[u8]) {
     for (name, _) in &sent {
         let ours = OURS.iter().any(|(n, _)| n == name)
             || [":method", ":scheme", "content-length"].contains(name);
-        assert!(ours || FORWARDED.contains(name), "the caller's {name} reaches AWS");
+        assert!(
+            ours || FORWARDED.contains(name),
+            "the caller's {name} reaches AWS"
+        );
     }
     assert_eq!(values("content-length"), [b"7"]);
     for (name, value) in &forwarded {
