@@ -78,8 +78,8 @@ impl RequestStream for Envoy {
         raw_abi::serialized_headers(MapType::HttpRequestHeaders)
     }
 
-    fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
-        hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+        hostcalls::get_buffer(BufferType::HttpRequestBody, offset, size)
             .map(Option::unwrap_or_default)
             .map_err(|e| format!("{e:?}"))
     }

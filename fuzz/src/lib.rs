@@ -292,11 +292,17 @@ impl RequestStream for Stream {
     fn request_headers(&self) -> Vec<u8> {
         self.request.clone()
     }
-    fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
-        self.body
-            .get(..size)
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+        offset
+            .checked_add(size)
+            .and_then(|end| self.body.get(offset..end))
             .map(<[u8]>::to_vec)
-            .ok_or_else(|| format!("{size} bytes asked of a {}-byte body", self.body.len()))
+            .ok_or_else(|| {
+                format!(
+                    "{size} bytes at {offset} asked of a {}-byte body",
+                    self.body.len()
+                )
+            })
     }
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
         self.send(Sent::Rewritten(serialized.to_vec()))

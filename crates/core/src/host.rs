@@ -45,8 +45,8 @@ impl<T: Clock + SharedData + Callouts> AgentHost for T {}
 pub trait RequestStream: Clock {
     /// The request header map, serialized as the host gives it (`header_pairs` reads it).
     fn request_headers(&self) -> Vec<u8>;
-    /// The first `size` bytes of the buffered request body.
-    fn request_body(&self, size: usize) -> Result<Vec<u8>, String>;
+    /// `size` bytes of the buffered request body, from `offset`.
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String>;
     /// Replaces the request header map with `serialized` (the `header_pairs` format).
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String>;
     /// Answers the request locally instead of sending it on.

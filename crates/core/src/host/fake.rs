@@ -161,6 +161,8 @@ pub struct StreamState {
     pub sent_response: Option<SentResponse>,
     /// Reads of the whole request header map.
     pub header_map_reads: u32,
+    /// Reads of (part of) the request body.
+    pub body_reads: u32,
 }
 
 impl StreamState {
@@ -264,8 +266,11 @@ impl RequestStream for FakeStream {
         })
         .unwrap_or_default()
     }
-    fn request_body(&self, size: usize) -> Result<Vec<u8>, String> {
-        self.update(|s| s.body.iter().copied().take(size).collect())
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+        self.update(|s| {
+            s.body_reads += 1;
+            s.body.iter().copied().skip(offset).take(size).collect()
+        })
     }
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
         self.update(|s| s.written_headers = Some(serialized.to_vec()))

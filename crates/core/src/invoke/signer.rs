@@ -72,8 +72,8 @@ impl SigningCache {
         unix_seconds: u64,
         body: &[u8],
     ) -> Signature {
-        let second = self.second_for(target, credentials, unix_seconds);
         if body.is_empty() {
+            let second = self.second_for(target, credentials, unix_seconds);
             let PerSecond {
                 credentials,
                 amz_date,
@@ -92,11 +92,24 @@ impl SigningCache {
             };
         }
         let payload_hash = sigv4::hex_digest(&Sha256::digest(body).into());
+        self.sign_hashed(target, credentials, unix_seconds, &payload_hash)
+    }
+
+    /// Signs the Invoke call of `target` carrying a non-empty body whose SHA-256 (hex) is
+    /// `payload_hash` (computed as the body arrived, for passthrough).
+    pub fn sign_hashed(
+        &mut self,
+        target: &InvokeTarget,
+        credentials: &Rc<Credentials>,
+        unix_seconds: u64,
+        payload_hash: &[u8; 64],
+    ) -> Signature {
+        let second = self.second_for(target, credentials, unix_seconds);
         Signature {
             amz_date: second.amz_date.clone(),
             authorization: second
                 .with_body
-                .authorization(&second.string_to_sign, &payload_hash),
+                .authorization(&second.string_to_sign, payload_hash),
             content_sha256: None,
         }
     }

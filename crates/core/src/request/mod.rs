@@ -26,6 +26,7 @@ use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
 use callout::StreamCallouts;
+use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use waiting::WaitingRequests;
 
@@ -141,12 +142,64 @@ pub fn send_local_reply(
 /// A request whose body is buffered, ready to be signed and sent.
 #[derive(Debug, Clone, Default)]
 pub struct ReadyRequest {
+    /// Passthrough: the body's SHA-256 so far, fed as the body arrives (each byte read once,
+    /// the hashing off the critical path of a large body); complete once the body is.
+    pub body_hash: BodyHash,
     /// The caller's headers as the host serialized them, read once: the event carries them,
     /// passthrough takes `invoke::outgoing::FORWARDED` from them.
     pub serialized_headers: Vec<u8>,
     pub body_size: usize,
     /// A body callback came (possibly empty); false when the request ended at its headers.
     pub had_body: bool,
+}
+
+/// A body's SHA-256, fed in the order the body arrives.
+#[derive(Debug, Clone, Default)]
+pub struct BodyHash {
+    state: Sha256,
+    /// Bytes hashed so far.
+    hashed: usize,
+}
+
+impl BodyHash {
+    /// Feeds the body's bytes the hash has not seen, up to `body_size` (what is buffered).
+    pub fn catch_up(
+        &mut self,
+        stream: &impl RequestStream,
+        body_size: usize,
+    ) -> Result<(), String> {
+        let Some(new) = body_size.checked_sub(self.hashed).filter(|&n| n > 0) else {
+            return if body_size < self.hashed {
+                Err(format!(
+                    "the buffered body shrank from {} to {body_size} bytes",
+                    self.hashed
+                ))
+            } else {
+                Ok(())
+            };
+        };
+        let bytes = stream
+            .request_body(self.hashed, new)
+            .map_err(|e| format!("cannot read the request body: {e}"))?;
+        if bytes.len() != new {
+            return Err(format!(
+                "read {} of {body_size} body bytes",
+                self.hashed + bytes.len()
+            ));
+        }
+        self.state.update(&bytes);
+        self.hashed = body_size;
+        Ok(())
+    }
+
+    pub fn hashed(&self) -> usize {
+        self.hashed
+    }
+
+    /// The hash, as hex.
+    pub fn hex(&self) -> [u8; 64] {
+        crate::sigv4::hex_digest(&self.state.clone().finalize().into())
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use super::{callout, Plugin, ReadyRequest};
 use crate::credentials::Credentials;
-use crate::event::EventContext;
+use crate::event::{EventContext, PayloadFormat};
 use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::outgoing::{outgoing_headers, FORWARDED};
@@ -60,12 +60,73 @@ pub fn send_invoke(
     request: &ReadyRequest,
     now_ms: u64,
 ) -> Result<Sent, LocalReply> {
-    let internal = |e: String| LocalReply::internal(&e);
+    let (sent, payload_size) = match plugin.event_format {
+        None => send_in_place(plugin, stream, credentials, request, now_ms)?,
+        Some(format) => send_event(plugin, stream, credentials, request, now_ms, format)?,
+    };
+    plugin.metrics.count(Counter::invocations(plugin.mode));
+    plugin.metrics.payload(payload_size);
+    Ok(sent)
+}
+
+fn internal(e: String) -> LocalReply {
+    LocalReply::internal(&e)
+}
+
+/// Passthrough: the body, hashed as it arrived, stays in Envoy's buffer; the request's
+/// headers become the signed call's.
+fn send_in_place(
+    plugin: &Plugin,
+    stream: &impl RequestStream,
+    credentials: &Rc<Credentials>,
+    request: &ReadyRequest,
+    now_ms: u64,
+) -> Result<(Sent, usize), LocalReply> {
+    let mut signer = plugin.signer.borrow_mut();
+    let signature = if request.body_size == 0 {
+        signer.sign(&plugin.target, credentials, now_ms / 1000, &[])
+    } else if request.body_hash.hashed() == request.body_size {
+        let hash = request.body_hash.hex();
+        signer.sign_hashed(&plugin.target, credentials, now_ms / 1000, &hash)
+    } else {
+        return Err(internal(format!(
+            "hashed {} of {} body bytes",
+            request.body_hash.hashed(),
+            request.body_size
+        )));
+    };
+    drop(signer);
+    let ours = plugin
+        .target
+        .headers(&signature, credentials.session_token.as_deref());
+    let forwarded: Vec<(&str, &[u8])> = FORWARDED
+        .iter()
+        .filter_map(|&name| {
+            header_pairs::find(&request.serialized_headers, name).map(|v| (name, v))
+        })
+        .collect();
+    let headers = outgoing_headers(&ours, &forwarded, request.body_size)
+        .map_err(|e| internal(e.to_owned()))?;
+    stream
+        .set_request_headers(&headers)
+        .map_err(|e| internal(format!("cannot set the request headers: {e}")))?;
+    Ok((Sent::InPlace, request.body_size))
+}
+
+/// An event format: the body read whole into the event, which the filter sends itself.
+fn send_event(
+    plugin: &Plugin,
+    stream: &impl RequestStream,
+    credentials: &Rc<Credentials>,
+    request: &ReadyRequest,
+    now_ms: u64,
+    format: PayloadFormat,
+) -> Result<(Sent, usize), LocalReply> {
     let body = if request.body_size == 0 {
         Vec::new()
     } else {
         stream
-            .request_body(request.body_size)
+            .request_body(0, request.body_size)
             .map_err(|e| internal(format!("cannot read the request body: {e}")))?
     };
     if body.len() != request.body_size {
@@ -75,53 +136,30 @@ pub fn send_invoke(
             request.body_size
         )));
     }
-    let payload = match plugin.event_format {
-        None => body,
-        Some(format) => {
-            let body = request.had_body.then_some(body.as_slice());
-            let context = if format.needs_context() {
-                event_context(plugin, stream, now_ms)
-            } else {
-                EventContext::default()
-            };
-            let event = format
-                .request_event(&request.serialized_headers, body, &context)
-                .map_err(internal)?;
-            // The limit is Lambda's, on what it receives: the event, body encoded.
-            let size = u64::try_from(event.len()).unwrap_or(u64::MAX);
-            if size > plugin.max_request_bytes {
-                return Err(LocalReply::event_too_large(size, plugin.max_request_bytes));
-            }
-            event
-        }
+    let body = request.had_body.then_some(body.as_slice());
+    let context = if format.needs_context() {
+        event_context(plugin, stream, now_ms)
+    } else {
+        EventContext::default()
     };
+    let event = format
+        .request_event(&request.serialized_headers, body, &context)
+        .map_err(internal)?;
+    // The limit is Lambda's, on what it receives: the event, body encoded.
+    let size = u64::try_from(event.len()).unwrap_or(u64::MAX);
+    if size > plugin.max_request_bytes {
+        return Err(LocalReply::event_too_large(size, plugin.max_request_bytes));
+    }
     let signature =
         plugin
             .signer
             .borrow_mut()
-            .sign(&plugin.target, credentials, now_ms / 1000, &payload);
+            .sign(&plugin.target, credentials, now_ms / 1000, &event);
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let sent = if plugin.event_format.is_some() {
-        Sent::ByCallout(callout::invoke(stream, &ours, &payload)?)
-    } else {
-        let forwarded: Vec<(&str, &[u8])> = FORWARDED
-            .iter()
-            .filter_map(|&name| {
-                header_pairs::find(&request.serialized_headers, name).map(|v| (name, v))
-            })
-            .collect();
-        let headers = outgoing_headers(&ours, &forwarded, payload.len())
-            .map_err(|e| internal(e.to_owned()))?;
-        stream
-            .set_request_headers(&headers)
-            .map_err(|e| internal(format!("cannot set the request headers: {e}")))?;
-        Sent::InPlace
-    };
-    plugin.metrics.count(Counter::invocations(plugin.mode));
-    plugin.metrics.payload(payload.len());
-    Ok(sent)
+    let token = callout::invoke(stream, &ours, &event)?;
+    Ok((Sent::ByCallout(token), event.len()))
 }
 
 #[cfg(test)]
@@ -134,12 +172,15 @@ mod tests {
         let p = plugin_with_credentials("");
         let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
         let state = StreamState::request(&[(":method", "PUT"), (":path", "/x")], body);
-        let request = ReadyRequest {
+        let mut request = ReadyRequest {
             serialized_headers: state.headers.clone(),
             body_size,
             had_body: true,
+            ..ReadyRequest::default()
         };
         let stream = streams.add(1, state);
+        // As the flow does while the body arrives (a short body leaves the hash behind).
+        let _ = request.body_hash.catch_up(&stream, body_size);
         let credentials = p.credentials.borrow().credentials.clone().unwrap();
         let result = send_invoke(&p, &stream, &credentials, &request, NOW_MS).map(|_| ());
         let state = streams.states.borrow_mut().remove(&1).unwrap();
@@ -170,7 +211,7 @@ mod tests {
         let (result, state) = signed(b"{}", 5);
         assert_eq!(
             result.unwrap_err().message,
-            "read 2 of 5 body bytes; nothing was sent to Lambda"
+            "hashed 0 of 5 body bytes; nothing was sent to Lambda"
         );
         assert_eq!(state.written_headers, None);
     }

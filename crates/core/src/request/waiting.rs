@@ -108,12 +108,14 @@ mod tests {
 
     fn park(p: &Plugin, streams: &FakeStreams, id: u32, deadline_ms: u64) {
         let state = StreamState::request(&[(":method", "POST")], b"{}");
-        let request = ReadyRequest {
+        let mut request = ReadyRequest {
             serialized_headers: state.headers.clone(),
             body_size: 2,
             had_body: true,
+            ..ReadyRequest::default()
         };
-        streams.add(id, state);
+        let stream = streams.add(id, state);
+        request.body_hash.catch_up(&stream, 2).unwrap();
         p.waiting.borrow_mut().park(id, deadline_ms, request);
     }
 
