@@ -75,6 +75,7 @@ def request_counters(stats: dict[str, int]) -> dict[str, int]:
 
 # --- no usable answer: Envoy (passthrough) or the filter (events) answers ---------------------
 
+ENVOY_FLAGS = {"refuse": "UF", "reset": "UC"}
 # mode, passthrough -> status, error code, the counter besides invocations.synchronous
 NO_ANSWER = {
     ("refuse", True): (503, "LambdaUnreachable", "lambda_errors.server"),
@@ -105,6 +106,8 @@ def test_no_answer_from_lambda_is_a_json_error(aws, start_envoy, faulty_lambda, 
 
     document = assert_local_reply(answer, status, code)
     assert elapsed < ROUTE_TIMEOUT_SECONDS + MARGIN_SECONDS, (elapsed, document)
+    if passthrough and mode in ENVOY_FLAGS:  # Envoy's answer, mapped: its flag is named
+        assert f"({ENVOY_FLAGS[mode]}" in document["message"], document
     if stand_in is not None:
         assert_all_signed(stand_in, 1)
     stats = wait_for_metrics(envoy, {counter: 1})
