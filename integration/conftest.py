@@ -100,6 +100,9 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     allow_on_headers_stop_iteration: False loads the filter without that setting.
     use_remote_address: the connection manager takes the peer's address from the connection.
     remote_code: a RemoteCode: Envoy fetches the module over HTTP instead of reading the file.
+    lambda_port: where the Lambda cluster points (default: the capture hop; e.g. a FaultyLambda).
+    route_timeout: the route's timeout instead of the shipped one (e.g. "2s").
+    wasm: another build of the filter (e.g. harness/wasm.py's test-crash build).
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
@@ -115,12 +118,17 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         allow_on_headers_stop_iteration: bool = True,
         use_remote_address: bool = False,
         remote_code: RemoteCode | None = None,
+        lambda_port: int | None = None,
+        route_timeout: str | None = None,
+        wasm: str | None = None,
     ) -> EnvoyProcess:
-        wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
+        if wasm is None:
+            wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
         config = render_config(
             wasm_path=wasm,
             plugin_configuration=configuration or default_configuration,
-            lambda_port=capture.port,
+            lambda_port=capture.port if lambda_port is None else lambda_port,
+            route_timeout=route_timeout,
             with_filter=with_filter,
             extra_clusters=clusters,
             http1_trailers=http1_trailers,

@@ -53,6 +53,8 @@ impl Context for LambdaHttp {
 
 impl HttpContext for LambdaHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        #[cfg(feature = "test-crash")]
+        crash_if_asked();
         action(
             self.flow
                 .on_request_headers(&self.plugin, &Envoy, end_of_stream),
@@ -72,5 +74,16 @@ impl HttpContext for LambdaHttp {
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         action(self.flow.on_response_headers(&self.plugin, &Envoy))
+    }
+}
+
+/// The `test-crash` build: a request with this header panics the VM (a runtime crash).
+#[cfg(feature = "test-crash")]
+#[allow(clippy::panic)]
+fn crash_if_asked() {
+    use proxy_wasm::hostcalls::get_map_value;
+    use proxy_wasm::types::MapType;
+    if let Ok(Some(_)) = get_map_value(MapType::HttpRequestHeaders, "x-mesh-lambda-test-crash") {
+        panic!("test-crash: crashing the VM as the request asked");
     }
 }

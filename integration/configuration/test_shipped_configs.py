@@ -13,11 +13,23 @@ SHIPPED = [LOCAL_ENVOY_CONFIG, SIDECAR_ENVOY_CONFIG]
 
 
 def wasm_filename(config_path) -> str:
+    return plugin_config(config_path)["vm_config"]["code"]["local"]["filename"]
+
+
+def plugin_config(config_path) -> dict:
     config = yaml.safe_load(config_path.read_text())
     [listener] = config["static_resources"]["listeners"]
     [manager] = listener["filter_chains"][0]["filters"]
     [plugin] = [f for f in manager["typed_config"]["http_filters"] if f["name"] == FILTER_NAME]
-    return plugin["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"]
+    return plugin["typed_config"]["config"]
+
+
+@pytest.mark.parametrize("config_path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_configs_fail_closed_and_reload(config_path):
+    """The failure policy operations/test_faults.py tests, as the generators set it."""
+    config = plugin_config(config_path)
+    assert config["failure_policy"] == "FAIL_RELOAD"
+    assert "fail_open" not in config
 
 
 @pytest.mark.parametrize("config_path", SHIPPED, ids=lambda p: p.name)

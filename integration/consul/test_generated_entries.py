@@ -5,10 +5,11 @@ filter needs in a Consul sidecar, and pass `envoy --mode validate` once assemble
 import json
 
 import pytest
+import yaml
 
 from harness.bootstrap import validate
 from harness.consul import Entries, Mesh, caller_bootstrap, hcl_string, read_entries
-from harness.paths import REPO_ROOT
+from harness.paths import LOCAL_ENVOY_CONFIG, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "envoy" / "consul" / "example"
 
@@ -67,10 +68,15 @@ def test_listeners_are_named_as_consul_names_them_and_carry_the_filter(entries):
     assert manager["route_config"]["name"] == "authentication"
     assert vhost["name"] == "authentication.default.default.dc1"
     assert vhost["routes"][0]["route"]["cluster"] == "mesh-lambda.lambda.us-east-1.amazonaws.com"
+    # Envoy's own replies in JSON, as the shipped configs have them (operations/test_faults.py).
+    shipped = yaml.safe_load(LOCAL_ENVOY_CONFIG.read_text())
+    [shipped_listener] = shipped["static_resources"]["listeners"]
+    shipped_manager = shipped_listener["filter_chains"][0]["filters"][0]["typed_config"]
+    assert manager["local_reply_config"] == shipped_manager["local_reply_config"]
     configs = [wasm_config(listener) for listener in listeners.values()]
     for config in configs:
         assert config["allow_on_headers_stop_iteration"] is True
-        assert config["failure_policy"] == "FAIL_CLOSED"
+        assert config["failure_policy"] == "FAIL_RELOAD"
         assert "fail_open" not in config
         assert "AWS_ACCESS_KEY_ID" in config["vm_config"]["environment_variables"]["host_env_keys"]
     # One VM for all: credentials are fetched once per proxy.

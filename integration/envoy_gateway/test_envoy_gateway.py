@@ -68,7 +68,7 @@ def test_the_example_resources(example):
         wasm = f["typed_config"]["config"]
         assert f["disabled"] is True
         assert wasm["allow_on_headers_stop_iteration"] is True
-        assert wasm["failure_policy"] == "FAIL_CLOSED"
+        assert wasm["failure_policy"] == "FAIL_RELOAD"
         assert wasm["vm_config"]["code"]["remote"]["http_uri"]["cluster"] == (
             "mesh-lambda.wasm-source"
         )

@@ -64,13 +64,15 @@ def render_config(
     allow_on_headers_stop_iteration: bool = True,
     use_remote_address: bool = False,
     remote_code: "RemoteCode | None" = None,
+    route_timeout: str | None = None,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
     `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
     with `http1_trailers`, HTTP/1 request trailers passed to the filters. Without
     `allow_on_headers_stop_iteration`, the filter is loaded as Consul's builtin/wasm, Istio's
     WasmPlugin and Envoy Gateway load it: without that setting. With `remote_code`, Envoy
-    fetches the module over HTTP and checks its sha256 instead of reading the file."""
+    fetches the module over HTTP and checks its sha256 instead of reading the file.
+    `route_timeout` (e.g. "2s") replaces the route's timeout."""
     config = copy.deepcopy(load_local_config())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
@@ -80,6 +82,9 @@ def render_config(
         _connection_manager(config)["http_protocol_options"] = {"enable_trailers": True}
     if use_remote_address:
         _connection_manager(config)["use_remote_address"] = True
+    if route_timeout is not None:
+        virtual_host = _only(_connection_manager(config)["route_config"]["virtual_hosts"], "host")
+        _only(virtual_host["routes"], "route")["route"]["timeout"] = route_timeout
     filters = _http_filters(config)
     mesh_lambda = _only([f for f in filters if f["name"] == FILTER_NAME], "mesh-lambda filter")
     plugin = mesh_lambda["typed_config"]["config"]

@@ -64,7 +64,7 @@ def test_the_example_resources(example):
     for c in configs:
         wasm = c["typed_config"]["config"]
         assert wasm["allow_on_headers_stop_iteration"] is True
-        assert wasm["failure_policy"] == "FAIL_CLOSED"
+        assert wasm["failure_policy"] == "FAIL_RELOAD"
         assert wasm["vm_config"]["vm_id"] == "mesh-lambda"
         remote = wasm["vm_config"]["code"]["remote"]
         assert remote["http_uri"]["uri"] == "oci://registry.example.com/mesh-lambda:0.1.0"

@@ -10,6 +10,7 @@ mod description;
 mod envoy_gateway;
 mod istio;
 mod kubernetes;
+mod local_replies;
 mod oci;
 mod output;
 mod wasm_filter;

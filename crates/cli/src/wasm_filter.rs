@@ -69,8 +69,9 @@ pub fn wasm_config(upstream: &str, plugin_configuration: &str, code: &Code) -> V
             "root_id": "mesh-lambda",
             // Envoy >= 1.35: without it the filter never gets the body it signs.
             "allow_on_headers_stop_iteration": true,
-            // Never fail open: an unsigned request must not leave.
-            "failure_policy": "FAIL_CLOSED",
+            // Never fail open: an unsigned request must not leave. After a crash of the VM,
+            // the request it was serving gets a 503 and the next ones a fresh VM.
+            "failure_policy": "FAIL_RELOAD",
             "vm_config": {
                 "vm_id": VM_ID,
                 "runtime": "envoy.wasm.runtime.v8",

@@ -48,6 +48,17 @@ impl LocalReply {
         }
     }
 
+    /// The call was answered by Envoy (or a proxy on the way), not by Lambda: `status` and
+    /// the start of its text.
+    pub fn lambda_unreachable_answered(status: u32, text: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(text.get(..200).unwrap_or(text));
+        Self {
+            status: 503,
+            code: "LambdaUnreachable",
+            message: format!("no answer from Lambda: the proxy answered the call {status}: {text}"),
+        }
+    }
+
     pub fn credentials_unavailable(reason: &str) -> Self {
         Self {
             status: 503,

@@ -8,6 +8,7 @@ use crate::clusters::{
     WASM_SOURCE_CLUSTER,
 };
 use crate::description::{Description, Upstream};
+use crate::local_replies::local_reply_config;
 use crate::wasm_filter::{wasm_config, Code};
 use mesh_lambda_core::event::PayloadFormat;
 use serde_json::{json, Value};
@@ -50,6 +51,7 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                 "stat_prefix": names.stat_prefix,
+                "local_reply_config": local_reply_config(),
                 "route_config": {
                     "name": u.name,
                     "virtual_hosts": [{

@@ -6,6 +6,7 @@
 //! answered with an error naming the setting. Once a body has arrived, this costs one flag
 //! check per request.
 
+use super::waiting::SETTLED_PER_CALL;
 use super::{send_local_reply, Plugin};
 use crate::host::Streams;
 use crate::local_reply::LocalReply;
@@ -59,14 +60,16 @@ pub fn check_body_delivery(plugin: &Plugin, streams: &impl Streams, now_ms: u64)
     if delivery.confirmed.get() {
         return;
     }
+    // At most a batch per call, as when settling waiting requests (the rest stay overdue).
     let overdue: Vec<u32> = {
         let mut watched = delivery.watched.borrow_mut();
-        let overdue = watched
+        let overdue: Vec<u32> = watched
             .iter()
             .filter(|(_, since)| now_ms.saturating_sub(*since) >= BODY_EXPECTED_WITHIN_MS)
             .map(|(id, _)| *id)
+            .take(SETTLED_PER_CALL)
             .collect();
-        watched.retain(|(_, since)| now_ms.saturating_sub(*since) < BODY_EXPECTED_WITHIN_MS);
+        watched.retain(|(id, _)| !overdue.contains(id));
         overdue
     };
     if overdue.is_empty() {

@@ -138,6 +138,15 @@ pub fn answer(
     }
 }
 
+/// Whether an answer with this status and headers came from Envoy itself (it could not
+/// connect, the connection was reset, a timeout: its plain-text 5xx) rather than from Lambda,
+/// whose answers, its errors too, carry `x-amzn-RequestId` and its errors `x-amzn-ErrorType`.
+fn answered_by_the_proxy(status: u32, headers: &[u8]) -> bool {
+    (500..=599).contains(&status)
+        && header_pairs::find(headers, "x-amzn-requestid").is_none()
+        && header_pairs::find(headers, "x-amzn-errortype").is_none()
+}
+
 /// The response for Lambda's answer (headers serialized with `:status`, and body), as the
 /// response path gives it: Lambda's errors as they are, a function error per
 /// `function_error`, a result mapped.
@@ -146,6 +155,9 @@ fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec
     let status = header_pairs::find(headers, ":status")
         .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
         .ok_or_else(malformed)?;
+    if answered_by_the_proxy(status, headers) {
+        return Err(LocalReply::lambda_unreachable_answered(status, body));
+    }
     let failed = is_function_error(header_pairs::find(headers, "x-amz-function-error"));
     if let Some(error) = Counter::lambda_error(status) {
         plugin.metrics.count(error);
@@ -222,5 +234,39 @@ mod tests {
         });
         assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
         flow.on_done(&p);
+    }
+
+    fn answered(status: &[u8], extra: &[(&str, &[u8])], body: &[u8]) -> (u32, String) {
+        let p = plugin(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
+        let mut pairs = vec![(":status", status)];
+        pairs.extend_from_slice(extra);
+        let headers = header_pairs::serialize(&pairs).unwrap();
+        answer(&p, &s, 1, Some((&headers, body)));
+        streams.with(1, |st| {
+            let sent = st.sent_response.as_ref().unwrap();
+            (
+                sent.status,
+                String::from_utf8_lossy(&sent.body).into_owned(),
+            )
+        })
+    }
+
+    /// Envoy's own 503 (no connection) is no answer from Lambda; Lambda's 503 passes.
+    #[test]
+    fn a_5xx_of_envoys_own_is_lambda_unreachable() {
+        let envoy = b"upstream connect error or disconnect/reset before headers";
+        let (status, body) = answered(b"503", &[("content-type", b"text/plain")], envoy);
+        assert_eq!(status, 503);
+        assert!(body.contains(r#""error":"LambdaUnreachable""#), "{body}");
+        assert!(
+            body.contains("answered the call 503: upstream connect error"),
+            "{body}"
+        );
+
+        let lambdas = [("x-amzn-errortype", &b"ServiceException"[..])];
+        let (status, body) = answered(b"503", &lambdas, b"{\"message\":\"x\"}");
+        assert_eq!((status, body.as_str()), (503, r#"{"message":"x"}"#));
     }
 }

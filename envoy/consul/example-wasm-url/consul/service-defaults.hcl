@@ -38,7 +38,7 @@ UpstreamConfig = {
                       "@type": "type.googleapis.com/google.protobuf.StringValue",
                       "value": "{\"arn\":\"arn:aws:lambda:us-east-1:123456789012:function:authentication\",\"credentials\":{\"providers\":[\"environment\",\"container\"]}}"
                     },
-                    "failure_policy": "FAIL_CLOSED",
+                    "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/authentication",
                     "root_id": "mesh-lambda",
                     "vm_config": {
@@ -83,6 +83,62 @@ UpstreamConfig = {
                 }
               }
             ],
+            "local_reply_config": {
+              "mappers": [
+                {
+                  "body_format_override": {
+                    "json_format": {
+                      "error": "LambdaTimeout",
+                      "message": "Lambda did not answer within the route's timeout (%RESPONSE_CODE_DETAILS%)"
+                    }
+                  },
+                  "filter": {
+                    "response_flag_filter": {
+                      "flags": [
+                        "UT"
+                      ]
+                    }
+                  }
+                },
+                {
+                  "body_format_override": {
+                    "json_format": {
+                      "error": "LambdaUnreachable",
+                      "message": "no answer from Lambda: the connection failed or was reset (%RESPONSE_FLAGS%: %RESPONSE_CODE_DETAILS%)"
+                    }
+                  },
+                  "filter": {
+                    "response_flag_filter": {
+                      "flags": [
+                        "UF",
+                        "UH",
+                        "UO",
+                        "UC",
+                        "UR",
+                        "URX"
+                      ]
+                    }
+                  }
+                },
+                {
+                  "body_format_override": {
+                    "json_format": {
+                      "error": "FilterUnavailable",
+                      "message": "the mesh-lambda filter is not running (its VM crashed or could not start); nothing was sent to Lambda"
+                    }
+                  },
+                  "filter": {
+                    "extension_filter": {
+                      "name": "envoy.access_loggers.extension_filters.cel",
+                      "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter",
+                        "expression": "response.code_details == 'wasm_fail_stream'"
+                      }
+                    }
+                  }
+                }
+              ]
+            },
             "route_config": {
               "name": "authentication",
               "virtual_hosts": [
