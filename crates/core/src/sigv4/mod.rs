@@ -9,8 +9,6 @@ pub mod encode;
 pub mod general;
 pub mod hmac;
 
-use std::time::{Duration, SystemTime};
-
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Lower-case hex of a SHA-256 digest, without allocating.
@@ -84,32 +82,21 @@ impl SigningKeyCache {
                     service: service.to_owned(),
                     secret: secret.to_owned(),
                     hmac: hmac::KeyedHmac::new(&key),
-                    key,
+                    key: key.to_vec(),
                 })
             }
         }
     }
 }
 
-/// The last second aws-sigv4 can date: it writes the day with the `time` crate, which
-/// panics past 9999-12-31.
-const LAST_DATED_SECOND: u64 = 253_402_300_799;
-
-/// aws-sigv4's signing key for the UTC day of `unix_seconds`. A clock past the year 9999 gets
-/// the key of the day the string to sign names (`date::amz_date`'s first 8 characters),
-/// derived by `general`'s HMAC chain: of no use to AWS, but signing must not panic.
-fn signing_key(secret: &str, unix_seconds: u64, region: &str, service: &str) -> Vec<u8> {
-    let time = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(unix_seconds));
-    match time.filter(|_| unix_seconds <= LAST_DATED_SECOND) {
-        Some(time) => aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service)
-            .as_ref()
-            .to_vec(),
-        None => {
-            let date = date::amz_date(unix_seconds);
-            let day = date.get(..8).unwrap_or_default();
-            general::signing_key(secret, day, region, service).to_vec()
-        }
-    }
+/// The signing key for the UTC day of `unix_seconds`, by the SigV4 HMAC chain over the day the
+/// string to sign names (`date::amz_date`'s first 8 characters). The chain is `general`'s,
+/// checked against aws-sigv4's `generate_signing_key` in its tests; the request path does not
+/// call aws-sigv4's own, whose date formatting (the `time` crate) panics past the year 9999.
+fn signing_key(secret: &str, unix_seconds: u64, region: &str, service: &str) -> [u8; 32] {
+    let date = date::amz_date(unix_seconds);
+    let day = date.get(..8).unwrap_or_default();
+    general::signing_key(secret, day, region, service)
 }
 
 #[cfg(test)]
@@ -121,6 +108,9 @@ mod tests {
         let mut cache = SigningKeyCache::default();
         assert_eq!(cache.key("s", u64::MAX, "us-east-1", "lambda").len(), 32);
     }
+
+    /// 9999-12-31T23:59:59Z, the last second aws-sigv4's date formatting can write.
+    const LAST_DATED_SECOND: u64 = 253_402_300_799;
 
     /// Found by fuzzing (`request_flow`): a clock past 9999-12-31 (but within what SystemTime
     /// holds) panicked in aws-sigv4's date formatting.
