@@ -101,8 +101,8 @@ impl RequestStream for Envoy {
         hostcalls::resume_http_request().map_err(|e| format!("{e:?}"))
     }
 
-    fn response_header(&self, name: &str) -> Option<Vec<u8>> {
-        raw_abi::header_value(MapType::HttpResponseHeaders, name)
+    fn response_headers(&self) -> Vec<u8> {
+        raw_abi::serialized_headers(MapType::HttpResponseHeaders)
     }
 
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {

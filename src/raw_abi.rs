@@ -1,6 +1,6 @@
-//! The host calls of the request path made through the raw ABI: the read of the caller's
-//! headers (event formats) and the one write of the outgoing ones, as the host serializes
-//! them; single header values, as bytes; the local response; the metrics. The SDK's
+//! The host calls of the request path made through the raw ABI: the reads of the request's
+//! and the response's header maps and the one write of the outgoing ones, as the host
+//! serializes them; the local response; the metrics. The SDK's
 //! `get_http_request_headers` turns every name and value into a `String` (about 40 k
 //! instructions per request, measured), its `set_map_bytes` takes pairs to serialize, its
 //! `get_http_response_header` panics on a value that is not UTF-8 (header values may hold any
@@ -15,13 +15,6 @@ extern "C" {
         map_type: MapType,
         return_map_data: *mut *mut u8,
         return_map_size: *mut usize,
-    ) -> Status;
-    fn proxy_get_header_map_value(
-        map_type: MapType,
-        key_data: *const u8,
-        key_size: usize,
-        return_value_data: *mut *mut u8,
-        return_value_size: *mut usize,
     ) -> Status;
     fn proxy_set_header_map_pairs(
         map_type: MapType,
@@ -88,22 +81,6 @@ pub fn set_headers(map: MapType, serialized: &[u8]) -> Result<(), Status> {
     match unsafe { proxy_set_header_map_pairs(map, serialized.as_ptr(), serialized.len()) } {
         Status::Ok => Ok(()),
         status => Err(status),
-    }
-}
-
-/// The value of header `name` (lower case) in `map`, as bytes; `None` when absent or when the
-/// host has no such map.
-pub fn header_value(map: MapType, name: &str) -> Option<Vec<u8>> {
-    let mut data: *mut u8 = null_mut();
-    let mut size: usize = 0;
-    // SAFETY: as in `serialized_headers`: the host allocated `size` bytes through
-    // `proxy_on_memory_allocate` (or left the pointer null for an empty value).
-    unsafe {
-        match proxy_get_header_map_value(map, name.as_ptr(), name.len(), &mut data, &mut size) {
-            Status::Ok if !data.is_null() => Some(Vec::from_raw_parts(data, size, size)),
-            Status::Ok => Some(Vec::new()),
-            _ => None,
-        }
     }
 }
 

@@ -313,8 +313,8 @@ impl RequestStream for Stream {
     fn resume_request(&self) -> Result<(), String> {
         Ok(())
     }
-    fn response_header(&self, name: &str) -> Option<Vec<u8>> {
-        header_pairs::find(&self.response, name).map(<[u8]>::to_vec)
+    fn response_headers(&self) -> Vec<u8> {
+        self.response.clone()
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         self.send(Sent::Status(status))

@@ -53,8 +53,9 @@ pub trait RequestStream: Clock {
     fn send_reply(&self, reply: &LocalReply) -> Result<(), String>;
     /// Lets a paused request go on (after it was rewritten from outside its own callbacks).
     fn resume_request(&self) -> Result<(), String>;
-    /// The value of a response header (lower-case name), as bytes.
-    fn response_header(&self, name: &str) -> Option<Vec<u8>>;
+    /// The response header map, serialized as the host gives it (one host call for the
+    /// status and the function error both).
+    fn response_headers(&self) -> Vec<u8>;
     /// Replaces the response's `:status`.
     fn set_response_status(&self, status: u32) -> Result<(), String>;
     /// An attribute of the stream that Envoy knows (`["xds", "cluster_name"]`), as bytes.

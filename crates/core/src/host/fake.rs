@@ -281,15 +281,16 @@ impl RequestStream for FakeStream {
     fn resume_request(&self) -> Result<(), String> {
         self.update(|s| s.resumed += 1)
     }
-    fn response_header(&self, name: &str) -> Option<Vec<u8>> {
+    fn response_headers(&self) -> Vec<u8> {
         self.update(|s| {
-            s.response_headers
+            let pairs: Vec<(&str, &[u8])> = s
+                .response_headers
                 .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
+                .map(|(n, v)| (n.as_str(), v.as_slice()))
+                .collect();
+            header_pairs::serialize(&pairs).unwrap_or_default()
         })
-        .ok()
-        .flatten()
+        .unwrap_or_default()
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         self.update(|s| s.response_status = Some(status))

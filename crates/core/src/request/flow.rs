@@ -128,9 +128,9 @@ impl RequestFlow {
         if self.replied || plugin.event_format.is_some() {
             return Action::Continue;
         }
-        let status = stream
-            .response_header(":status")
-            .and_then(|s| std::str::from_utf8(&s).ok()?.parse::<u32>().ok());
+        let headers = stream.response_headers();
+        let status = header_pairs::find(&headers, ":status")
+            .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
         if let Some(error) = status.and_then(Counter::lambda_error) {
             // Lambda's own error (or Envoy's on the way): it reaches the caller as it is.
             plugin.metrics.count(error);
@@ -145,16 +145,12 @@ impl RequestFlow {
         if plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
-        let function_error = stream.response_header("x-amz-function-error");
-        if is_function_error(function_error.as_deref()) {
+        let function_error = header_pairs::find(&headers, "x-amz-function-error");
+        if is_function_error(function_error) {
             plugin.metrics.count(Counter::FunctionErrors);
             stream_log!(info, self.context_id, "the function failed");
         }
-        if let Some(status) = rewritten_status(
-            plugin.mode,
-            function_error.as_deref(),
-            plugin.function_error,
-        ) {
+        if let Some(status) = rewritten_status(plugin.mode, function_error, plugin.function_error) {
             if let Err(e) = stream.set_response_status(status) {
                 stream_log!(error, self.context_id, "cannot set the status: {e}");
             }
