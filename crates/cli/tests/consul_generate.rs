@@ -44,6 +44,18 @@ fn the_wasm_url_example_matches_its_golden_files() {
     matches_golden_files("consul", &envoy_dir("consul/example-wasm-url"), &FILES);
 }
 
+/// Generates from `description` in `dir`; the service-defaults file written.
+fn generated_service_defaults(dir: &Path, description: &str) -> String {
+    std::fs::write(dir.join("description.json"), description).unwrap();
+    let run = generate(&dir.join("description.json"), &dir.join("out"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::read_to_string(dir.join("out/consul/service-defaults.hcl")).unwrap()
+}
+
 fn with_upstreams(upstreams: &str) -> String {
     format!(
         r#"{{"service":"api","wasm_file":"/etc/envoy/mesh_lambda.wasm","upstreams":[{upstreams}]}}"#
@@ -190,14 +202,7 @@ fn the_arn_can_come_from_the_catalog() {
     let description = with_upstreams(
         r#"{"name":"authentication","local_bind_port":2345,"catalog":"authentication.json","filter":{"qualifier":"live"}}"#,
     );
-    std::fs::write(dir.join("description.json"), description).unwrap();
-    let run = generate(&dir.join("description.json"), &dir.join("out"));
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let hcl = std::fs::read_to_string(dir.join("out/consul/service-defaults.hcl")).unwrap();
+    let hcl = generated_service_defaults(&dir, &description);
     assert!(
         hcl.contains(&format!(
             "# authentication: {ARN} (Event), on 127.0.0.1:2345."
@@ -215,14 +220,7 @@ fn only_api_gateway_v2_listeners_take_the_peer_address_from_the_connection() {
         r#"{{"name":"frameworks","local_bind_port":2345,"filter":{{"arn":"{ARN}","payload_passthrough":false,"payload_format":"api_gateway_v2"}}}},
            {{"name":"native","local_bind_port":2346,"filter":{{"arn":"{ARN}","payload_passthrough":false}}}}"#
     ));
-    std::fs::write(dir.join("description.json"), description).unwrap();
-    let run = generate(&dir.join("description.json"), &dir.join("out"));
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let hcl = std::fs::read_to_string(dir.join("out/consul/service-defaults.hcl")).unwrap();
+    let hcl = generated_service_defaults(&dir, &description);
     let (frameworks, native) = hcl.split_once("Name              = \"native\"").unwrap();
     assert!(
         frameworks.contains("\"use_remote_address\": true"),
