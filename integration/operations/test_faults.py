@@ -1,9 +1,10 @@
 """Faults through a real Envoy: Lambda refusing, resetting, slow or answering badly, callers
 going away, a crowd waiting for credentials, a VM crash. Each ends in a clear answer within
 the route's timeout, nothing unsigned reaches the Lambda side, and the counters say what
-happened. Not here: a slow Lambda with an event format, whose call the route's timeout does
-not bound (the filter's own call has Lambda's 900 s), and a reset in the middle of a
-passthrough answer, whose status has already gone out (the caller's answer is cut short)."""
+happened. With an event format the filter sends the call itself, so `invoke_timeout_ms`
+bounds it (set to the route's timeout here, as the shipped configs do). Not here: a reset in
+the middle of a passthrough answer, whose status has already gone out (the caller's answer is
+cut short)."""
 
 import copy
 import json
@@ -49,6 +50,8 @@ def faulty_lambda(aws):
 
 
 def envoy_to(start_envoy, aws, lambda_port: int, passthrough: bool, **fields):
+    if not passthrough:  # the filter's own call: as long as the route's
+        fields.setdefault("invoke_timeout_ms", int(ROUTE_TIMEOUT_SECONDS * 1000))
     configuration = plugin_configuration(
         arn=aws.function_arn, payload_passthrough=passthrough, **fields
     )
@@ -83,6 +86,7 @@ NO_ANSWER = {
     ("reset", True): (503, "LambdaUnreachable", "lambda_errors.server"),
     ("reset", False): (503, "LambdaUnreachable", "lambda_errors.no_answer"),
     ("slow", True): (504, "LambdaTimeout", "lambda_errors.server"),
+    ("slow", False): (504, "LambdaTimeout", "lambda_errors.no_answer"),
     ("reset_mid_response", False): (503, "LambdaUnreachable", "lambda_errors.no_answer"),
 }
 

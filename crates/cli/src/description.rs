@@ -383,6 +383,16 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
             plugin.insert(key.to_owned(), value);
         }
     }
+    // With an event format the filter sends the Invoke call itself, which the route's timeout
+    // does not bound: give the call the same time unless the filter says otherwise.
+    if plugin.get("payload_passthrough") == Some(&Value::Bool(false))
+        && !plugin.contains_key("invoke_timeout_ms")
+    {
+        plugin.insert(
+            "invoke_timeout_ms".into(),
+            Value::from(route_timeout_seconds * 1000),
+        );
+    }
     let plugin_configuration = Value::Object(plugin).to_string();
     let config = parse_config(plugin_configuration.as_bytes()).map_err(|e| {
         DescriptionError(format!(

@@ -229,3 +229,27 @@ fn only_api_gateway_v2_listeners_take_the_peer_address_from_the_connection() {
     assert!(!native.contains("use_remote_address"), "{native}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// With an event format the filter's own call gets the route's timeout, unless the filter's
+/// configuration gives one; passthrough requests have the route's alone.
+#[test]
+fn an_event_format_gets_the_routes_timeout_for_its_call() {
+    let dir = scratch("invoke-timeout");
+    let description = with_upstreams(&format!(
+        r#"{{"name":"events","local_bind_port":2345,"route_timeout_seconds":40,"filter":{{"arn":"{ARN}","payload_passthrough":false}}}},
+           {{"name":"given","local_bind_port":2346,"filter":{{"arn":"{ARN}","payload_passthrough":false,"invoke_timeout_ms":2500}}}},
+           {{"name":"passthrough","local_bind_port":2347,"route_timeout_seconds":40,"filter":{{"arn":"{ARN}"}}}}"#
+    ));
+    let hcl = generated_service_defaults(&dir, &description);
+    let (events, rest) = hcl.split_once("Name              = \"given\"").unwrap();
+    let (given, passthrough) = rest
+        .split_once("Name              = \"passthrough\"")
+        .unwrap();
+    assert!(
+        events.contains(r#"\"invoke_timeout_ms\":40000"#),
+        "{events}"
+    );
+    assert!(given.contains(r#"\"invoke_timeout_ms\":2500"#), "{given}");
+    assert!(!passthrough.contains("invoke_timeout_ms"), "{passthrough}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -48,6 +48,19 @@ impl LocalReply {
         }
     }
 
+    /// The filter's own Invoke call (event formats) got no answer within `invoke_timeout_ms`:
+    /// Envoy answered it 504 with `text`.
+    pub fn lambda_timeout(timeout_ms: u64, text: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(text.get(..200).unwrap_or(text));
+        Self {
+            status: 504,
+            code: "LambdaTimeout",
+            message: format!(
+                "Lambda did not answer within invoke_timeout_ms ({timeout_ms} ms): {text}"
+            ),
+        }
+    }
+
     /// The call was answered by Envoy (or a proxy on the way), not by Lambda: `status` and
     /// the start of its text.
     pub fn lambda_unreachable_answered(status: u32, text: &[u8]) -> Self {

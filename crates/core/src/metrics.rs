@@ -195,7 +195,7 @@ impl Metrics {
             "RequestTooLarge" => Counter::PayloadTooLarge,
             "CredentialsUnavailable" => Counter::CredentialsUnavailable,
             "MalformedFunctionResult" => Counter::MalformedResults,
-            "LambdaUnreachable" => Counter::LambdaNoAnswer,
+            "LambdaUnreachable" | "LambdaTimeout" => Counter::LambdaNoAnswer,
             "InternalError" => Counter::InternalErrors,
             "BodyNotDelivered" => Counter::BodyNotDelivered,
             _ => return,

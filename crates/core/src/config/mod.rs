@@ -20,6 +20,12 @@ use error::{quote, quote_str};
 use fields::{Choice, Fields};
 use serde_json::Value;
 
+/// `invoke_timeout_ms` when not given: Envoy's default route timeout, which bounds a
+/// passthrough request the same way.
+pub const DEFAULT_INVOKE_TIMEOUT_MS: u64 = 15_000;
+/// Lambda runs a function for 15 minutes at most.
+const MAX_INVOKE_TIMEOUT_MS: u64 = 900_000;
+
 /// The largest `max_request_bytes` accepted.
 const MAX_REQUEST_BYTES: u64 = u32::MAX as u64;
 
@@ -39,6 +45,9 @@ pub struct FilterConfig {
     /// The host the request is sent to and signed for.
     pub host: String,
     pub max_request_bytes: u64,
+    /// How long the filter waits for the answer to an Invoke call it sends itself (event
+    /// formats); a passthrough request is bounded by its route's timeout instead.
+    pub invoke_timeout_ms: u64,
     pub credentials: CredentialSettings,
 }
 
@@ -96,6 +105,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     let function_error = fields.one_of::<FunctionErrors>("function_error");
     let host_rewrite = fields.string("host_rewrite");
     let max_request_bytes = fields.whole_number("max_request_bytes", 1..=MAX_REQUEST_BYTES);
+    let invoke_timeout_ms = fields.whole_number("invoke_timeout_ms", 1..=MAX_INVOKE_TIMEOUT_MS);
     let credentials = fields.object("credentials");
     fields.finish()?;
 
@@ -159,6 +169,17 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         }
     };
     let max_request_bytes = max_request_bytes?.unwrap_or(invocation_mode.payload_limit());
+    let invoke_timeout_ms = match (invoke_timeout_ms?, payload_passthrough) {
+        (None, _) => DEFAULT_INVOKE_TIMEOUT_MS,
+        (Some(_), true) => {
+            return Err(fields.error(
+                "invoke_timeout_ms",
+                "applies only with payload_passthrough: false (a passthrough request is \
+                 bounded by its route's timeout)",
+            ))
+        }
+        (Some(ms), false) => ms,
+    };
     let credentials = match credentials? {
         None => CredentialSettings::default(),
         Some(block) => credentials::read(block)?,
@@ -173,6 +194,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         function_error,
         host,
         max_request_bytes,
+        invoke_timeout_ms,
         credentials,
     })
 }
@@ -232,6 +254,31 @@ pub(crate) mod tests {
         assert_eq!(c.invocation_mode, InvocationMode::DryRun);
         assert_eq!(c.host, "lambda.example.test:8443");
         assert_eq!(c.max_request_bytes, 1000);
+    }
+
+    /// The filter's own call (event formats) waits as long as Envoy's default route timeout,
+    /// or `invoke_timeout_ms`; with passthrough the route's timeout bounds the request.
+    #[test]
+    fn invoke_timeout_only_with_an_event_format() {
+        let events = format!(r#"{{"arn":"{ARN}","payload_passthrough":false"#);
+        assert_eq!(
+            parse(&format!("{events}}}")).unwrap().invoke_timeout_ms,
+            15_000
+        );
+        let given = parse(&format!(r#"{events},"invoke_timeout_ms":900000}}"#)).unwrap();
+        assert_eq!(given.invoke_timeout_ms, 900_000);
+        for bad in ["0", "900001", "\"15s\""] {
+            let e = err(&format!(r#"{events},"invoke_timeout_ms":{bad}}}"#));
+            assert!(
+                e.contains("invoke_timeout_ms: expected a whole number from 1 to 900000"),
+                "{e}"
+            );
+        }
+        let e = err(&format!(r#"{{"arn":"{ARN}","invoke_timeout_ms":1000}}"#));
+        assert!(
+            e.contains("invoke_timeout_ms: applies only with payload_passthrough: false"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -338,7 +385,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, credentials"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, credentials"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

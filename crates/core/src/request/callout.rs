@@ -16,8 +16,6 @@ use crate::response::{is_function_error, FunctionErrors, FUNCTION_ERROR_STATUS};
 use crate::stream_log;
 use std::time::Duration;
 
-/// Lambda runs a function for 15 minutes at most.
-const INVOKE_TIMEOUT: Duration = Duration::from_secs(900);
 /// Headers of Lambda's answer that describe its connection, not the answer.
 const FRAMING: [&str; 4] = [
     "content-length",
@@ -26,12 +24,13 @@ const FRAMING: [&str; 4] = [
     "keep-alive",
 ];
 
-/// Sends the signed call: `ours` are the filter's headers for it, `payload` the event. The
-/// call's token.
+/// Sends the signed call: `ours` are the filter's headers for it, `payload` the event; Envoy
+/// gives up on it after `timeout_ms` (`invoke_timeout_ms`). The call's token.
 pub fn invoke(
     stream: &impl RequestStream,
     ours: &[(&'static str, &str)],
     payload: &[u8],
+    timeout_ms: u64,
 ) -> Result<u32, LocalReply> {
     let cluster = stream
         .property(&["xds", "cluster_name"])
@@ -46,7 +45,12 @@ pub fn invoke(
     headers.push(("content-type", "application/json"));
     headers.push(("content-length", &length));
     stream
-        .call_out(&cluster, &headers, payload, INVOKE_TIMEOUT)
+        .call_out(
+            &cluster,
+            &headers,
+            payload,
+            Duration::from_millis(timeout_ms),
+        )
         .map_err(|e| LocalReply::internal(&format!("cannot call cluster \"{cluster}\": {e}")))
 }
 
@@ -156,7 +160,12 @@ fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec
         .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
         .ok_or_else(malformed)?;
     if answered_by_the_proxy(status, headers) {
-        return Err(LocalReply::lambda_unreachable_answered(status, body));
+        // Envoy answers a call that ran out of `invoke_timeout_ms` with its own 504.
+        return Err(if status == 504 {
+            LocalReply::lambda_timeout(plugin.invoke_timeout_ms, body)
+        } else {
+            LocalReply::lambda_unreachable_answered(status, body)
+        });
     }
     let failed = is_function_error(header_pairs::find(headers, "x-amz-function-error"));
     if let Some(error) = Counter::lambda_error(status) {
@@ -251,6 +260,23 @@ mod tests {
                 String::from_utf8_lossy(&sent.body).into_owned(),
             )
         })
+    }
+
+    /// Envoy's own 504 (the call ran out of `invoke_timeout_ms`) is a timeout; Lambda's 504
+    /// passes.
+    #[test]
+    fn a_504_of_envoys_own_is_lambda_timeout() {
+        let (status, body) = answered(b"504", &[], b"upstream request timeout");
+        assert_eq!(status, 504);
+        assert!(body.contains(r#""error":"LambdaTimeout""#), "{body}");
+        assert!(
+            body.contains("within invoke_timeout_ms (15000 ms)"),
+            "{body}"
+        );
+
+        let lambdas = [("x-amzn-requestid", &b"r-1"[..])];
+        let (status, body) = answered(b"504", &lambdas, b"{\"message\":\"x\"}");
+        assert_eq!((status, body.as_str()), (504, r#"{"message":"x"}"#));
     }
 
     /// Envoy's own 503 (no connection) is no answer from Lambda; Lambda's 503 passes.

@@ -48,6 +48,8 @@ pub struct Plugin {
     pub account_id: String,
     pub max_request_bytes: u64,
     pub max_wait_ms: u64,
+    /// How long the filter's own Invoke call (event formats) may take.
+    pub invoke_timeout_ms: u64,
     /// The names of the configured credential providers, for error messages.
     pub provider_names: String,
     /// This VM's copy of the shared credential state (the credential agent keeps it current).
@@ -74,6 +76,7 @@ impl Plugin {
             account_id: config.arn.account.clone(),
             max_request_bytes: config.max_request_bytes,
             max_wait_ms: config.credentials.max_wait_ms,
+            invoke_timeout_ms: config.invoke_timeout_ms,
             provider_names,
             credentials: RefCell::new(SharedRecord::default()),
             signer: RefCell::new(SigningCache::default()),

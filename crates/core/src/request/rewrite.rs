@@ -158,7 +158,7 @@ fn send_event(
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let token = callout::invoke(stream, &ours, &event)?;
+    let token = callout::invoke(stream, &ours, &event, plugin.invoke_timeout_ms)?;
     Ok((Sent::ByCallout(token), event.len()))
 }
 
