@@ -40,38 +40,16 @@ impl FunctionResult {
         status_names: &[&str],
         base64_names: &[&str],
     ) -> Result<Self, MalformedResult> {
-        let bad = |what: &str| MalformedResult(format!("the function's result has {what}"));
         let field = |names: &[&str]| {
             names
                 .iter()
                 .find_map(|n| result.get(*n))
                 .filter(|v| !v.is_null())
         };
-        let status = match field(status_names) {
-            None => None,
-            Some(v) => {
-                let code = v
-                    .as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                    .ok_or_else(|| bad(&format!("a statusCode that is not a number: {v}")))?;
-                match code {
-                    0 => None,
-                    100..=599 => u32::try_from(code).ok(),
-                    _ => return Err(bad(&format!("statusCode {code}, not an HTTP status"))),
-                }
-            }
-        };
+        let status = read_status(field(status_names))?.map(u32::from);
         let mut headers = Vec::new();
         if let Some(map) = field(&["headers"]) {
-            let map = map
-                .as_object()
-                .ok_or_else(|| bad("headers that are not an object"))?;
-            for (name, value) in map {
-                let value = value
-                    .as_str()
-                    .ok_or_else(|| bad(&format!("header {name:?} whose value is not a string")))?;
-                push_header(&mut headers, name, value)?;
-            }
+            read_headers(map, &mut headers)?;
         }
         if let Some(map) = field(&["multiValueHeaders"]) {
             let map = map
@@ -92,15 +70,7 @@ impl FunctionResult {
             }
         }
         if let Some(cookies) = field(&["cookies"]) {
-            let cookies = cookies
-                .as_array()
-                .ok_or_else(|| bad("cookies that are not a list"))?;
-            for cookie in cookies {
-                let cookie = cookie
-                    .as_str()
-                    .ok_or_else(|| bad("a cookie that is not a string"))?;
-                push_header(&mut headers, "set-cookie", cookie)?;
-            }
+            read_cookies(cookies, &mut headers)?;
         }
         let is_base64 = match field(base64_names) {
             None => false,
@@ -125,6 +95,62 @@ impl FunctionResult {
             body,
         })
     }
+}
+
+fn bad(what: &str) -> MalformedResult {
+    MalformedResult(format!("the function's result has {what}"))
+}
+
+/// A result's `statusCode` (a number, or a string of one): `None` when absent, null or 0 (the
+/// caller's default status); an error outside 100..=599. Shared with the streamed HTTP
+/// integration's prelude (`invoke::http_integration`).
+pub(crate) fn read_status(value: Option<&Value>) -> Result<Option<u16>, MalformedResult> {
+    let Some(v) = value.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let code = v
+        .as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .ok_or_else(|| bad(&format!("a statusCode that is not a number: {v}")))?;
+    match code {
+        0 => Ok(None),
+        100..=599 => Ok(u16::try_from(code).ok()),
+        _ => Err(bad(&format!("statusCode {code}, not an HTTP status"))),
+    }
+}
+
+/// A result's `headers` object (name to string value), added in order through `push_header`.
+pub(crate) fn read_headers(
+    map: &Value,
+    headers: &mut Vec<(String, String)>,
+) -> Result<(), MalformedResult> {
+    let map = map
+        .as_object()
+        .ok_or_else(|| bad("headers that are not an object"))?;
+    for (name, value) in map {
+        let value = value
+            .as_str()
+            .ok_or_else(|| bad(&format!("header {name:?} whose value is not a string")))?;
+        push_header(headers, name, value)?;
+    }
+    Ok(())
+}
+
+/// A result's `cookies` list, each a `set-cookie` header.
+pub(crate) fn read_cookies(
+    cookies: &Value,
+    headers: &mut Vec<(String, String)>,
+) -> Result<(), MalformedResult> {
+    let cookies = cookies
+        .as_array()
+        .ok_or_else(|| bad("cookies that are not a list"))?;
+    for cookie in cookies {
+        let cookie = cookie
+            .as_str()
+            .ok_or_else(|| bad("a cookie that is not a string"))?;
+        push_header(headers, "set-cookie", cookie)?;
+    }
+    Ok(())
 }
 
 fn type_name(v: &Value) -> &'static str {
