@@ -552,3 +552,20 @@ fn an_sts_refusal_answers_503_naming_the_role_and_stss_reason() {
     vm.streams
         .with(2, |s| assert_eq!(s.replies[0].message, expected));
 }
+
+#[test]
+fn a_missing_sts_cluster_is_named_with_a_hint() {
+    let (clock, store) = shared();
+    let mut vm = Vm::new(&clock, &store, ASSUME_ROLE, base_keys());
+    *vm.host.refuse_dispatch.borrow_mut() = Some("BadArgument".into());
+    vm.tick();
+    assert_eq!(vm.request(1), Action::Pause);
+    vm.streams.with(1, |s| {
+        assert_eq!(
+            s.replies[0].message,
+            "cannot assume role arn:aws:iam::210987654321:role/invoker: no answer from STS \
+             (sts.us-east-1.amazonaws.com, cluster \"sts\"): cannot call Envoy cluster \"sts\" \
+             (BadArgument); is it defined?; nothing was sent to Lambda"
+        );
+    });
+}

@@ -65,6 +65,11 @@ fn quoted_text_is_one_line_without_hidden_strings() {
     assert_eq!(quoted("ad", 30, &["d"]), "a<redacted>");
     assert_eq!(quoted("éxé", 30, &["é"]), "<redacted>x<redacted>");
     assert_eq!(quoted("a\u{0}b\u{1b}c", 10, &[]), "abc");
+    // Control characters inside a secret: dropped first, so the secret is found whole.
+    assert_eq!(
+        quoted("xSEC\u{12}\u{12}RETx", 30, &["SECRET"]),
+        "x<redacted>x"
+    );
 }
 
 #[test]

@@ -357,3 +357,24 @@ fn the_chain_walks_assume_role_alone_and_says_which_role_failed() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn base_keys_a_header_cannot_carry_make_no_sts_call() {
+    for (key, token) in [
+        ("AK\u{0}ID", None),
+        ("AKID", Some("to\r\nken")),
+        ("AK ID", None),
+    ] {
+        let env = ProxyEnvironment {
+            access_key_id: Some(key.into()),
+            session_token: token.map(str::to_owned),
+            ..environment_keys()
+        };
+        let mut p = provider(&[Provider::Environment], env);
+        assert_eq!(
+            failed(p.start(NOW)),
+            "the base credentials' access key id or session token holds characters other \
+             than printable ASCII, which a header cannot carry"
+        );
+    }
+}
