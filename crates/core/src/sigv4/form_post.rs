@@ -2,7 +2,7 @@
 //! `content-type`, `host`, `x-amz-date` and, with session credentials, `x-amz-security-token`.
 //!
 //! `general` signs any request, but its canonicalization (header sorting and folding, path
-//! normalization, query parsing) is 9 KB of the .wasm that this fixed shape does not need: here
+//! normalization, query parsing) made the .wasm 6,655 bytes larger than this fixed shape does:
 //! the canonical request is one `format!`, in the order SigV4 sorts these names. Tests check
 //! it against `general` and against botocore's signature of an `AssumeRole` call.
 
