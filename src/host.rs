@@ -68,7 +68,8 @@ impl Callouts for Envoy {
             (":authority", &c.authority),
         ];
         headers.extend(c.headers.iter().map(|(n, v)| (*n, v.as_str())));
-        hostcalls::dispatch_http_call(&c.cluster, headers, None, vec![], timeout)
+        let body = (!c.body.is_empty()).then_some(c.body.as_slice());
+        hostcalls::dispatch_http_call(&c.cluster, headers, body, vec![], timeout)
             .map_err(|e| format!("{e:?}"))
     }
 }

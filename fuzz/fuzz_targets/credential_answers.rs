@@ -4,6 +4,7 @@
 //! ```text
 //! AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/x   <- the environment, and
 //! providers=container,instance_metadata                     <- optionally the providers
+//! assume_role=arn:aws:iam::123456789012:role/r               <- optionally a role to assume
 //! --
 //! 200                                                       <- an answer: status, body
 //! {"AccessKeyId":...}
@@ -19,7 +20,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::credentials::chain::{
-    Callout, ChainSettings, CredentialChain, Provider, Step,
+    AssumeRoleSettings, Callout, ChainSettings, CredentialChain, Provider, Step,
 };
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
 use mesh_lambda_core::credentials::shared::SharedRecord;
@@ -42,6 +43,15 @@ fuzz_target!(|data: &[u8]| {
     if let Some(list) = value("providers") {
         settings.providers = list.split(',').filter_map(Provider::parse).collect();
     }
+    settings.assume_role = value("assume_role").map(|role_arn| AssumeRoleSettings {
+        role_arn,
+        external_id: value("external_id"),
+        session_name: "mesh-lambda".into(),
+        duration_seconds: 3600,
+        sts_cluster: "sts".into(),
+        sts_host: "sts.us-east-1.amazonaws.com".into(),
+        region: "us-east-1".into(),
+    });
     let mut chain = CredentialChain::new(settings, env);
     let mut now = NOW;
     check(chain.start(now), now);
@@ -76,7 +86,12 @@ fn check(step: Step, now: u64) {
 }
 
 fn check_callout(callout: &Callout) {
-    assert!(matches!(callout.method, "GET" | "PUT"));
+    assert!(matches!(callout.method, "GET" | "PUT" | "POST"));
+    assert_eq!(
+        callout.method == "POST",
+        !callout.body.is_empty(),
+        "{callout:?}"
+    );
     assert!(callout.path.starts_with('/'), "{callout:?}");
     assert!(!callout.authority.is_empty() && !callout.cluster.is_empty());
     for (name, value) in &callout.headers {

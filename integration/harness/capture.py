@@ -129,9 +129,12 @@ class CaptureHop(BackgroundServer):
         credentials_by_access_key: Mapping[str, AwsCredentials],
         region: str | None = None,
         tls: ssl.SSLContext | None = None,
+        service: str = "lambda",
     ):
-        """With `tls`, the hop serves HTTPS (as Lambda's endpoint does) with that context."""
+        """With `tls`, the hop serves HTTPS (as Lambda's endpoint does) with that context;
+        `service` is the one the signatures' scope must name."""
         self._upstream_port = upstream_port
+        self._service = service
         self._credentials = dict(credentials_by_access_key)
         self._expirations: dict[str, float] = {}  # access key id -> unix time it expires
         self._region = region
@@ -188,7 +191,9 @@ class CaptureHop(BackgroundServer):
         with self._lock:
             known = dict(self._credentials)
             expirations = dict(self._expirations)
-        verdict = verify_sigv4(method, target, headers, body, known, region=self._region)
+        verdict = verify_sigv4(
+            method, target, headers, body, known, service=self._service, region=self._region
+        )
         record = CapturedRequest(method, target, headers, body, verdict)
         expires_at = expirations.get(record.access_key_id or "")
         record.credentials_expired = expires_at is not None and arrived >= expires_at

@@ -1,9 +1,11 @@
 """Fixtures for the credential provider tests (loaded by conftest.py as a pytest plugin):
-the STS mint and the two metadata stand-ins, whose request logs join a failure's report."""
+the STS mint, the two metadata stand-ins and the STS hop of the assume-role tests, whose
+request logs join a failure's report."""
 
 import pytest
 
 from .metadata import ContainerCredentialsEndpoint, CredentialMint, InstanceMetadataService
+from .sts import StsHop
 
 _STAND_INS = pytest.StashKey[list]()
 
@@ -31,6 +33,15 @@ def container_endpoint(request, sts_mint) -> ContainerCredentialsEndpoint:
 def instance_metadata(request, sts_mint) -> InstanceMetadataService:
     """The EC2 instance metadata service, IMDSv2 only."""
     stand_in = _started(request, InstanceMetadataService(sts_mint))
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def sts_hop(request, aws, capture) -> StsHop:
+    """Where the filter's `sts` cluster points: records and verifies AssumeRole calls,
+    forwards them to moto, and lets the capture hop verify Invokes with the keys assumed."""
+    stand_in = _started(request, StsHop(aws, capture))
     yield stand_in
     stand_in.stop()
 

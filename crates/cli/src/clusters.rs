@@ -1,5 +1,6 @@
 //! The Envoy clusters the generators add: Lambda over TLS (Consul), the credential endpoints
-//! the configured providers call, and the server a remote `.wasm` comes from.
+//! the configured providers call, STS over TLS when a role is assumed, and the server a
+//! remote `.wasm` comes from.
 
 use crate::description::Description;
 use crate::wasm_source::WasmUrl;
@@ -107,14 +108,20 @@ fn tls(server: &str, ca_bundle: &str) -> Value {
     })
 }
 
-/// The clusters of the credential endpoints the upstreams' providers call, by name.
+/// The clusters of the credential endpoints the upstreams' providers call, and of STS for
+/// those that assume a role, by name.
 pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
     let mut clusters = BTreeMap::new();
     for u in &d.upstreams {
         let chain = &u.config.credentials.chain;
+        if let Some(role) = &chain.assume_role {
+            clusters
+                .entry(role.sts_cluster.clone())
+                .or_insert_with(|| sts_cluster(&role.sts_cluster, &role.sts_host, &d.ca_bundle));
+        }
         for provider in &chain.providers {
             let (name, address) = match provider {
-                Provider::Environment => continue,
+                Provider::Environment | Provider::AssumeRole => continue,
                 Provider::Container => (
                     &chain.container_cluster,
                     d.container_credentials_address.as_str(),
@@ -129,6 +136,15 @@ pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
         }
     }
     clusters
+}
+
+/// STS's endpoint (`sts.<region>.amazonaws.com:443`, or `sts_host`) over TLS, its
+/// certificate checked as Lambda's is.
+fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
+    let (address, port) = host_and_port(host);
+    let mut cluster = dns_cluster(name, address, port);
+    insert(&mut cluster, "transport_socket", tls(address, ca_bundle));
+    cluster
 }
 
 fn metadata_cluster(name: &str, address: &str) -> Value {

@@ -253,3 +253,37 @@ fn an_event_format_gets_the_routes_timeout_for_its_call() {
     assert!(!passthrough.contains("invoke_timeout_ms"), "{passthrough}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_upstream_assuming_a_role_gets_a_tls_cluster_to_sts() {
+    let dir = scratch("assume-role");
+    let description = with_upstreams(&format!(
+        r#"{{"name":"reports","local_bind_port":2345,"filter":{{"arn":"{ARN}",
+            "credentials":{{"provider":"container","assume_role":{{
+                "role_arn":"arn:aws:iam::210987654321:role/invoker"}}}}}}}}"#
+    ));
+    generated_service_defaults(&dir, &description);
+    let proxy = std::fs::read_to_string(dir.join("out/consul/proxy-defaults.hcl")).unwrap();
+    let json = proxy
+        .split_once("<<EOF\n")
+        .and_then(|(_, rest)| rest.split_once("\nEOF"))
+        .map(|(json, _)| json)
+        .unwrap();
+    let clusters: Vec<serde_json::Value> = serde_json::from_str(&format!("[{json}]")).unwrap();
+    let sts = clusters
+        .iter()
+        .find(|c| c["name"] == "sts")
+        .unwrap_or_else(|| panic!("no sts cluster: {proxy}"));
+    let address = &sts["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
+        ["socket_address"];
+    assert_eq!(address["address"], "sts.us-east-1.amazonaws.com");
+    assert_eq!(address["port_value"], 443);
+    let tls = &sts["transport_socket"]["typed_config"];
+    assert_eq!(tls["sni"], "sts.us-east-1.amazonaws.com");
+    assert_eq!(
+        tls["common_tls_context"]["validation_context"]["trusted_ca"]["filename"],
+        "/etc/ssl/certs/ca-certificates.crt"
+    );
+    assert!(proxy.contains("aws_container_credentials"), "{proxy}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -71,9 +71,11 @@ counters! {
     FetchesEnvironment => "credential_fetches.environment",
     FetchesContainer => "credential_fetches.container",
     FetchesInstanceMetadata => "credential_fetches.instance_metadata",
+    FetchesAssumeRole => "credential_fetches.assume_role",
     FetchFailuresEnvironment => "credential_fetch_failures.environment",
     FetchFailuresContainer => "credential_fetch_failures.container",
     FetchFailuresInstanceMetadata => "credential_fetch_failures.instance_metadata",
+    FetchFailuresAssumeRole => "credential_fetch_failures.assume_role",
     PayloadSizesDropped => "payload_sizes_dropped",
 }
 
@@ -119,6 +121,7 @@ impl Counter {
             Provider::Environment => Self::FetchesEnvironment,
             Provider::Container => Self::FetchesContainer,
             Provider::InstanceMetadata => Self::FetchesInstanceMetadata,
+            Provider::AssumeRole => Self::FetchesAssumeRole,
         }
     }
 
@@ -127,6 +130,7 @@ impl Counter {
             Provider::Environment => Self::FetchFailuresEnvironment,
             Provider::Container => Self::FetchFailuresContainer,
             Provider::InstanceMetadata => Self::FetchFailuresInstanceMetadata,
+            Provider::AssumeRole => Self::FetchFailuresAssumeRole,
         }
     }
 

@@ -38,7 +38,11 @@ impl Choice for Provider {
 }
 
 /// Reads the block (`fields` is its reader); what is not given keeps its default.
-pub(super) fn read(mut fields: Fields<'_>) -> Result<CredentialSettings, ConfigError> {
+/// `region` is the function's (STS's default endpoint is in it).
+pub(super) fn read(
+    mut fields: Fields<'_>,
+    region: &str,
+) -> Result<CredentialSettings, ConfigError> {
     // As at the top level: every read, then `finish`, then the values in field order.
     let provider = fields.one_of::<Provider>("provider");
     let providers = fields.list_of::<Provider>("providers");
@@ -48,6 +52,7 @@ pub(super) fn read(mut fields: Fields<'_>) -> Result<CredentialSettings, ConfigE
     let max_wait_ms = fields.whole_number("max_wait_ms", 1..=600_000);
     let fetch_timeout_ms = fields.whole_number("fetch_timeout_ms", 1..=60_000);
     let imds_token_ttl_seconds = fields.whole_number("imds_token_ttl_seconds", 1..=21_600);
+    let assume_role = fields.object("assume_role");
     fields.finish()?;
 
     let mut settings = CredentialSettings::default();
@@ -95,6 +100,9 @@ pub(super) fn read(mut fields: Fields<'_>) -> Result<CredentialSettings, ConfigE
         if let Some(n) = read? {
             *target = n;
         }
+    }
+    if let Some(block) = assume_role? {
+        settings.chain.assume_role = Some(super::assume_role::read(block, region)?);
     }
     Ok(settings)
 }
@@ -208,13 +216,13 @@ mod tests {
             ),
             (
                 r#"{"max_wait_ms":0,"typo":1}"#,
-                r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds"#,
+                r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             // Found by fuzzing (`plugin_config`): the name of an unknown field went into the
             // path as it was, line break and all.
             (
                 "{\"ty\\npo\":1}",
-                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds"#,
+                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             (
                 r#"{"imds_token_ttl_seconds":21601}"#,

@@ -5,6 +5,7 @@
 //! never logged. The top-level fields are read here, the `credentials` block in
 //! `credentials`, both through the field reader of `fields`.
 
+mod assume_role;
 mod credentials;
 mod error;
 pub mod fields;
@@ -182,7 +183,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     };
     let credentials = match credentials? {
         None => CredentialSettings::default(),
-        Some(block) => credentials::read(block)?,
+        Some(block) => credentials::read(block, &arn.region)?,
     };
 
     Ok(FilterConfig {
@@ -199,7 +200,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     })
 }
 
-fn is_valid_host(h: &str) -> bool {
+pub(super) fn is_valid_host(h: &str) -> bool {
     let (name, port) = match h.rsplit_once(':') {
         Some((name, port)) => (name, Some(port)),
         None => (h, None),
@@ -389,7 +390,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),
-                r#"credentials.secret: unknown field "secret", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds"#,
+                r#"credentials.secret: unknown field "secret", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             (
                 r#"{"invocation_mode":"synchronous"}"#.to_owned(),

@@ -41,12 +41,24 @@ impl CredentialAgent {
     pub fn new(settings: &CredentialSettings, chain: CredentialChain) -> Self {
         // One record per distinct chain: plugins with other settings in the same VM do not mix.
         let c = chain.settings();
-        let id = format!(
+        let mut id = format!(
             "{}|{}|{}",
             chain.provider_names(),
             c.container_cluster,
             c.instance_metadata_cluster
         );
+        if let Some(role) = &c.assume_role {
+            // Shared-data keys are never logged; the external id may be part of one.
+            id.push_str(&format!(
+                "|{}|{}|{}|{}|{}|{:?}",
+                role.sts_cluster,
+                role.sts_host,
+                role.region,
+                role.session_name,
+                role.duration_seconds,
+                role.external_id
+            ));
+        }
         Self {
             chain,
             refresh_margin_seconds: settings.refresh_margin_seconds,

@@ -4,7 +4,9 @@
 //! every provider failed. The glue performs the callouts through Envoy clusters.
 //!
 //! The providers' protocols are in `super::providers`, one file each; the chain only walks
-//! the configured ones in order and collects why each failed.
+//! the configured ones in order and collects why each failed. With `assume_role` configured
+//! the chain walks one provider, `assume_role`, which holds the chain of the configured
+//! providers as its source of base credentials.
 
 use super::environment::ProxyEnvironment;
 use super::providers::{self, CredentialProvider, ProviderStep, NO_FETCH_UNDER_WAY};
@@ -17,9 +19,12 @@ pub enum Provider {
     Environment,
     Container,
     InstanceMetadata,
+    /// Not a source of its own: configured by `assume_role`, not in `providers`.
+    AssumeRole,
 }
 
 impl Provider {
+    /// The sources of base credentials, the ones `providers` can list.
     pub const ALL: [Provider; 3] = [
         Provider::Environment,
         Provider::Container,
@@ -31,6 +36,7 @@ impl Provider {
             Provider::Environment => "environment",
             Provider::Container => "container",
             Provider::InstanceMetadata => "instance_metadata",
+            Provider::AssumeRole => "assume_role",
         }
     }
 
@@ -49,7 +55,28 @@ pub struct ChainSettings {
     pub instance_metadata_cluster: String,
     /// TTL asked for IMDSv2 session tokens.
     pub imds_token_ttl_seconds: u64,
+    /// Sign with a role assumed through STS, using the providers' credentials to ask.
+    pub assume_role: Option<AssumeRoleSettings>,
 }
+
+/// The `credentials.assume_role` block: the role, and how STS is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRoleSettings {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    pub duration_seconds: u64,
+    /// Envoy cluster reaching STS.
+    pub sts_cluster: String,
+    /// The host the call is sent to and signed for: `sts.<region>.amazonaws.com` by default.
+    pub sts_host: String,
+    /// The region the call is signed for: the function's.
+    pub region: String,
+}
+
+pub const DEFAULT_STS_CLUSTER: &str = "sts";
+pub const DEFAULT_SESSION_NAME: &str = "mesh-lambda";
+pub const DEFAULT_ROLE_DURATION_SECONDS: u64 = 3600;
 
 pub const DEFAULT_CONTAINER_CLUSTER: &str = "aws_container_credentials";
 pub const DEFAULT_INSTANCE_METADATA_CLUSTER: &str = "aws_instance_metadata";
@@ -62,6 +89,7 @@ impl Default for ChainSettings {
             container_cluster: DEFAULT_CONTAINER_CLUSTER.into(),
             instance_metadata_cluster: DEFAULT_INSTANCE_METADATA_CLUSTER.into(),
             imds_token_ttl_seconds: DEFAULT_IMDS_TOKEN_TTL_SECONDS,
+            assume_role: None,
         }
     }
 }
@@ -74,6 +102,8 @@ pub struct Callout {
     pub path: String,
     pub authority: String,
     pub headers: Vec<(&'static str, String)>,
+    /// Empty for a GET.
+    pub body: Vec<u8>,
 }
 
 /// What the chain wants next.
@@ -95,7 +125,7 @@ pub struct CredentialChain {
     position: usize,
     /// That provider's callout is out.
     awaiting: bool,
-    /// `<name>: <reason>` of each provider that failed this fetch.
+    /// Why each provider that failed this fetch failed.
     failures: Vec<String>,
     /// The providers that failed this fetch.
     failed: Vec<Provider>,
@@ -103,10 +133,13 @@ pub struct CredentialChain {
 
 impl CredentialChain {
     pub fn new(settings: ChainSettings, env: ProxyEnvironment) -> Self {
-        let providers = settings
-            .providers
-            .iter()
-            .map(|&p| (p, providers::build(p, &settings, &env)))
+        let walked = match settings.assume_role {
+            Some(_) => vec![Provider::AssumeRole],
+            None => settings.providers.clone(),
+        };
+        let providers = walked
+            .into_iter()
+            .map(|p| (p, providers::build(p, &settings, &env)))
             .collect();
         Self {
             settings,
@@ -125,7 +158,10 @@ impl CredentialChain {
     /// The names of the configured providers, for messages.
     pub fn provider_names(&self) -> String {
         let names: Vec<&str> = self.settings.providers.iter().map(|p| p.name()).collect();
-        names.join(", ")
+        match &self.settings.assume_role {
+            Some(role) => format!("assume_role of {} with {}", role.role_arn, names.join(", ")),
+            None => names.join(", "),
+        }
     }
 
     /// The providers that failed in the current (or last) fetch, in order.
@@ -190,7 +226,11 @@ impl CredentialChain {
                 }
                 (ProviderStep::Failed(reason), _) => {
                     let name = current.map_or("?", Provider::name);
-                    self.failures.push(format!("{name}: {reason}"));
+                    self.failures.push(match current {
+                        // The only provider walked: its reason is the whole message.
+                        Some(Provider::AssumeRole) => reason,
+                        _ => format!("{name}: {reason}"),
+                    });
                     self.failed.extend(current);
                     self.position += 1;
                     match self.providers.get_mut(self.position) {
@@ -203,10 +243,17 @@ impl CredentialChain {
     }
 
     fn all_failed(&self) -> Step {
-        Step::Failed(format!(
-            "no AWS credentials from any provider ({})",
-            self.failures.join("; ")
-        ))
+        Step::Failed(match &self.settings.assume_role {
+            Some(role) => format!(
+                "cannot assume role {}: {}",
+                role.role_arn,
+                self.failures.join("; ")
+            ),
+            None => format!(
+                "no AWS credentials from any provider ({})",
+                self.failures.join("; ")
+            ),
+        })
     }
 }
 

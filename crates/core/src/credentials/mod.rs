@@ -1,6 +1,7 @@
 //! AWS credentials: where they come from (`chain`: environment, container endpoint, EC2
-//! instance metadata), how their documents parse (`document`), and how the VMs of one proxy
-//! share one fetch and its result (`shared`).
+//! instance metadata, and a role assumed with them through STS), how their documents parse
+//! (`document`, `sts_answer` over `xml`), and how the VMs of one proxy share one fetch and its
+//! result (`shared`).
 
 pub mod agent;
 pub mod chain;
@@ -9,6 +10,8 @@ pub mod environment;
 pub mod iso8601;
 mod providers;
 pub mod shared;
+pub mod sts_answer;
+pub mod xml;
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
-//! SigV4 for any request: the STS calls of assume-role, the AWS test vectors, and the
-//! cross-check of the Invoke hot path (`invoke::signer`, which signs its fixed header set its
+//! SigV4 for any request: the AWS test vectors, and the cross-checks of the Invoke hot path
+//! and of the STS calls of assume-role (`form_post`) (`invoke::signer`, which signs its fixed header set its
 //! own way, with per-second hash states). This one runs a few times an hour at most, so it
 //! builds every part as text and derives the signing key each time.
 

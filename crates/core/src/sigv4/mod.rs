@@ -1,11 +1,13 @@
 //! AWS Signature Version 4, the parts this filter needs. The HMAC chain itself comes from the
 //! `aws-sigv4` crate (`generate_signing_key`, `calculate_signature`); building the canonical
 //! request here lets the filter sign a small, fixed header set and cache the signing key.
-//! `general` signs any other request (STS, the test vectors, the hot path's cross-check).
+//! `general` signs any other request (the test vectors, the hot path's cross-check);
+//! `form_post` the STS calls of assume-role, a fixed shape.
 
 pub mod canonical;
 pub mod date;
 pub mod encode;
+pub mod form_post;
 pub mod general;
 pub mod hmac;
 

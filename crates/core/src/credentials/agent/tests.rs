@@ -418,3 +418,154 @@ fn fetches_and_failures_are_counted_by_provider_and_the_gauges_follow() {
         ]
     );
 }
+
+/// STS's answer to `AssumeRole`: credentials `key_id` valid for `lifetime_s` from `now_ms`.
+fn sts_answer(key_id: &str, now_ms: u64, lifetime_s: u64) -> Vec<u8> {
+    let d = amz_date(now_ms / 1000 + lifetime_s);
+    let expiration = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &d[0..4],
+        &d[4..6],
+        &d[6..8],
+        &d[9..11],
+        &d[11..13],
+        &d[13..15]
+    );
+    format!(
+        "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>{key_id}</AccessKeyId>\
+         <SecretAccessKey>role-secret</SecretAccessKey><SessionToken>role-token</SessionToken>\
+         <Expiration>{expiration}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+    )
+    .into_bytes()
+}
+
+const ASSUME_ROLE: &str = r#""provider":"environment","refresh_margin_seconds":300,
+    "assume_role":{"role_arn":"arn:aws:iam::210987654321:role/invoker","external_id":"ext-1"}"#;
+
+fn base_keys() -> ProxyEnvironment {
+    ProxyEnvironment {
+        access_key_id: Some("AKIDBASE".into()),
+        secret_access_key: Some("base-secret".into()),
+        ..ProxyEnvironment::default()
+    }
+}
+
+#[test]
+fn an_assumed_role_is_fetched_once_shared_used_to_sign_and_refreshed_ahead_of_expiry() {
+    use crate::metrics::Counter;
+    let (clock, store) = shared();
+    let mut a = Vm::new(&clock, &store, ASSUME_ROLE, base_keys());
+    let mut b = Vm::new(&clock, &store, ASSUME_ROLE, base_keys());
+    assert_eq!(
+        a.key_id(),
+        None,
+        "base keys from the environment are not signing keys"
+    );
+    a.tick();
+    b.tick();
+    assert_eq!((a.host.callout_count(), b.host.callout_count()), (1, 0));
+    let (_, sts) = a.host.last_callout().unwrap();
+    assert_eq!(
+        (sts.cluster.as_str(), sts.authority.as_str()),
+        ("sts", "sts.us-east-1.amazonaws.com")
+    );
+    assert!(String::from_utf8(sts.body)
+        .unwrap()
+        .ends_with("&ExternalId=ext-1"));
+    assert_eq!(
+        a.request(1),
+        Action::Pause,
+        "a request waits for the assumed role"
+    );
+
+    a.answer(Some((200, &sts_answer("ASIAROLE1", T0, 3600))));
+    b.tick();
+    assert_eq!(a.key_id().as_deref(), Some("ASIAROLE1"));
+    assert_eq!(b.key_id().as_deref(), Some("ASIAROLE1"));
+    a.streams.with(1, |s| {
+        assert!(s
+            .written("authorization")
+            .unwrap()
+            .contains("Credential=ASIAROLE1/"));
+        assert_eq!(
+            s.written("x-amz-security-token").as_deref(),
+            Some("role-token")
+        );
+    });
+    assert_eq!(a.plugin.metrics.pending(Counter::FetchesAssumeRole), 1);
+    assert_eq!(a.plugin.metrics.pending(Counter::FetchesEnvironment), 0);
+
+    // 300 s before Expiration the next fetch asks STS again, signed with the base keys.
+    clock.set(T0 + 3_299_999);
+    a.tick();
+    b.tick();
+    assert_eq!(a.host.callout_count() + b.host.callout_count(), 1);
+    clock.set(T0 + 3_300_000);
+    a.tick();
+    b.tick();
+    assert_eq!(a.host.callout_count() + b.host.callout_count(), 2);
+    let fetcher = if a.agent.fetching() { &mut a } else { &mut b };
+    let (_, sts) = fetcher.host.last_callout().unwrap();
+    assert!(sts
+        .headers
+        .iter()
+        .any(|(n, v)| *n == "authorization"
+            && v.contains("Credential=AKIDBASE/20150830/us-east-1/sts/")));
+    fetcher.answer(Some((200, &sts_answer("ASIAROLE2", T0 + 3_300_000, 3600))));
+    a.tick();
+    b.tick();
+    assert_eq!(a.key_id().as_deref(), Some("ASIAROLE2"));
+    assert_eq!(b.key_id().as_deref(), Some("ASIAROLE2"));
+}
+
+#[test]
+fn an_sts_refusal_answers_503_naming_the_role_and_stss_reason() {
+    use crate::metrics::Counter;
+    let (clock, store) = shared();
+    let mut vm = Vm::new(&clock, &store, ASSUME_ROLE, base_keys());
+    vm.tick();
+    assert_eq!(vm.request(1), Action::Pause);
+    vm.answer(Some((
+        403,
+        b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+          <Message>not authorized to perform: sts:AssumeRole</Message></Error></ErrorResponse>",
+    )));
+    let expected = "cannot assume role arn:aws:iam::210987654321:role/invoker: STS refused \
+                    (HTTP 403): AccessDenied: not authorized to perform: sts:AssumeRole; \
+                    nothing was sent to Lambda";
+    vm.streams.with(1, |s| {
+        assert_eq!(s.replies.len(), 1);
+        assert_eq!(s.replies[0].status, 503);
+        assert_eq!(s.replies[0].message, expected);
+        assert_eq!(s.written_headers, None);
+    });
+    assert_eq!(
+        vm.plugin.metrics.pending(Counter::FetchFailuresAssumeRole),
+        1
+    );
+    // The next request is answered at its headers, with the same reason.
+    let stream = vm
+        .streams
+        .add(2, StreamState::request(&[(":method", "POST")], b"{}"));
+    let mut flow = RequestFlow::new(2);
+    flow.on_request_headers(&vm.plugin, &stream, false);
+    vm.streams
+        .with(2, |s| assert_eq!(s.replies[0].message, expected));
+}
+
+#[test]
+fn a_missing_sts_cluster_is_named_with_a_hint() {
+    let (clock, store) = shared();
+    let mut vm = Vm::new(&clock, &store, ASSUME_ROLE, base_keys());
+    *vm.host.refuse_dispatch.borrow_mut() = Some("BadArgument".into());
+    vm.tick();
+    assert_eq!(vm.request(1), Action::Pause);
+    vm.streams.with(1, |s| {
+        assert_eq!(
+            s.replies[0].message,
+            "cannot assume role arn:aws:iam::210987654321:role/invoker: no answer from STS \
+             (sts.us-east-1.amazonaws.com, cluster \"sts\"): cannot call Envoy cluster \"sts\" \
+             (BadArgument); is it defined?; nothing was sent to Lambda"
+        );
+    });
+}

@@ -86,6 +86,7 @@ fn request(cluster: &str, env: &ProxyEnvironment) -> Result<Callout, String> {
         path,
         authority,
         headers,
+        body: Vec::new(),
     })
 }
 

@@ -61,6 +61,7 @@ impl InstanceMetadata {
                 "x-aws-ec2-metadata-token-ttl-seconds",
                 self.token_ttl_seconds.to_string(),
             )],
+            body: Vec::new(),
         })
     }
 
@@ -78,6 +79,7 @@ impl InstanceMetadata {
             path,
             authority: IMDS_HOST.into(),
             headers: vec![("x-aws-ec2-metadata-token", token)],
+            body: Vec::new(),
         })
     }
 

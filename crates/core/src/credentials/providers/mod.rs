@@ -5,14 +5,15 @@
 //! Trait objects rather than an enum: the chain runs a few times an hour, not per request, so
 //! a virtual call costs nothing that matters (nor did it grow the .wasm more than an enum
 //! did); in return a provider is one type in one file that no dispatch `match` lists, and one
-//! wrapping another (the coming `assume_role`, calling STS with its source's credentials)
-//! just holds a `Box<dyn CredentialProvider>`.
+//! wrapping others (`assume_role`, calling STS with its sources' credentials) just holds
+//! them: the chain of the configured providers.
 
+pub mod assume_role;
 mod container;
 mod environment;
 mod instance_metadata;
 
-use super::chain::{Callout, ChainSettings, Provider};
+use super::chain::{Callout, ChainSettings, CredentialChain, Provider};
 use super::document::parse_credential_document;
 use super::environment::ProxyEnvironment;
 use super::Credentials;
@@ -54,6 +55,32 @@ pub fn build(
         Provider::InstanceMetadata => {
             Box::new(instance_metadata::InstanceMetadata::new(settings, env))
         }
+        Provider::AssumeRole => match &settings.assume_role {
+            Some(role) => {
+                let base = ChainSettings {
+                    assume_role: None,
+                    ..settings.clone()
+                };
+                Box::new(assume_role::AssumeRole::new(
+                    role.clone(),
+                    CredentialChain::new(base, env.clone()),
+                ))
+            }
+            None => Box::new(NotConfigured),
+        },
+    }
+}
+
+/// `assume_role` walked without its settings: the chain never does this.
+struct NotConfigured;
+
+impl CredentialProvider for NotConfigured {
+    fn start(&mut self, _now: u64) -> ProviderStep {
+        ProviderStep::Failed("credentials.assume_role is not configured".into())
+    }
+
+    fn on_response(&mut self, _status: u32, _body: &[u8], _now: u64) -> ProviderStep {
+        ProviderStep::Failed(NO_FETCH_UNDER_WAY.into())
     }
 }
 
