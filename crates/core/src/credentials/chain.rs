@@ -10,7 +10,7 @@
 
 use super::environment::ProxyEnvironment;
 use super::providers::{self, CredentialProvider, ProviderStep, NO_FETCH_UNDER_WAY};
-use super::Credentials;
+use super::{Credentials, UNFIT_FOR_HEADERS};
 
 /// The providers by name: configuration names them, and so do messages and the shared
 /// record. A new provider is a variant and its name here, and its line in `providers::build`.
@@ -219,7 +219,10 @@ impl CredentialChain {
                     return Step::Call(callout);
                 }
                 (ProviderStep::Done(credentials), Some(provider)) => {
-                    return Step::Done(provider, credentials)
+                    if credentials.fit_in_headers() {
+                        return Step::Done(provider, credentials);
+                    }
+                    step = ProviderStep::Failed(UNFIT_FOR_HEADERS.into());
                 }
                 (ProviderStep::Done(_), None) => {
                     return Step::Failed("credential response with no provider".into())

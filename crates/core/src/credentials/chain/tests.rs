@@ -53,6 +53,32 @@ fn environment_first_needs_no_callout() {
     }
 }
 
+/// Keys a header cannot carry (a NUL, a line break, a space in the key id or the token) are
+/// that provider's failure, whichever it is: the next one is asked.
+#[test]
+fn keys_a_header_cannot_carry_fall_through_to_the_next_provider() {
+    for (key, token) in [("AK\u{0}", None), ("AK", Some("T\r\nx")), ("A K", None)] {
+        let env = ProxyEnvironment {
+            access_key_id: Some(key.into()),
+            secret_access_key: Some("SK".into()),
+            session_token: token.map(str::to_owned),
+            ..container_env()
+        };
+        let mut chain = chain(&[Provider::Environment, Provider::Container], env);
+        assert_eq!(call(chain.start(NOW)).path, "/creds");
+        let bad = DOC
+            .to_vec()
+            .iter()
+            .map(|&b| if b == b'T' { b'\n' } else { b })
+            .collect::<Vec<u8>>();
+        let reason = failed(chain.on_response(200, &bad, NOW));
+        assert!(
+            reason.contains(&format!("environment: {UNFIT_FOR_HEADERS}")),
+            "{reason}"
+        );
+    }
+}
+
 #[test]
 fn done_names_the_provider_that_answered() {
     let mut chain = chain(&Provider::ALL, container_env());

@@ -49,14 +49,6 @@ impl AssumeRole {
                 self.phase = Phase::Base;
                 ProviderStep::Call(callout)
             }
-            Step::Done(_, base) if !fits_a_header(&base) => {
-                self.phase = Phase::Idle;
-                ProviderStep::Failed(
-                    "the base credentials' access key id or session token holds characters \
-                     other than printable ASCII, which a header cannot carry"
-                        .into(),
-                )
-            }
             Step::Done(_, base) => {
                 let callout = sts_callout(&self.settings, &base, now);
                 self.phase = Phase::Sts(base);
@@ -109,15 +101,6 @@ impl CredentialProvider for AssumeRole {
             Phase::Idle => ProviderStep::Failed(reason.to_owned()),
         }
     }
-}
-
-/// Whether the parts of `base` that go into headers (the key id in `authorization`, the
-/// token as `x-amz-security-token`) can: the environment's keys are taken as they are, and a
-/// NUL or line break in them would otherwise reach a header (found by the
-/// `credential_answers` fuzz target).
-fn fits_a_header(base: &Credentials) -> bool {
-    let printable = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic());
-    printable(&base.access_key_id) && base.session_token.as_deref().is_none_or(printable)
 }
 
 /// The form body of the call.
