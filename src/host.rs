@@ -145,6 +145,11 @@ impl RequestStream for Envoy {
             .map_err(|e| format!("{e:?}"))
     }
 
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+        hostcalls::set_buffer(BufferType::HttpResponseBody, length, 0, bytes)
+            .map_err(|e| format!("{e:?}"))
+    }
+
     fn reset_stream(&self) -> Result<(), String> {
         // `proxy_close_stream(HttpResponse)`: Envoy resets the stream through the encoder
         // callbacks once the VM call returns (`Context::closeStream`).

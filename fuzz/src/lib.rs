@@ -264,6 +264,8 @@ pub enum Sent {
     ResponseHeaders(Vec<u8>),
     /// The response body part replaced: the bytes that stand in for its first `size`.
     ResponseBody { size: usize, bytes: Vec<u8> },
+    /// Bytes appended to the response body part, whose length was `length`.
+    ResponseBodyAppended { length: usize, bytes: Vec<u8> },
     /// The stream was reset.
     Reset,
 }
@@ -340,6 +342,12 @@ impl RequestStream for Stream {
     fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
         self.send(Sent::ResponseBody {
             size,
+            bytes: bytes.to_vec(),
+        })
+    }
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+        self.send(Sent::ResponseBodyAppended {
+            length,
             bytes: bytes.to_vec(),
         })
     }

@@ -168,6 +168,8 @@ pub struct StreamState {
     /// The response body part being handled (a test sets it before each body callback;
     /// the filter's replacement is left in it).
     pub response_body: Vec<u8>,
+    /// The most bytes of the response body read at once.
+    pub largest_response_read: usize,
     /// The stream was reset.
     pub reset: bool,
 }
@@ -313,6 +315,7 @@ impl RequestStream for FakeStream {
     }
     fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
         self.update(|s| {
+            s.largest_response_read = s.largest_response_read.max(size);
             s.response_body
                 .iter()
                 .copied()
@@ -326,6 +329,16 @@ impl RequestStream for FakeStream {
             let end = size.min(s.response_body.len());
             s.response_body.splice(..end, bytes.iter().copied());
         })
+    }
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+        self.update(|s| {
+            // Envoy's `Buffer::copyFrom`: a write inside the buffer but not at 0 is refused.
+            if length < s.response_body.len() {
+                return Err(format!("BadArgument: {length} is inside the buffer"));
+            }
+            s.response_body.extend_from_slice(bytes);
+            Ok(())
+        })?
     }
     fn reset_stream(&self) -> Result<(), String> {
         self.update(|s| s.reset = true)

@@ -26,6 +26,8 @@ const EVENT_STREAM: &[u8] = b"application/vnd.amazon.eventstream";
 const DEFAULT_CONTENT_TYPE: &[u8] = b"application/octet-stream";
 /// Lambda's headers that describe its own framing of the answer, not the function's.
 const FRAMING: [&str; 3] = ["content-length", "content-type", "transfer-encoding"];
+/// The most of one body part the VM reads at a time.
+const WINDOW: usize = 64 * 1024;
 /// Longest error code logged (it comes from the function).
 const LOGGED_CODE_CHARS: usize = 64;
 
@@ -104,47 +106,71 @@ impl StreamedResponse {
         if self.ended {
             return Action::Pause;
         }
-        match self.payload_of(stream, body_size, end_of_stream) {
-            Ok(payload) => {
-                if let Err(e) = stream.replace_response_body(body_size, &payload) {
-                    let failure = Failure::Broken(format!("cannot write the payload: {e}"));
-                    return self.fail(context_id, stream, metrics, &failure);
-                }
-                if self.prelude.is_some() {
-                    Action::Pause
-                } else {
-                    Action::Continue
-                }
-            }
-            Err(failure) => {
-                // What the part carried before the failure is not passed on: the caller gets
-                // a reset, not a plausible-looking end.
-                let _ = stream.replace_response_body(body_size, &[]);
-                self.fail(context_id, stream, metrics, &failure)
-            }
+        // On a failure the part is held (Pause) and the stream reset: none of it goes on.
+        if let Err(failure) = self.pass_on(stream, body_size, end_of_stream) {
+            return self.fail(context_id, stream, metrics, &failure);
+        }
+        if self.prelude.is_some() {
+            // Held back with the headers; the part is empty now (the reader keeps the bytes).
+            Action::Pause
+        } else {
+            Action::Continue
         }
     }
 
-    /// The payload bytes this part completed (after the prelude, if any).
-    fn payload_of(
+    /// Replaces the part's frames with their payload. A part of at most `WINDOW` bytes is read
+    /// and replaced at once; a larger one (Envoy hands over what its upstream connection
+    /// buffered, up to the cluster's buffer limit) window by window from its front, each
+    /// window's payload appended at the end, so that the VM never holds more than a window of
+    /// it (its linear memory never shrinks).
+    fn pass_on(
         &mut self,
         stream: &impl RequestStream,
         body_size: usize,
         end_of_stream: bool,
-    ) -> Result<Vec<u8>, Failure> {
-        let part = if body_size == 0 {
-            Vec::new()
-        } else {
+    ) -> Result<(), Failure> {
+        if body_size <= WINDOW {
+            let part = read_front(stream, body_size)?;
+            let payload = self.payload_of(stream, &part)?;
+            self.check_end(end_of_stream)?;
+            return stream
+                .replace_response_body(body_size, &payload)
+                .map_err(|e| Failure::Broken(format!("cannot write the payload: {e}")));
+        }
+        let mut left = body_size;
+        let mut length = body_size;
+        while left > 0 {
+            let n = left.min(WINDOW);
+            let window = read_front(stream, n)?;
             stream
-                .response_body(0, body_size)
-                .map_err(|e| Failure::Broken(format!("cannot read the answer: {e}")))?
-        };
-        if self.completed && !part.is_empty() {
+                .replace_response_body(n, &[])
+                .map_err(|e| Failure::Broken(format!("cannot drain the answer: {e}")))?;
+            left -= n;
+            length -= n;
+            let payload = self.payload_of(stream, &window)?;
+            if !payload.is_empty() {
+                stream
+                    .append_response_body(length, &payload)
+                    .map_err(|e| Failure::Broken(format!("cannot write the payload: {e}")))?;
+                length += payload.len();
+            }
+        }
+        self.check_end(end_of_stream)
+    }
+
+    /// The payload bytes that `bytes` of the event stream completed (after the prelude, if
+    /// any).
+    fn payload_of(
+        &mut self,
+        stream: &impl RequestStream,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, Failure> {
+        if self.completed && !bytes.is_empty() {
             return Err(Failure::Broken("bytes after InvokeComplete".into()));
         }
         self.events.clear();
         self.decoder
-            .push(&part, &mut self.events)
+            .push(bytes, &mut self.events)
             .map_err(|e| Failure::Broken(format!("corrupt event stream: {e}")))?;
         let mut payload = Vec::new();
         for event in self.events.drain(..) {
@@ -152,6 +178,7 @@ impl StreamedResponse {
                 return Err(Failure::Broken("an event after InvokeComplete".into()));
             }
             match event {
+                StreamEvent::Payload(bytes) if payload.is_empty() => payload = bytes,
                 StreamEvent::Payload(bytes) => payload.extend_from_slice(&bytes),
                 StreamEvent::Complete { error: None } => self.completed = true,
                 StreamEvent::Complete { error: Some(error) } => {
@@ -187,6 +214,11 @@ impl StreamedResponse {
                 }
             }
         }
+        Ok(payload)
+    }
+
+    /// After a part: the answer must not end before its prelude or its `InvokeComplete`.
+    fn check_end(&self, end_of_stream: bool) -> Result<(), Failure> {
         if self.prelude.is_some() && (self.completed || end_of_stream) {
             return Err(Failure::Broken(
                 "the answer ended before its prelude did".into(),
@@ -197,7 +229,7 @@ impl StreamedResponse {
                 "the answer ended without InvokeComplete".into(),
             ));
         }
-        Ok(payload)
+        Ok(())
     }
 
     /// The stream ended (`proxy_on_delete`). An answer neither completed nor already reset was
@@ -233,6 +265,16 @@ impl StreamedResponse {
         }
         Action::Pause
     }
+}
+
+/// The first `size` bytes of the body part.
+fn read_front(stream: &impl RequestStream, size: usize) -> Result<Vec<u8>, Failure> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    stream
+        .response_body(0, size)
+        .map_err(|e| Failure::Broken(format!("cannot read the answer: {e}")))
 }
 
 /// A value from the function, made safe and short for a log line.
@@ -387,8 +429,15 @@ mod tests {
                 .get_mut(&ID)
                 .unwrap()
                 .response_body = part.to_vec();
-            actions.push(flow.on_response_body(p, s, part.len(), i + 1 == parts.len()));
-            out.push(streams.with(ID, |st| st.response_body.clone()));
+            let action = flow.on_response_body(p, s, part.len(), i + 1 == parts.len());
+            actions.push(action);
+            // A paused part is held by Envoy: nothing of it goes on now.
+            let passed = streams.with(ID, |st| st.response_body.clone());
+            out.push(if action == Action::Continue {
+                passed
+            } else {
+                Vec::new()
+            });
         }
         (out, actions)
     }
@@ -427,6 +476,25 @@ mod tests {
                 assert_eq!(p.metrics.pending(Counter::StreamBroken), 0);
             }
         }
+    }
+
+    #[test]
+    fn a_large_part_is_passed_on_a_window_at_a_time() {
+        // 3 MB in one part (Envoy hands over what its upstream connection buffered), frames
+        // of 100,003 bytes straddling the windows, the last part with the end.
+        let payload: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut answer: Vec<u8> = payload.chunks(100_003).flat_map(chunk).collect();
+        answer.extend(complete(None));
+        let (p, streams, s, mut flow) = sent(&OK);
+        flow.on_response_headers(&p, &s, false);
+        let (first, second) = answer.split_at(2_500_000);
+        let (out, actions) = feed(&p, &streams, &s, &mut flow, &[first, second]);
+        assert_eq!(actions, [Action::Continue, Action::Continue]);
+        assert!(out.concat() == payload, "the payload, in order");
+        streams.with(ID, |st| {
+            assert!(!st.reset);
+            assert_eq!(st.largest_response_read, WINDOW);
+        });
     }
 
     #[test]
