@@ -1,10 +1,11 @@
 """Fixtures of the streamed-answer tests: a streaming Lambda stand-in playing the test's
-script, and an Envoy whose filter invokes with `invocation_mode: streaming` and whose Lambda
-cluster points at the stand-in."""
+script, and an Envoy on the shipped envoy/streaming.yaml (`invocation_mode: streaming`, the
+route without a timeout on the whole) whose Lambda cluster points at the stand-in."""
 
 import pytest
 
 from harness.envoy import plugin_configuration
+from harness.paths import STREAMING_ENVOY_CONFIG
 from harness.streaming_lambda import StreamingLambda, StreamScript, streaming_path
 
 
@@ -35,7 +36,12 @@ def streaming_envoy(start_envoy, aws, streaming_lambda):
     def start(script: StreamScript, **options):
         stand_in = streaming_lambda(script)
         configuration = plugin_configuration(arn=aws.function_arn, invocation_mode="streaming")
-        envoy = start_envoy(configuration, lambda_port=stand_in.port, **options)
+        envoy = start_envoy(
+            configuration,
+            lambda_port=stand_in.port,
+            shipped_config=STREAMING_ENVOY_CONFIG,
+            **options,
+        )
         return envoy, stand_in
 
     return start
