@@ -107,8 +107,11 @@ class StreamScript:
     headers: Sequence[tuple[str, str]] = (("Content-Type", "application/octet-stream"),)
     writes: Sequence[Write] = ()
     end: str = "complete"
-    # The body with a Content-Length instead of chunks (an error before the stream).
+    # The body with a Content-Length instead of chunks (an error before the stream, or a
+    # buffered answer).
     whole_body: bytes | None = None
+    # Seconds before the status line (a buffered answer waits for the whole result).
+    head_delay: float = 0.0
 
 
 def split_at_random(data: bytes, seed: int, parts: int, delay: float = 0.005) -> list[Write]:
@@ -229,6 +232,8 @@ class StreamingLambda(BackgroundServer):
             lines.append("Transfer-Encoding: chunked")
         lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if script.head_delay and self._released.wait(script.head_delay):
+            return
         if script.whole_body is not None:
             connection.sendall(head + script.whole_body)
             played.ended = time.monotonic()
