@@ -437,3 +437,42 @@ pub const FRAMING: [&str; 4] = [
     "connection",
     "keep-alive",
 ];
+
+/// How a streamed input is cut into the pieces Envoy would hand over: the input's first byte
+/// is the number of pattern bytes after it (at most 16), each the length of a piece (0 is an
+/// empty push), used in turn until the stream is consumed; no pattern is one-byte pieces.
+/// Returns the pattern and the rest of the input.
+pub fn split_pattern(data: &[u8]) -> (SplitPattern, &[u8]) {
+    let Some((&count, rest)) = data.split_first() else {
+        return (SplitPattern(Vec::new()), data);
+    };
+    let (pattern, rest) = rest.split_at(usize::from(count).min(16).min(rest.len()));
+    (
+        SplitPattern(pattern.iter().map(|&b| usize::from(b)).collect()),
+        rest,
+    )
+}
+
+/// The piece lengths of `split_pattern`.
+#[derive(Debug, Clone)]
+pub struct SplitPattern(Vec<usize>);
+
+impl SplitPattern {
+    /// The lengths of the pieces of a stream of `len` bytes, adding up to `len`.
+    pub fn pieces(&self, len: usize) -> Vec<usize> {
+        let mut pieces = Vec::new();
+        let mut left = len;
+        let mut lengths = self.0.iter().copied().cycle();
+        while left > 0 {
+            let piece = if self.0.iter().all(|&l| l == 0) {
+                // Only empty pushes: pushes of one byte between them, so the stream ends.
+                lengths.next().unwrap_or(0).max(1)
+            } else {
+                lengths.next().unwrap_or(1)
+            };
+            pieces.push(piece.min(left));
+            left -= piece.min(left);
+        }
+        pieces
+    }
+}

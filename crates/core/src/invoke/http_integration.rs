@@ -25,6 +25,13 @@ use std::fmt;
 #[cfg(test)]
 mod tests;
 
+/// The content type a function's stream declares when it starts with the prelude (what the
+/// Node.js runtime's `HttpResponseStream.from` sets). The AWS SDKs read
+/// InvokeWithResponseStream's `Content-Type` response header as this stream content type
+/// (`ResponseStreamContentType`); not yet checked against Lambda itself.
+pub const HTTP_INTEGRATION_CONTENT_TYPE: &str =
+    "application/vnd.awslambda.http-integration-response";
+
 /// The longest prelude read, in bytes before its NUL separator: response headers beyond
 /// this are not a function's honest answer.
 pub const PRELUDE_LIMIT: usize = 64 * 1024;

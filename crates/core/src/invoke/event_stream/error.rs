@@ -65,16 +65,23 @@ impl fmt::Display for EventStreamError {
 
 impl std::error::Error for EventStreamError {}
 
-/// The longest piece of outside text an error quotes, in characters.
+/// The longest piece of outside text an error quotes, in characters of its escaped form.
 const QUOTE_LIMIT: usize = 64;
 
-/// `text` escaped and quoted, cut to `QUOTE_LIMIT` characters (marked with `...`).
+/// `text` escaped (control and invisible characters as `\u{..}`) and quoted, cut to
+/// `QUOTE_LIMIT` escaped characters (marked with `...`).
 pub(crate) fn quote(text: &str) -> String {
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(QUOTE_LIMIT).collect();
-    if chars.next().is_some() {
-        format!("{head:?}...")
-    } else {
-        format!("{head:?}")
+    let mut out = String::from("\"");
+    let mut used = 0;
+    for c in text.chars() {
+        let escaped = c.escape_debug();
+        used += escaped.len();
+        if used > QUOTE_LIMIT {
+            out.push_str("\"...");
+            return out;
+        }
+        out.extend(escaped);
     }
+    out.push('"');
+    out
 }

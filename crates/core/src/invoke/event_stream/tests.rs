@@ -644,3 +644,16 @@ fn error_messages_quote_little() {
     );
     assert!(!text.contains('\n'));
 }
+
+#[test]
+fn quotes_are_short_even_when_escaped() {
+    use super::error::quote;
+    assert_eq!(quote("PayloadChunk"), "\"PayloadChunk\"");
+    assert_eq!(quote("a\"b\n"), "\"a\\\"b\\n\"");
+    let controls = quote(&"\u{7f}".repeat(1000));
+    assert!(controls.len() <= 64 + 5, "{controls}");
+    assert!(controls.ends_with("\"..."), "{controls}");
+    let exact = "x".repeat(64);
+    assert_eq!(quote(&exact), format!("\"{exact}\""));
+    assert_eq!(quote(&format!("{exact}y")), format!("\"{exact}\"..."));
+}
