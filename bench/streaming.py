@@ -27,15 +27,9 @@ sys.path.insert(0, str(E.REPO_ROOT / "integration"))
 from harness import client
 from harness.aws import AwsCredentials
 from harness.envoy import EnvoyProcess, plugin_configuration, render_config
+from harness.event_stream import invoke_complete, payload_chunk
 from harness.paths import LOCAL_ENVOY_CONFIG, STREAMING_ENVOY_CONFIG
-from harness.streaming_lambda import (
-    StreamingLambda,
-    StreamScript,
-    Write,
-    invoke_complete,
-    payload_chunk,
-    streaming_path,
-)
+from harness.streaming_lambda import StreamingLambda, StreamScript, Write, streaming_path
 
 PIECES = 10
 PIECE_GAP_S = 0.1

@@ -8,20 +8,16 @@ after its delay), then the end the script chose: the last chunk (`complete`), a 
 without it (`cut`), or nothing more while the connection stays open (`hang`, until the test
 stops the stand-in). When each write went out is recorded, for the tests of timing.
 
-The frames are made here (`payload_chunk`, `invoke_complete`, `exception`: checked against
-botocore's parser in `harness_checks`); `split_at_random` cuts them at arbitrary byte
-boundaries.
+The frames are made with `event_stream` (checked against botocore's parser in
+`harness_checks`); `split_at_random` cuts them at arbitrary byte boundaries.
 """
 
 import itertools
-import json
 import random
 import socket
 import socketserver
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -33,58 +29,6 @@ from .header_list import HeaderLookup
 from .sigv4_check import SignatureVerdict, verify_sigv4
 
 ENDS = ("complete", "cut", "hang")
-
-
-def _message(headers: Sequence[tuple[str, str]], payload: bytes) -> bytes:
-    """One event-stream message: prelude (total and headers length), its CRC32, headers
-    (string values, type 7), payload, the message's CRC32."""
-    encoded = b"".join(
-        struct.pack("B", len(n)) + n.encode() + b"\x07" + struct.pack(">H", len(v)) + v.encode()
-        for n, v in headers
-    )
-    prelude = struct.pack(">II", 12 + len(encoded) + len(payload) + 4, len(encoded))
-    start = prelude + struct.pack(">I", zlib.crc32(prelude)) + encoded + payload
-    return start + struct.pack(">I", zlib.crc32(start))
-
-
-def payload_chunk(data: bytes) -> bytes:
-    return _message(
-        [
-            (":event-type", "PayloadChunk"),
-            (":content-type", "application/octet-stream"),
-            (":message-type", "event"),
-        ],
-        data,
-    )
-
-
-def invoke_complete(error_code: str | None = None, details: str = "") -> bytes:
-    document = {"ErrorCode": error_code, "ErrorDetails": details} if error_code else {}
-    document["LogResult"] = ""
-    return _message(
-        [
-            (":event-type", "InvokeComplete"),
-            (":content-type", "application/json"),
-            (":message-type", "event"),
-        ],
-        json.dumps(document).encode(),
-    )
-
-
-def exception(exception_type: str, message: str) -> bytes:
-    return _message(
-        [
-            (":exception-type", exception_type),
-            (":content-type", "application/json"),
-            (":message-type", "exception"),
-        ],
-        json.dumps({"message": message}).encode(),
-    )
-
-
-def streamed(*payloads: bytes) -> bytes:
-    """A whole good answer: a PayloadChunk per payload, then InvokeComplete."""
-    return b"".join(payload_chunk(p) for p in payloads) + invoke_complete()
 
 
 def streaming_path(function_arn: str, qualifier: str | None = None) -> str:

@@ -5,7 +5,8 @@ NUL bytes is streamed on."""
 import json
 
 from harness import client
-from harness.streaming_lambda import StreamScript, split_at_random, streamed
+from harness.event_stream import response_stream
+from harness.streaming_lambda import StreamScript, split_at_random
 
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 
@@ -22,7 +23,7 @@ def test_the_prelude_sets_status_headers_and_cookies(streaming_envoy):
     pieces = [output[:30], output[30:90], output[90:]]
     script = StreamScript(
         headers=[("Content-Type", HTTP_INTEGRATION), ("X-Amzn-RequestId", "req-7")],
-        writes=split_at_random(streamed(*pieces), seed=5, parts=40),
+        writes=split_at_random(response_stream(pieces), seed=5, parts=40),
     )
     envoy, stand_in = streaming_envoy(script)
 
@@ -41,7 +42,7 @@ def test_the_prelude_sets_status_headers_and_cookies(streaming_envoy):
 def test_a_prelude_without_its_separator_resets_the_stream(streaming_envoy):
     script = StreamScript(
         headers=[("Content-Type", HTTP_INTEGRATION)],
-        writes=split_at_random(streamed(b'{"statusCode": 200}'), seed=1, parts=3),
+        writes=split_at_random(response_stream([b'{"statusCode": 200}']), seed=1, parts=3),
     )
     envoy, _ = streaming_envoy(script)
 

@@ -6,15 +6,10 @@ import hashlib
 import threading
 
 from harness import client
+from harness.event_stream import invoke_complete, payload_chunk, response_stream
 from harness.metrics import wait_for_metrics
 from harness.soak import rss_kib
-from harness.streaming_lambda import (
-    StreamScript,
-    Write,
-    invoke_complete,
-    payload_chunk,
-    streamed,
-)
+from harness.streaming_lambda import StreamScript, Write
 
 TOTAL_BYTES = 50 * 1024 * 1024
 FRAME_PAYLOAD_BYTES = 64 * 1024 + 17  # frames straddle Envoy's reads
@@ -56,7 +51,7 @@ def test_fifty_megabytes_stream_through_with_memory_bounded(streaming_envoy):
     writes.append(Write(invoke_complete()))
     # One small answer first, so that the baseline has the VM's first stream and the upstream
     # connection behind it.
-    envoy, stand_in = streaming_envoy(StreamScript(writes=[Write(streamed(b"warm"))]))
+    envoy, stand_in = streaming_envoy(StreamScript(writes=[Write(response_stream([b"warm"]))]))
     warm = client.stream(envoy.url, b"{}")
     assert (warm.failure, warm.body) == (None, b"warm"), warm
     stand_in.script = StreamScript(writes=writes)

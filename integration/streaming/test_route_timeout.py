@@ -4,7 +4,8 @@ envoy/streaming.yaml turns it off (`timeout: 0s`) and bounds silence instead
 (`idle_timeout`): a long stream that keeps moving completes, one that stops moving is cut."""
 
 from harness import client
-from harness.streaming_lambda import StreamScript, Write, invoke_complete, payload_chunk
+from harness.event_stream import invoke_complete, payload_chunk
+from harness.streaming_lambda import StreamScript, Write
 
 GAP_SECONDS = 1.2
 PARTS = [b"one ", b"two ", b"three ", b"four"]  # about 3.6 s in all

@@ -8,14 +8,9 @@ import json
 import pytest
 
 from harness import client
+from harness.event_stream import exception, invoke_complete, payload_chunk
 from harness.metrics import wait_for_metrics
-from harness.streaming_lambda import (
-    StreamScript,
-    Write,
-    exception,
-    invoke_complete,
-    payload_chunk,
-)
+from harness.streaming_lambda import StreamScript, Write
 
 PAYLOAD = b'{"stream": "please"}'
 BEGUN = payload_chunk(b"the first part")

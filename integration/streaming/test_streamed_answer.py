@@ -5,15 +5,9 @@ type; the event stream's frames never reach it."""
 import json
 
 from harness import client
+from harness.event_stream import invoke_complete, payload_chunk, response_stream
 from harness.metrics import wait_for_metrics
-from harness.streaming_lambda import (
-    StreamScript,
-    Write,
-    invoke_complete,
-    payload_chunk,
-    split_at_random,
-    streamed,
-)
+from harness.streaming_lambda import StreamScript, Write, split_at_random
 
 PAYLOAD = json.dumps({"question": "stream?"}).encode()
 SLOW_GAP_SECONDS = 1.5
@@ -23,7 +17,7 @@ def test_frames_split_anywhere_arrive_as_the_payload(streaming_envoy):
     payloads = [b"data: token %d\n\n" % i for i in range(40)]
     script = StreamScript(
         headers=[("Content-Type", "text/event-stream"), ("X-Amz-Executed-Version", "$LATEST")],
-        writes=split_at_random(streamed(*payloads), seed=13, parts=120),
+        writes=split_at_random(response_stream(payloads), seed=13, parts=120),
     )
     envoy, stand_in = streaming_envoy(script)
 
@@ -44,7 +38,7 @@ def test_frames_split_anywhere_arrive_as_the_payload(streaming_envoy):
 def test_the_event_stream_type_becomes_octet_stream(streaming_envoy):
     script = StreamScript(
         headers=[("Content-Type", "application/vnd.amazon.eventstream")],
-        writes=[Write(streamed(b"\x00\x01binary"))],
+        writes=[Write(response_stream([b"\x00\x01binary"]))],
     )
     envoy, stand_in = streaming_envoy(script)
 
