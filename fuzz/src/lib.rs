@@ -263,9 +263,15 @@ pub enum Sent {
     /// The response header map rewritten (serialized).
     ResponseHeaders(Vec<u8>),
     /// The response body part replaced: the bytes that stand in for its first `size`.
-    ResponseBody { size: usize, bytes: Vec<u8> },
+    ResponseBody {
+        size: usize,
+        bytes: Vec<u8>,
+    },
     /// Bytes appended to the response body part, whose length was `length`.
-    ResponseBodyAppended { length: usize, bytes: Vec<u8> },
+    ResponseBodyAppended {
+        length: usize,
+        bytes: Vec<u8>,
+    },
     /// The stream was reset.
     Reset,
 }
