@@ -523,8 +523,9 @@ def markdown(results, existing: str | None = None) -> str:
         "## How to reproduce",
         "",
         "```sh",
-        "./scripts/bench                 # full run: load, callgrind, VM start "
+        "./scripts/bench                 # full run: load, callgrind, VM start, streaming "
         "(~12-15 min on 2 cores)",
+        "./scripts/bench --skip load callgrind vm-start   # streamed vs buffered answers only",
         "./scripts/bench --rounds 2 --duration 2 --callgrind-requests 50 300   # quick look",
         "./scripts/bench --soak 600      # also a 10-minute memory soak of mesh-lambda",
         "./scripts/bench --session-token # also native and mesh-lambda with AWS_SESSION_TOKEN",
