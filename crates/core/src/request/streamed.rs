@@ -14,12 +14,10 @@ use super::Action;
 use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::event_stream::{EventStreamDecoder, StreamEvent};
-use crate::invoke::http_integration::{HttpPrelude, PreludeReader};
+use crate::invoke::http_integration::{HttpPrelude, PreludeReader, HTTP_INTEGRATION_CONTENT_TYPE};
 use crate::metrics::{Counter, Metrics};
 use crate::stream_log;
 
-/// The content type a function declares for a function-URL-style answer.
-pub const HTTP_INTEGRATION: &[u8] = b"application/vnd.awslambda.http-integration-response";
 /// The event stream's own type: never the caller's.
 const EVENT_STREAM: &[u8] = b"application/vnd.amazon.eventstream";
 /// The caller's content type when the function declared none.
@@ -75,7 +73,7 @@ impl StreamedResponse {
             return (streamed, Action::Continue);
         }
         let declared = header_pairs::find(&headers, "content-type").map(<[u8]>::trim_ascii);
-        if declared == Some(HTTP_INTEGRATION) {
+        if declared == Some(HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()) {
             streamed.prelude = Some((PreludeReader::new(), headers));
             return (streamed, Action::Pause);
         }
