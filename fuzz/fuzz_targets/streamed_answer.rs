@@ -12,11 +12,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::invoke::crc32::crc32;
+use mesh_lambda_core::invoke::http_integration::HTTP_INTEGRATION_CONTENT_TYPE;
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::request::Action;
 use mesh_lambda_fuzz::{plugin, serialize, split_pattern, Sent, Stream};
-
-const HTTP_INTEGRATION: &[u8] = b"application/vnd.awslambda.http-integration-response";
 
 fuzz_target!(|data: &[u8]| {
     let (pattern, rest) = split_pattern(data);
@@ -33,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     // Choice 3: the streaming mode, passthrough.
     let plugin = plugin(3, "");
     let content_type: &[u8] = if prelude {
-        HTTP_INTEGRATION
+        HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()
     } else {
         b"text/plain"
     };
