@@ -73,7 +73,7 @@ impl StreamedResponse {
             return (streamed, Action::Continue);
         }
         let declared = header_pairs::find(&headers, "content-type").map(<[u8]>::trim_ascii);
-        if declared == Some(HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()) {
+        if declared.is_some_and(is_http_integration) {
             streamed.prelude = Some((PreludeReader::new(), headers));
             return (streamed, Action::Pause);
         }
@@ -263,6 +263,17 @@ impl StreamedResponse {
         }
         Action::Pause
     }
+}
+
+/// Whether a content type is the function-URL answer's, parameters and case aside.
+fn is_http_integration(content_type: &[u8]) -> bool {
+    let media_type = content_type
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default();
+    media_type
+        .trim_ascii()
+        .eq_ignore_ascii_case(HTTP_INTEGRATION_CONTENT_TYPE.as_bytes())
 }
 
 /// The first `size` bytes of the body part.
@@ -633,6 +644,23 @@ mod tests {
         );
         flow.on_done(&p);
         assert_eq!(p.metrics.pending(Counter::StreamBroken), 0);
+    }
+
+    #[test]
+    fn the_http_integration_type_is_known_by_its_media_type() {
+        assert!(is_http_integration(
+            HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()
+        ));
+        assert!(is_http_integration(
+            b"Application/Vnd.AwsLambda.Http-Integration-Response ; charset=utf-8"
+        ));
+        for other in [
+            &b"application/octet-stream"[..],
+            b"application/vnd.awslambda.http-integration-responses",
+            b"",
+        ] {
+            assert!(!is_http_integration(other));
+        }
     }
 
     #[test]
