@@ -175,6 +175,28 @@ def extras_table(results, markdown):
                     f"{(vm.get('median_worker_vm_from_log_s') or 0) * 1000:.0f} ms",
                 ]
             )
+    streaming = results.get("streaming")
+    if streaming:
+        pieces = streaming["pieces"]
+        ttfb = [streaming[f"first_byte_{n}"] for n in ("streamed", "buffered")]
+        rows.append(
+            [
+                f"time to first byte, a function producing {pieces['count']} parts "
+                f"{pieces['gap_s'] * 1000:.0f} ms apart (streamed vs buffered, median)",
+                f"{ttfb[0]['first_byte_s'] * 1000:.0f} ms vs {ttfb[1]['first_byte_s'] * 1000:.0f}"
+                " ms",
+            ]
+        )
+        rate = [streaming[f"throughput_{n}"] for n in ("streamed", "buffered")]
+        rows.append(
+            [
+                f"throughput, {rate[0]['bytes'] / 1048576:.0f} MiB answered at once "
+                "(streamed vs buffered, median)",
+                f"{rate[0]['mb_per_s']} MB/s vs {rate[1]['mb_per_s']} MB/s "
+                f"({rate[0]['last_byte_s'] * 1000:.0f} ms vs "
+                f"{rate[1]['last_byte_s'] * 1000:.0f} ms)",
+            ]
+        )
     soak = results.get("soak")
     if soak:
         rows.append(
@@ -501,8 +523,9 @@ def markdown(results, existing: str | None = None) -> str:
         "## How to reproduce",
         "",
         "```sh",
-        "./scripts/bench                 # full run: load, callgrind, VM start "
+        "./scripts/bench                 # full run: load, callgrind, VM start, streaming "
         "(~12-15 min on 2 cores)",
+        "./scripts/bench --skip load callgrind vm-start   # streamed vs buffered answers only",
         "./scripts/bench --rounds 2 --duration 2 --callgrind-requests 50 300   # quick look",
         "./scripts/bench --soak 600      # also a 10-minute memory soak of mesh-lambda",
         "./scripts/bench --session-token # also native and mesh-lambda with AWS_SESSION_TOKEN",

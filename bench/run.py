@@ -5,7 +5,9 @@ Run through ./scripts/bench (which installs what this needs and builds the .wasm
      Lambda pinned to core 1; variants interleaved over several rounds; req/s, latency, proxy
      CPU per request, every response checked to be 2xx;
   2. instructions per request under valgrind callgrind (the worker thread only);
-  3. VM start time, .wasm size, and optionally a memory soak.
+  3. VM start time, .wasm size, and optionally a memory soak;
+  4. streamed answers against buffered ones (bench/streaming.py): time to first byte and
+     throughput.
 Writes bench/results/latest.json, then bench/report.py renders the table, the chart and
 BENCHMARKS.md from it.
 """
@@ -30,6 +32,7 @@ from common import LOAD_CPU, RESULTS_DIR, SIZES, log
 from instructions import run_callgrind
 from load import run_load
 from startup import run_soak, run_vm_start
+from streaming import run_streaming
 
 
 def machine() -> dict:
@@ -141,7 +144,7 @@ def parse_args(argv=None):
         "--skip",
         nargs="+",
         default=[],
-        choices=["load", "callgrind", "vm-start"],
+        choices=["load", "callgrind", "vm-start", "streaming"],
         help="parts not to run",
     )
     p.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
@@ -206,6 +209,8 @@ def main(argv=None) -> int:
                 f"{(vm['median_first_vm_from_log_s'] or 0) * 1000:.0f} ms, worker VM "
                 f"{(vm['median_worker_vm_from_log_s'] or 0) * 1000:.0f} ms)"
             )
+        if "streaming" not in args.skip:
+            results["streaming"] = run_streaming(args, binary, workdir)
         if args.soak > 0:
             log(f"soak: {args.soak:.0f}s at {args.soak_rate:.0f} req/s")
             results["soak"] = run_soak(args, binary, workdir, fake_port)

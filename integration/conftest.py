@@ -7,6 +7,7 @@ are added to the failure report (and copied to integration/.artifacts/).
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ from harness.envoy import (
     plugin_configuration,
     render_config,
 )
-from harness.paths import ARTIFACTS_DIR, ENVOY_BINARY
+from harness.paths import ARTIFACTS_DIR, ENVOY_BINARY, LOCAL_ENVOY_CONFIG
 from harness.processes import free_port
 from harness.wasm import FilterBuildError, build_filter
 
@@ -101,7 +102,9 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     use_remote_address: the connection manager takes the peer's address from the connection.
     remote_code: a RemoteCode: Envoy fetches the module over HTTP instead of reading the file.
     lambda_port: where the Lambda cluster points (default: the capture hop; e.g. a FaultyLambda).
-    route_timeout: the route's timeout instead of the shipped one (e.g. "2s").
+    route_timeout: the route's timeout instead of the shipped one (e.g. "2s");
+    route_idle_timeout: its idle timeout.
+    shipped_config: another shipped configuration than envoy/local.yaml.
     wasm: another build of the filter (e.g. harness/wasm.py's test-crash build).
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
@@ -120,6 +123,8 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         remote_code: RemoteCode | None = None,
         lambda_port: int | None = None,
         route_timeout: str | None = None,
+        route_idle_timeout: str | None = None,
+        shipped_config: Path = LOCAL_ENVOY_CONFIG,
         wasm: str | None = None,
     ) -> EnvoyProcess:
         if wasm is None:
@@ -129,6 +134,8 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             plugin_configuration=configuration or default_configuration,
             lambda_port=capture.port if lambda_port is None else lambda_port,
             route_timeout=route_timeout,
+            route_idle_timeout=route_idle_timeout,
+            shipped_config=shipped_config,
             with_filter=with_filter,
             extra_clusters=clusters,
             http1_trailers=http1_trailers,

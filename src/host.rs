@@ -131,6 +131,32 @@ impl RequestStream for Envoy {
         raw_abi::send_local_response(status, &serialized, body).map_err(|e| format!("{e:?}"))
     }
 
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        raw_abi::set_headers(MapType::HttpResponseHeaders, serialized).map_err(|e| format!("{e:?}"))
+    }
+
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+        hostcalls::get_buffer(BufferType::HttpResponseBody, offset, size)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
+        hostcalls::set_buffer(BufferType::HttpResponseBody, 0, size, bytes)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+        hostcalls::set_buffer(BufferType::HttpResponseBody, length, 0, bytes)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn reset_stream(&self) -> Result<(), String> {
+        // `proxy_close_stream(HttpResponse)`: Envoy resets the stream through the encoder
+        // callbacks once the VM call returns (`Context::closeStream`).
+        hostcalls::reset_http_response().map_err(|e| format!("{e:?}"))
+    }
+
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         hostcalls::set_map_value(
             MapType::HttpResponseHeaders,

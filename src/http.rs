@@ -72,8 +72,18 @@ impl HttpContext for LambdaHttp {
         action(self.flow.on_request_trailers(&self.plugin, &Envoy))
     }
 
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        action(self.flow.on_response_headers(&self.plugin, &Envoy))
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        action(
+            self.flow
+                .on_response_headers(&self.plugin, &Envoy, end_of_stream),
+        )
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        action(
+            self.flow
+                .on_response_body(&self.plugin, &Envoy, body_size, end_of_stream),
+        )
     }
 }
 

@@ -260,6 +260,20 @@ pub enum Sent {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     },
+    /// The response header map rewritten (serialized).
+    ResponseHeaders(Vec<u8>),
+    /// The response body part replaced: the bytes that stand in for its first `size`.
+    ResponseBody {
+        size: usize,
+        bytes: Vec<u8>,
+    },
+    /// Bytes appended to the response body part, whose length was `length`.
+    ResponseBodyAppended {
+        length: usize,
+        bytes: Vec<u8>,
+    },
+    /// The stream was reset.
+    Reset,
 }
 
 /// A stream that records what the filter sends it: its request is `request` (serialized)
@@ -272,6 +286,8 @@ pub struct Stream {
     pub body: Vec<u8>,
     pub envoy: Option<Envoy>,
     pub response: Vec<u8>,
+    /// The response body part being handled.
+    pub response_body: Vec<u8>,
     pub sent: RefCell<Vec<Sent>>,
 }
 
@@ -318,6 +334,31 @@ impl RequestStream for Stream {
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         self.send(Sent::Status(status))
+    }
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        self.send(Sent::ResponseHeaders(serialized.to_vec()))
+    }
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+        offset
+            .checked_add(size)
+            .and_then(|end| self.response_body.get(offset..end))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("{size} bytes at {offset} asked of the response body part"))
+    }
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
+        self.send(Sent::ResponseBody {
+            size,
+            bytes: bytes.to_vec(),
+        })
+    }
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+        self.send(Sent::ResponseBodyAppended {
+            length,
+            bytes: bytes.to_vec(),
+        })
+    }
+    fn reset_stream(&self) -> Result<(), String> {
+        self.send(Sent::Reset)
     }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
         let envoy = self.envoy.as_ref();
@@ -366,8 +407,8 @@ impl RequestStream for Stream {
 pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
 
 /// The filter's set-up for the configuration `choice` picks: its two low bits the invocation
-/// mode, the next `function_error`, the next two passthrough or an event format; `extra`
-/// adds fields.
+/// mode, the next `function_error`, the next two passthrough or an event format (streaming
+/// is passthrough only); `extra` adds fields.
 pub fn plugin(choice: u8, extra: &str) -> Plugin {
     let mode = InvocationMode::ALL
         .get(usize::from(choice & 3))
@@ -378,6 +419,7 @@ pub fn plugin(choice: u8, extra: &str) -> Plugin {
         .copied()
         .unwrap_or_default();
     let format = match choice >> 3 & 3 {
+        _ if mode == InvocationMode::Streaming => "",
         0 => "",
         1 => r#","payload_passthrough":false,"payload_format":"envoy""#,
         _ => r#","payload_passthrough":false,"payload_format":"api_gateway_v2""#,

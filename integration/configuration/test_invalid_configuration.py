@@ -63,6 +63,11 @@ CASES = {
         "invocation_mode",
         quoted("sideways"),
     ),
+    "streaming-with-an-event": (
+        {"arn": ARN, "invocation_mode": "streaming", "payload_passthrough": False},
+        "invocation_mode",
+        quoted("streaming"),
+    ),
     "qualifier-twice": ({"arn": f"{ARN}:live", "qualifier": "7"}, "qualifier", None),
     "not-json": (YAML_INSTEAD_OF_JSON, None, None),
     "empty": ("", None, None),

@@ -7,9 +7,15 @@ import pytest
 import yaml
 
 from harness.envoy import FILTER_NAME, envoy_environment, next_base_id
-from harness.paths import ENVOY_BINARY, LOCAL_ENVOY_CONFIG, REPO_ROOT, SIDECAR_ENVOY_CONFIG
+from harness.paths import (
+    ENVOY_BINARY,
+    LOCAL_ENVOY_CONFIG,
+    REPO_ROOT,
+    SIDECAR_ENVOY_CONFIG,
+    STREAMING_ENVOY_CONFIG,
+)
 
-SHIPPED = [LOCAL_ENVOY_CONFIG, SIDECAR_ENVOY_CONFIG]
+SHIPPED = [LOCAL_ENVOY_CONFIG, SIDECAR_ENVOY_CONFIG, STREAMING_ENVOY_CONFIG]
 
 
 def wasm_filename(config_path) -> str:

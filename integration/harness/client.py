@@ -9,6 +9,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -86,3 +87,51 @@ def call(
                 sock.shutdown(socket.SHUT_RDWR)
             sender.join(timeout=5)
         return answer
+
+
+@dataclass(frozen=True)
+class StreamedAnswer(HeaderLookup):
+    """A response read as it arrived: each read's bytes with when it came
+    (`time.monotonic()`), and how the body ended: `None` when cleanly, or the error the read
+    raised (a reset, or a chunked body cut before its last chunk)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    reads: list[tuple[float, bytes]]
+    failure: Exception | None
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(data for _, data in self.reads)
+
+    def __str__(self) -> str:
+        head = "\n".join(f"{k}: {v}" for k, v in self.headers)
+        return (
+            f"HTTP {self.status}\n{head}\n\n{len(self.reads)} reads, {len(self.body)} bytes, "
+            f"ended by {self.failure!r}: {self.body[:300]!r}"
+        )
+
+
+def stream(
+    base_url: str,
+    body: bytes = b"",
+    headers: Sequence[tuple[str, str]] = (("Content-Type", "application/json"),),
+    path: str = "/",
+    timeout: float = TIMEOUT_SECONDS,
+) -> StreamedAnswer:
+    """POSTs `body` and reads the answer's body piece by piece as it arrives."""
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=timeout)
+    try:
+        connection.request("POST", path, body=body, headers=dict(headers))
+        response = connection.getresponse()
+        reads: list[tuple[float, bytes]] = []
+        failure: Exception | None = None
+        try:
+            while data := response.read1(65536):
+                reads.append((time.monotonic(), data))
+        except (OSError, http.client.HTTPException) as error:
+            failure = error
+        return StreamedAnswer(response.status, response.getheaders(), reads, failure)
+    finally:
+        connection.close()

@@ -32,8 +32,8 @@ def next_base_id() -> int:
     return next(_base_ids)
 
 
-def load_local_config() -> dict:
-    return yaml.safe_load(LOCAL_ENVOY_CONFIG.read_text())
+def load_local_config(path: Path = LOCAL_ENVOY_CONFIG) -> dict:
+    return yaml.safe_load(path.read_text())
 
 
 def _only(items: list, what: str):
@@ -65,6 +65,8 @@ def render_config(
     use_remote_address: bool = False,
     remote_code: "RemoteCode | None" = None,
     route_timeout: str | None = None,
+    route_idle_timeout: str | None = None,
+    shipped_config: Path = LOCAL_ENVOY_CONFIG,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
     `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
@@ -72,8 +74,9 @@ def render_config(
     `allow_on_headers_stop_iteration`, the filter is loaded as Consul's builtin/wasm, Istio's
     WasmPlugin and Envoy Gateway load it: without that setting. With `remote_code`, Envoy
     fetches the module over HTTP and checks its sha256 instead of reading the file.
-    `route_timeout` (e.g. "2s") replaces the route's timeout."""
-    config = copy.deepcopy(load_local_config())
+    `route_timeout` (e.g. "2s") replaces the route's timeout, `route_idle_timeout` its idle
+    timeout. `shipped_config`: another of the shipped configurations (envoy/streaming.yaml)."""
+    config = copy.deepcopy(load_local_config(shipped_config))
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
     listener["address"]["socket_address"]["port_value"] = listener_port
@@ -82,9 +85,12 @@ def render_config(
         _connection_manager(config)["http_protocol_options"] = {"enable_trailers": True}
     if use_remote_address:
         _connection_manager(config)["use_remote_address"] = True
+    virtual_host = _only(_connection_manager(config)["route_config"]["virtual_hosts"], "host")
+    route = _only(virtual_host["routes"], "route")["route"]
     if route_timeout is not None:
-        virtual_host = _only(_connection_manager(config)["route_config"]["virtual_hosts"], "host")
-        _only(virtual_host["routes"], "route")["route"]["timeout"] = route_timeout
+        route["timeout"] = route_timeout
+    if route_idle_timeout is not None:
+        route["idle_timeout"] = route_idle_timeout
     filters = _http_filters(config)
     mesh_lambda = _only([f for f in filters if f["name"] == FILTER_NAME], "mesh-lambda filter")
     plugin = mesh_lambda["typed_config"]["config"]

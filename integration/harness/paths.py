@@ -10,4 +10,5 @@ ENVOY_BINARY = Path(os.environ.get("MESH_LAMBDA_ENVOY", VENV_BIN / "envoy"))
 MOTO_SERVER = VENV_BIN / "moto_server"
 LOCAL_ENVOY_CONFIG = REPO_ROOT / "envoy" / "local.yaml"
 SIDECAR_ENVOY_CONFIG = REPO_ROOT / "envoy" / "sidecar.yaml"
+STREAMING_ENVOY_CONFIG = REPO_ROOT / "envoy" / "streaming.yaml"
 ARTIFACTS_DIR = REPO_ROOT / "integration" / ".artifacts"

@@ -8,6 +8,7 @@ use crate::consul::catalog::lambda_meta;
 use crate::wasm_source::{read_wasm_sources, WasmSources};
 use mesh_lambda_core::config::fields::Fields;
 use mesh_lambda_core::config::{parse_config, ConfigError, FilterConfig};
+use mesh_lambda_core::invoke::InvocationMode;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +16,9 @@ use std::path::Path;
 pub const DEFAULT_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub const DEFAULT_CONTAINER_CREDENTIALS_ADDRESS: &str = "169.254.170.2";
 pub const DEFAULT_ROUTE_TIMEOUT_SECONDS: u64 = 300;
+/// A streamed answer lasts as long as the function streams, at most Lambda's longest run
+/// (900 s): the route of a streaming upstream gets that by default, not the 300 s above.
+pub const STREAMING_ROUTE_TIMEOUT_SECONDS: u64 = 900;
 /// An upstream's default mesh host is `<name>.lambda.internal`.
 pub const DEFAULT_MESH_DOMAIN: &str = "lambda.internal";
 
@@ -336,7 +340,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
     };
     let bind_port = port?.map(|p| u16::try_from(p).unwrap_or(u16::MAX));
     let bind_address = ipv4(&fields, "local_bind_address", address?, "127.0.0.1")?;
-    let route_timeout_seconds = timeout?.unwrap_or(DEFAULT_ROUTE_TIMEOUT_SECONDS);
+    let route_timeout_seconds = timeout?;
     let mesh_host = match mesh_host? {
         None => format!(
             "{}.{DEFAULT_MESH_DOMAIN}",
@@ -384,14 +388,13 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         }
     }
     // With an event format the filter sends the Invoke call itself, which the route's timeout
-    // does not bound: give the call the same time unless the filter says otherwise.
+    // does not bound: give the call the same time unless the filter says otherwise (an event
+    // format cannot stream, so the route's default is the synchronous one).
     if plugin.get("payload_passthrough") == Some(&Value::Bool(false))
         && !plugin.contains_key("invoke_timeout_ms")
     {
-        plugin.insert(
-            "invoke_timeout_ms".into(),
-            Value::from(route_timeout_seconds * 1000),
-        );
+        let seconds = route_timeout_seconds.unwrap_or(DEFAULT_ROUTE_TIMEOUT_SECONDS);
+        plugin.insert("invoke_timeout_ms".into(), Value::from(seconds * 1000));
     }
     let plugin_configuration = Value::Object(plugin).to_string();
     let config = parse_config(plugin_configuration.as_bytes()).map_err(|e| {
@@ -401,6 +404,12 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
             e.message
         ))
     })?;
+    let route_timeout_seconds =
+        route_timeout_seconds.unwrap_or(if config.invocation_mode == InvocationMode::Streaming {
+            STREAMING_ROUTE_TIMEOUT_SECONDS
+        } else {
+            DEFAULT_ROUTE_TIMEOUT_SECONDS
+        });
     Ok(Upstream {
         name,
         bind_address,

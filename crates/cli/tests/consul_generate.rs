@@ -287,3 +287,24 @@ fn an_upstream_assuming_a_role_gets_a_tls_cluster_to_sts() {
     assert!(proxy.contains("aws_container_credentials"), "{proxy}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A streaming upstream's route allows Lambda's longest run unless told otherwise: the
+/// answer streams until the function ends, and a route timeout bounds it all.
+#[test]
+fn a_streaming_upstream_gets_lambdas_longest_run_as_its_route_timeout() {
+    let dir = scratch("streaming-timeout");
+    let upstream = |extra: &str| {
+        with_upstreams(&format!(
+            r#"{{"name":"tokens","local_bind_port":2345,"filter":{{"arn":"{ARN}","invocation_mode":"streaming"}}{extra}}}"#
+        ))
+    };
+    let generated = generated_service_defaults(&dir, &upstream(""));
+    assert!(generated.contains(r#""timeout": "900s""#), "{generated}");
+    let generated = generated_service_defaults(&dir, &upstream(r#","route_timeout_seconds":60"#));
+    assert!(generated.contains(r#""timeout": "60s""#), "{generated}");
+    let synchronous = with_upstreams(&format!(
+        r#"{{"name":"auth","local_bind_port":2345,"filter":{{"arn":"{ARN}"}}}}"#
+    ));
+    let generated = generated_service_defaults(&dir, &synchronous);
+    assert!(generated.contains(r#""timeout": "300s""#), "{generated}");
+}

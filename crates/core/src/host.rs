@@ -58,6 +58,20 @@ pub trait RequestStream: Clock {
     fn response_headers(&self) -> Vec<u8>;
     /// Replaces the response's `:status`.
     fn set_response_status(&self, status: u32) -> Result<(), String>;
+    /// Replaces the response header map with `serialized` (the `header_pairs` format), while
+    /// the response headers have not gone to the caller yet.
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String>;
+    /// `size` bytes of the response body part being handled, from `offset`.
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String>;
+    /// Replaces the first `size` bytes of the response body part being handled with `bytes`
+    /// (a streamed answer's frames with the payload they carried; `bytes` empty: drains them).
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String>;
+    /// Appends `bytes` to the response body part being handled, whose length is `length`
+    /// (Envoy appends what is written at or past the end).
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String>;
+    /// Resets the stream: a caller whose answer already began sees it end abruptly (HTTP/1:
+    /// the connection closed before the last chunk; HTTP/2: `RST_STREAM`), not a clean end.
+    fn reset_stream(&self) -> Result<(), String>;
     /// An attribute of the stream that Envoy knows (`["xds", "cluster_name"]`), as bytes.
     fn property(&self, path: &[&str]) -> Option<Vec<u8>>;
     /// Sends a request of the stream's own through `cluster`; the answer comes back to the

@@ -53,7 +53,10 @@ counters! {
     InvocationsSynchronous => "invocations.synchronous",
     InvocationsAsynchronous => "invocations.asynchronous",
     InvocationsDryRun => "invocations.dry_run",
+    InvocationsStreaming => "invocations.streaming",
     FunctionErrors => "function_errors",
+    StreamFunctionErrors => "stream_errors.function",
+    StreamBroken => "stream_errors.broken",
     LambdaClientErrors => "lambda_errors.client",
     LambdaThrottled => "lambda_errors.throttled",
     LambdaServerErrors => "lambda_errors.server",
@@ -113,6 +116,7 @@ impl Counter {
             InvocationMode::Synchronous => Self::InvocationsSynchronous,
             InvocationMode::Asynchronous => Self::InvocationsAsynchronous,
             InvocationMode::DryRun => Self::InvocationsDryRun,
+            InvocationMode::Streaming => Self::InvocationsStreaming,
         }
     }
 

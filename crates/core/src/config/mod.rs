@@ -155,6 +155,15 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
             )
         })?,
     };
+    if invocation_mode == InvocationMode::Streaming && !payload_passthrough {
+        // With an event format the filter sends the Invoke call itself
+        // (`dispatch_http_call`), whose answer arrives whole: it cannot be streamed.
+        return Err(fields.error(
+            "invocation_mode",
+            "\"streaming\" needs payload_passthrough: true (with an event format the filter \
+             sends the call itself, and that answer cannot be streamed)",
+        ));
+    }
     let function_error = function_error?.unwrap_or_default();
     let host = match host_rewrite? {
         None => format!("lambda.{}.amazonaws.com", arn.region),
@@ -242,6 +251,12 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(c.invocation_mode, InvocationMode::Asynchronous);
         assert_eq!(c.max_request_bytes, 1024 * 1024);
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","invocation_mode":"STREAMING"}}"#
+        ))
+        .unwrap();
+        assert_eq!(c.invocation_mode, InvocationMode::Streaming);
+        assert_eq!(c.max_request_bytes, 6 * 1024 * 1024);
     }
 
     #[test]
@@ -319,6 +334,16 @@ pub(crate) mod tests {
                 &["payload_format:", "payload_passthrough: false"],
             ),
             (
+                &format!(
+                    r#"{{"arn":"{ARN}","invocation_mode":"streaming","payload_passthrough":false}}"#
+                ),
+                &[
+                    "invocation_mode:",
+                    "\"streaming\"",
+                    "payload_passthrough: true",
+                ],
+            ),
+            (
                 &format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),
                 &["max_request_bytes:", "\"big\""],
             ),
@@ -362,7 +387,7 @@ pub(crate) mod tests {
         let cases = [
             (
                 format!(r#"{{"arn":"{ARN}","invocation_mode":"sideways"}}"#),
-                r#"invocation_mode: unknown value "sideways", expected one of synchronous, asynchronous, dry_run"#,
+                r#"invocation_mode: unknown value "sideways", expected one of synchronous, asynchronous, dry_run, streaming"#,
             ),
             (
                 r#"{"arn":"arn:aws:s3:::bucket"}"#.to_owned(),

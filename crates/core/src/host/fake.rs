@@ -163,6 +163,15 @@ pub struct StreamState {
     pub header_map_reads: u32,
     /// Reads of (part of) the request body.
     pub body_reads: u32,
+    /// The response header map the filter wrote, if it did.
+    pub written_response_headers: Option<Vec<u8>>,
+    /// The response body part being handled (a test sets it before each body callback;
+    /// the filter's replacement is left in it).
+    pub response_body: Vec<u8>,
+    /// The most bytes of the response body read at once.
+    pub largest_response_read: usize,
+    /// The stream was reset.
+    pub reset: bool,
 }
 
 impl StreamState {
@@ -179,6 +188,12 @@ impl StreamState {
             body: body.to_vec(),
             ..Self::default()
         }
+    }
+
+    /// A written response header's value, as text.
+    pub fn written_response(&self, name: &str) -> Option<String> {
+        let written = self.written_response_headers.as_deref()?;
+        header_pairs::find(written, name).map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
     /// A written header's value, as text.
@@ -294,6 +309,39 @@ impl RequestStream for FakeStream {
     }
     fn set_response_status(&self, status: u32) -> Result<(), String> {
         self.update(|s| s.response_status = Some(status))
+    }
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+        self.update(|s| s.written_response_headers = Some(serialized.to_vec()))
+    }
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+        self.update(|s| {
+            s.largest_response_read = s.largest_response_read.max(size);
+            s.response_body
+                .iter()
+                .copied()
+                .skip(offset)
+                .take(size)
+                .collect()
+        })
+    }
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
+        self.update(|s| {
+            let end = size.min(s.response_body.len());
+            s.response_body.splice(..end, bytes.iter().copied());
+        })
+    }
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+        self.update(|s| {
+            // Envoy's `Buffer::copyFrom`: a write inside the buffer but not at 0 is refused.
+            if length < s.response_body.len() {
+                return Err(format!("BadArgument: {length} is inside the buffer"));
+            }
+            s.response_body.extend_from_slice(bytes);
+            Ok(())
+        })?
+    }
+    fn reset_stream(&self) -> Result<(), String> {
+        self.update(|s| s.reset = true)
     }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
         let key = path.join(".");

@@ -22,7 +22,8 @@ const SERVICE: &str = "lambda";
 /// The Invoke call for one configured function.
 #[derive(Clone)]
 pub struct InvokeTarget {
-    /// `:path` on the wire: `/2015-03-31/functions/<encoded ARN>/invocations[?Qualifier=..]`.
+    /// `:path` on the wire: `/2015-03-31/functions/<encoded ARN>/invocations[?Qualifier=..]`
+    /// (streamed: `/2021-11-15/functions/<encoded ARN>/response-streaming-invocations`).
     pub path: String,
     pub host: String,
     pub region: String,
@@ -36,10 +37,9 @@ pub struct InvokeTarget {
 
 impl InvokeTarget {
     pub fn new(config: &FilterConfig) -> Self {
-        let mut path = format!(
-            "/2015-03-31/functions/{}/invocations",
-            uri_encode(&config.arn.function_arn)
-        );
+        let mut path = config
+            .invocation_mode
+            .path(&uri_encode(&config.arn.function_arn));
         let query = config
             .qualifier
             .as_deref()
@@ -109,5 +109,25 @@ mod tests {
         assert!(target(r#","qualifier":"$LATEST""#)
             .path
             .ends_with("/invocations?Qualifier=%24LATEST"));
+    }
+
+    #[test]
+    fn a_streamed_invocation_is_signed_for_its_own_path() {
+        let streamed = target(r#","invocation_mode":"streaming","qualifier":"live""#);
+        assert_eq!(
+            streamed.path,
+            "/2021-11-15/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aauthentication/response-streaming-invocations?Qualifier=live"
+        );
+        assert_eq!(streamed.invocation_type, "RequestResponse");
+        // The canonical URI encodes the path's `%` again, as SigV4 wants for every service
+        // but S3; the prefix hashed once must be that of the streaming path.
+        let expected = format!(
+            "POST\n{}\nQualifier=live\nhost:lambda.us-east-1.amazonaws.com\n",
+            "/2021-11-15/functions/arn%253Aaws%253Alambda%253Aus-east-1%253A123456789012%253Afunction%253Aauthentication/response-streaming-invocations"
+        );
+        assert_eq!(
+            streamed.canonical_prefix.clone().finalize(),
+            Sha256::digest(expected.as_bytes())
+        );
     }
 }

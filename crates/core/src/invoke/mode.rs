@@ -12,13 +12,17 @@ pub enum InvocationMode {
     Synchronous,
     Asynchronous,
     DryRun,
+    /// `InvokeWithResponseStream`: the answer is an event stream the filter re-emits to the
+    /// caller as it arrives.
+    Streaming,
 }
 
 impl InvocationMode {
-    pub const ALL: [InvocationMode; 3] = [
+    pub const ALL: [InvocationMode; 4] = [
         InvocationMode::Synchronous,
         InvocationMode::Asynchronous,
         InvocationMode::DryRun,
+        InvocationMode::Streaming,
     ];
 
     /// The name in the configuration (also accepted in upper case, as Envoy's filter spells it).
@@ -27,6 +31,7 @@ impl InvocationMode {
             InvocationMode::Synchronous => "synchronous",
             InvocationMode::Asynchronous => "asynchronous",
             InvocationMode::DryRun => "dry_run",
+            InvocationMode::Streaming => "streaming",
         }
     }
 
@@ -36,25 +41,40 @@ impl InvocationMode {
             "synchronous" | "SYNCHRONOUS" => Some(Self::Synchronous),
             "asynchronous" | "ASYNCHRONOUS" => Some(Self::Asynchronous),
             "dry_run" | "DRY_RUN" => Some(Self::DryRun),
+            "streaming" | "STREAMING" => Some(Self::Streaming),
             _ => None,
         }
     }
 
-    /// The `X-Amz-Invocation-Type` value Lambda expects.
+    /// The `X-Amz-Invocation-Type` value Lambda expects (a streamed invocation is a
+    /// `RequestResponse` one on the streaming path).
     pub fn invocation_type(self) -> &'static str {
         match self {
-            InvocationMode::Synchronous => "RequestResponse",
+            InvocationMode::Synchronous | InvocationMode::Streaming => "RequestResponse",
             InvocationMode::Asynchronous => "Event",
             InvocationMode::DryRun => "DryRun",
         }
     }
 
     /// The largest request payload Lambda takes in this mode (a dry run is checked as a
-    /// synchronous call).
+    /// synchronous call, and so is a streamed one: only its answer may be larger).
     pub fn payload_limit(self) -> u64 {
         match self {
             InvocationMode::Asynchronous => ASYNC_PAYLOAD_LIMIT,
-            InvocationMode::Synchronous | InvocationMode::DryRun => SYNC_PAYLOAD_LIMIT,
+            InvocationMode::Synchronous | InvocationMode::DryRun | InvocationMode::Streaming => {
+                SYNC_PAYLOAD_LIMIT
+            }
+        }
+    }
+
+    /// The Invoke API's path for the function (its ARN URI-encoded): streamed invocations
+    /// have their own operation.
+    pub fn path(self, encoded_function: &str) -> String {
+        match self {
+            InvocationMode::Streaming => {
+                format!("/2021-11-15/functions/{encoded_function}/response-streaming-invocations")
+            }
+            _ => format!("/2015-03-31/functions/{encoded_function}/invocations"),
         }
     }
 }
@@ -90,5 +110,25 @@ mod tests {
         assert_eq!(InvocationMode::Synchronous.payload_limit(), 6 * 1024 * 1024);
         assert_eq!(InvocationMode::DryRun.payload_limit(), 6 * 1024 * 1024);
         assert_eq!(InvocationMode::Asynchronous.payload_limit(), 1024 * 1024);
+        assert_eq!(InvocationMode::Streaming.payload_limit(), 6 * 1024 * 1024);
+    }
+
+    #[test]
+    fn streaming_is_a_request_response_call_on_its_own_path() {
+        assert_eq!(
+            InvocationMode::Streaming.invocation_type(),
+            "RequestResponse"
+        );
+        assert_eq!(
+            InvocationMode::Streaming.path("f"),
+            "/2021-11-15/functions/f/response-streaming-invocations"
+        );
+        for mode in [
+            InvocationMode::Synchronous,
+            InvocationMode::Asynchronous,
+            InvocationMode::DryRun,
+        ] {
+            assert_eq!(mode.path("f"), "/2015-03-31/functions/f/invocations");
+        }
     }
 }

@@ -241,7 +241,7 @@ mod tests {
         streams.with(3, |st| {
             assert_eq!(st.sent_response.as_ref().unwrap().status, 204)
         });
-        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
         flow.on_done(&p);
     }
 

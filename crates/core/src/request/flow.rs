@@ -7,6 +7,7 @@
 use super::callout;
 use super::decision::{decide, Decision};
 use super::rewrite::{send_invoke, Sent};
+use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
 use crate::header_pairs;
 use crate::host::RequestStream;
@@ -29,6 +30,8 @@ pub struct RequestFlow {
     had_body: bool,
     /// Counted in the requests in flight (until the stream ends).
     in_flight: bool,
+    /// A streamed answer being passed on (`invocation_mode: streaming`, from Lambda's 200).
+    streamed: Option<Box<StreamedResponse>>,
 }
 
 impl RequestFlow {
@@ -41,6 +44,7 @@ impl RequestFlow {
             replied: false,
             had_body: false,
             in_flight: false,
+            streamed: None,
         }
     }
 
@@ -123,7 +127,12 @@ impl RequestFlow {
         self.body_complete(plugin, stream, self.body_size)
     }
 
-    pub fn on_response_headers(&mut self, plugin: &Plugin, stream: &impl RequestStream) -> Action {
+    pub fn on_response_headers(
+        &mut self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        end_of_stream: bool,
+    ) -> Action {
         // With an event format the request never goes upstream: any response is the filter's.
         if self.replied || plugin.event_format.is_some() {
             return Action::Continue;
@@ -142,6 +151,17 @@ impl RequestFlow {
             );
             return Action::Continue;
         }
+        if plugin.mode == InvocationMode::Streaming && status == Some(200) {
+            let (streamed, action) = StreamedResponse::start(
+                self.context_id,
+                stream,
+                headers,
+                end_of_stream,
+                &plugin.metrics,
+            );
+            self.streamed = Some(Box::new(streamed));
+            return action;
+        }
         if plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
@@ -156,6 +176,27 @@ impl RequestFlow {
             }
         }
         Action::Continue
+    }
+
+    /// A part of the answer's body. Only a streamed answer is touched; for every other one
+    /// this is one branch on the flow's own state, with no host call.
+    pub fn on_response_body(
+        &mut self,
+        plugin: &Plugin,
+        stream: &impl RequestStream,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Action {
+        match self.streamed.as_mut() {
+            None => Action::Continue,
+            Some(streamed) => streamed.on_body(
+                self.context_id,
+                stream,
+                body_size,
+                end_of_stream,
+                &plugin.metrics,
+            ),
+        }
     }
 
     /// The answer to the Invoke call the filter sent itself (`callout`): Lambda's status,
@@ -181,6 +222,9 @@ impl RequestFlow {
             }
         }
         plugin.body_delivery.forget(self.context_id);
+        if let Some(streamed) = &self.streamed {
+            streamed.on_done(self.context_id, &plugin.metrics);
+        }
         if plugin.event_format.is_some() {
             if let Ok(mut callouts) = plugin.stream_callouts.try_borrow_mut() {
                 callouts.forget(self.context_id);
@@ -428,7 +472,7 @@ mod tests {
         assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
         streams.with(ID, |st| assert_eq!(st.replies[0].status, 503));
         // A reply means the response is ours: its headers are left alone.
-        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
         streams.with(ID, |st| assert_eq!(st.response_status, None));
     }
 
@@ -448,7 +492,7 @@ mod tests {
                 .response_headers = vec![("x-amz-function-error".into(), b"Unhandled".to_vec())];
             let mut flow = RequestFlow::new(ID);
             flow.on_request_headers(&p, &s, true);
-            assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+            assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
             streams.with(ID, |st| assert_eq!(st.response_status, expected, "{extra}"));
         }
     }
@@ -498,7 +542,7 @@ mod tests {
             assert_eq!(header(":status"), None);
         });
         // After the answer the response is the filter's: its headers are left alone.
-        assert_eq!(flow.on_response_headers(&p, &s), Action::Continue);
+        assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
     }
 
     #[test]

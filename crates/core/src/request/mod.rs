@@ -2,13 +2,15 @@
 //! to a signed Invoke call (or a local reply), `decision` says whether a request is signed, is
 //! answered or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
 //! buffered request into the signed call in one step, `callout` sends an event's call and
-//! answers from its result, and `body_delivery` notices an Envoy that holds bodies back.
+//! answers from its result, `streamed` passes a streamed answer on as it arrives, and
+//! `body_delivery` notices an Envoy that holds bodies back.
 
 pub mod body_delivery;
 pub mod callout;
 pub mod decision;
 pub mod flow;
 pub mod rewrite;
+pub mod streamed;
 pub mod waiting;
 
 use crate::config::{parse_config, ConfigError, FilterConfig};
