@@ -15,18 +15,13 @@ The frames are made with `event_stream` (checked against botocore's parser in
 import itertools
 import random
 import socket
-import socketserver
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .aws import AwsCredentials
-from .background import BackgroundServer
-from .capture import _read_chunked
-from .header_list import HeaderLookup
-from .sigv4_check import SignatureVerdict, verify_sigv4
+from .raw_lambda import RawLambda, RecordedRequest
 
 ENDS = ("complete", "cut", "hang")
 
@@ -66,22 +61,6 @@ def split_at_random(data: bytes, seed: int, parts: int, delay: float = 0.005) ->
     return [Write(data[a:b], delay) for a, b in itertools.pairwise(bounds)]
 
 
-@dataclass(frozen=True)
-class StreamRequest(HeaderLookup):
-    method: str
-    target: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    verdict: SignatureVerdict
-
-    def describe(self) -> str:
-        lines = [f"{self.method} {self.target}"]
-        lines += [f"{name}: {value}" for name, value in self.headers]
-        lines.append(f"<body: {len(self.body)} bytes> {self.body[:200]!r}")
-        lines.append(str(self.verdict))
-        return "\n".join(lines)
-
-
 @dataclass
 class Played:
     """When each write of the script went out (`time.monotonic()`), and when the answer ended."""
@@ -90,9 +69,11 @@ class Played:
     ended: float | None = None
 
 
-class StreamingLambda(BackgroundServer):
+class StreamingLambda(RawLambda):
     """`StreamingLambda(credentials, region, expected_path, script).start()`; point Envoy's
     Lambda cluster at `port`; read `requests` and `played` (one per request)."""
+
+    NAME = "the streaming Lambda"
 
     def __init__(
         self,
@@ -104,26 +85,15 @@ class StreamingLambda(BackgroundServer):
         assert script.end in ENDS, script.end
         self.script = script
         self.expected_path = expected_path
-        self._credentials = dict(credentials_by_access_key)
-        self._region = region
-        self._lock = threading.Lock()
-        self._requests: list[StreamRequest] = []
         self._played: list[Played] = []
-        self._released = threading.Event()
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-
-    @property
-    def requests(self) -> list[StreamRequest]:
-        with self._lock:
-            return list(self._requests)
+        super().__init__(credentials_by_access_key, region)
 
     @property
     def played(self) -> list[Played]:
         with self._lock:
             return list(self._played)
 
-    def assert_one_good_request(self) -> StreamRequest:
+    def assert_one_good_request(self) -> RecordedRequest:
         """Exactly one request came, signed correctly, to the streaming path."""
         seen = self.requests
         assert len(seen) == 1, self.describe()
@@ -134,37 +104,11 @@ class StreamingLambda(BackgroundServer):
         assert request.header("x-amz-invocation-type") == "RequestResponse", request.describe()
         return request
 
-    def describe(self) -> str:
-        seen = self.requests
-        if not seen:
-            return "(no request reached the streaming Lambda)"
-        return "\n\n".join(f"#{i} {r.describe()}" for i, r in enumerate(seen, 1))
-
-    def stop(self) -> None:
-        self._released.set()
-        super().stop()
-
-    def _record(self, rfile) -> StreamRequest | None:
-        request_line = rfile.readline().decode("latin-1").strip()
-        if not request_line:
-            return None
-        method, target, _ = request_line.split(" ", 2)
-        headers = []
-        while (line := rfile.readline()) not in (b"\r\n", b"\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers.append((name.strip(), value.strip()))
-        lookup = {n.lower(): v for n, v in headers}
-        if "chunked" in lookup.get("transfer-encoding", "").lower():
-            body = _read_chunked(rfile)
-        else:
-            body = rfile.read(int(lookup.get("content-length", 0) or 0))
-        verdict = verify_sigv4(
-            method, target, headers, body, self._credentials, region=self._region
-        )
-        request = StreamRequest(method, target, headers, body, verdict)
+    def _respond(self, connection: socket.socket) -> None:
+        played = Played()
         with self._lock:
-            self._requests.append(request)
-        return request
+            self._played.append(played)
+        self._play(connection, played)
 
     def _play(self, connection: socket.socket, played: Played) -> None:
         script = self.script
@@ -193,20 +137,3 @@ class StreamingLambda(BackgroundServer):
         elif script.end == "hang":
             self._released.wait(60)
         played.ended = time.monotonic()
-
-    def _handler_class(self):
-        stand_in = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                if stand_in._record(self.rfile) is None:
-                    return
-                played = Played()
-                with stand_in._lock:
-                    stand_in._played.append(played)
-                try:
-                    stand_in._play(self.connection, played)
-                except OSError:
-                    pass  # Envoy (or the caller behind it) went away first
-
-        return Handler
