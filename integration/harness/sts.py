@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 import requests
 
 from .aws import ROLE_NAME, AwsCredentials, LambdaWorld, botocore_client
+from .bootstrap import static_cluster
 from .capture import CannedResponse, CapturedRequest, CaptureHop
 
 STS_NAMESPACE = "{https://sts.amazonaws.com/doc/2011-06-15/}"
@@ -65,30 +66,7 @@ class StsHop(CaptureHop):
         self.assumed: list[Assumed] = []
 
     def cluster(self, name: str = "sts") -> dict:
-        return {
-            "name": name,
-            "type": "STATIC",
-            "connect_timeout": "1s",
-            "load_assignment": {
-                "cluster_name": name,
-                "endpoints": [
-                    {
-                        "lb_endpoints": [
-                            {
-                                "endpoint": {
-                                    "address": {
-                                        "socket_address": {
-                                            "address": "127.0.0.1",
-                                            "port_value": self.port,
-                                        }
-                                    }
-                                }
-                            }
-                        ]
-                    }
-                ],
-            },
-        }
+        return static_cluster(name, self.port, connect_timeout="1s")
 
     def calls(self) -> list[CapturedRequest]:
         return self.requests
