@@ -26,7 +26,7 @@ use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
 use callout::StreamCallouts;
-use sha2::{Digest, Sha256};
+use mesh_lambda_sha256::Sha256;
 use std::cell::RefCell;
 use waiting::WaitingRequests;
 
@@ -198,7 +198,7 @@ impl BodyHash {
 
     /// The hash, as hex.
     pub fn hex(&self) -> [u8; 64] {
-        crate::sigv4::hex_digest(&self.state.clone().finalize().into())
+        crate::sigv4::hex_digest(&self.state.digest())
     }
 }
 
