@@ -163,6 +163,8 @@ pub struct StreamState {
     pub header_map_reads: u32,
     /// Reads of (part of) the request body.
     pub body_reads: u32,
+    /// Reads of the clock through the stream.
+    pub clock_reads: u32,
 }
 
 impl StreamState {
@@ -254,6 +256,7 @@ impl FakeStream {
 
 impl Clock for FakeStream {
     fn now_ms(&self) -> u64 {
+        let _ = self.update(|s| s.clock_reads += 1);
         self.streams.clock.now_ms()
     }
 }
