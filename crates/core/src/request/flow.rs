@@ -158,8 +158,9 @@ impl RequestFlow {
             return Action::Continue;
         }
         let headers = stream.response_headers();
-        let status = header_pairs::find(&headers, ":status")
-            .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
+        let [status, function_error] =
+            header_pairs::find_each(&headers, [":status", "x-amz-function-error"]);
+        let status = status.and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
         if let Some(error) = status.and_then(Counter::lambda_error) {
             // Lambda's own error (or Envoy's on the way): it reaches the caller as it is.
             plugin.metrics.count(error);
@@ -174,7 +175,6 @@ impl RequestFlow {
         if plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
-        let function_error = header_pairs::find(&headers, "x-amz-function-error");
         if is_function_error(function_error) {
             plugin.metrics.count(Counter::FunctionErrors);
             stream_log!(info, self.context_id, "the function failed");
