@@ -11,8 +11,9 @@ pub mod arn;
 pub mod config;
 pub mod credentials;
 pub mod event;
-pub mod header_pairs;
 pub mod host;
+/// The serialized header map (its own crate, compiled for speed).
+pub use mesh_lambda_header_pairs as header_pairs;
 pub mod invoke;
 pub mod local_reply;
 pub mod metrics;

@@ -172,6 +172,8 @@ pub struct StreamState {
     pub largest_response_read: usize,
     /// The stream was reset.
     pub reset: bool,
+    /// Reads of the clock through the stream.
+    pub clock_reads: u32,
 }
 
 impl StreamState {
@@ -269,6 +271,7 @@ impl FakeStream {
 
 impl Clock for FakeStream {
     fn now_ms(&self) -> u64 {
+        let _ = self.update(|s| s.clock_reads += 1);
         self.streams.clock.now_ms()
     }
 }

@@ -12,7 +12,7 @@ pub mod signer;
 
 use crate::config::FilterConfig;
 use crate::sigv4::{canonical, encode::uri_encode};
-use sha2::{Digest, Sha256};
+use mesh_lambda_sha256::Sha256;
 
 pub use mode::{InvocationMode, ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT};
 pub use signer::{Signature, SigningCache};
@@ -61,7 +61,7 @@ impl InvokeTarget {
             region: config.arn.region.clone(),
             invocation_type: config.invocation_mode.invocation_type(),
             scope_suffix: format!("/{}/{SERVICE}/aws4_request", config.arn.region),
-            canonical_prefix: Sha256::new_with_prefix(canonical_prefix.as_bytes()),
+            canonical_prefix: Sha256::with_prefix(canonical_prefix.as_bytes()),
         }
     }
 
@@ -126,8 +126,8 @@ mod tests {
             "/2021-11-15/functions/arn%253Aaws%253Alambda%253Aus-east-1%253A123456789012%253Afunction%253Aauthentication/response-streaming-invocations"
         );
         assert_eq!(
-            streamed.canonical_prefix.clone().finalize(),
-            Sha256::digest(expected.as_bytes())
+            streamed.canonical_prefix.digest(),
+            mesh_lambda_sha256::digest(expected.as_bytes())
         );
     }
 }

@@ -21,12 +21,13 @@ pub fn outgoing_headers(
     forwarded: &[(&str, &[u8])],
     body_len: usize,
 ) -> Result<Vec<u8>, &'static str> {
-    let content_length = body_len.to_string();
+    let mut digits = [0u8; 20];
+    let content_length = decimal(body_len, &mut digits);
     let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(ours.len() + forwarded.len() + 3);
     headers.push((":method", b"POST"));
     headers.push((":scheme", SCHEME.as_bytes()));
     headers.extend(ours.iter().map(|(n, v)| (*n, v.as_bytes())));
-    headers.push(("content-length", content_length.as_bytes()));
+    headers.push(("content-length", content_length));
     headers.extend(
         forwarded
             .iter()
@@ -34,6 +35,24 @@ pub fn outgoing_headers(
             .map(|(n, v)| (*n, *v)),
     );
     header_pairs::serialize(&headers).ok_or("the request headers are too large")
+}
+
+/// `n` in decimal, written into `digits` (`to_string` goes through the formatting machinery,
+/// slow in a size-optimized module, and allocates).
+fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            // n % 10 < 10: the cast cannot truncate.
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    digits.get(start..).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -82,6 +101,14 @@ mod tests {
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
         .collect();
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn lengths_in_decimal() {
+        let mut digits = [0u8; 20];
+        for n in [0, 7, 10, 99, 100, 6_291_456, usize::MAX] {
+            assert_eq!(decimal(n, &mut digits), n.to_string().as_bytes());
+        }
     }
 
     #[test]

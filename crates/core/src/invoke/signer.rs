@@ -16,7 +16,7 @@
 use super::{InvokeTarget, SERVICE};
 use crate::credentials::Credentials;
 use crate::sigv4::{self, canonical, hmac::KeyedHmac, SigningKeyCache};
-use sha2::{Digest, Sha256};
+use mesh_lambda_sha256::{digest, Sha256};
 use std::borrow::Cow;
 use std::rc::Rc;
 
@@ -91,7 +91,7 @@ impl SigningCache {
                 content_sha256: Some(EMPTY_BODY_SHA256),
             };
         }
-        let payload_hash = sigv4::hex_digest(&Sha256::digest(body).into());
+        let payload_hash = sigv4::hex_digest(&digest(body));
         self.sign_hashed(target, credentials, unix_seconds, &payload_hash)
     }
 
@@ -206,7 +206,7 @@ impl CanonicalStart {
             .chain(["\n", signed_headers, "\n"]);
         let mut canonical_request = target.canonical_prefix.clone();
         for part in lines {
-            canonical_request.update(part);
+            canonical_request.update(part.as_bytes());
         }
 
         let day = amz_date.get(..8).unwrap_or_default();
@@ -230,12 +230,8 @@ impl CanonicalStart {
 
     /// The Authorization of the request whose body hashes to `payload_hash` (hex).
     fn authorization(&self, string_to_sign: &KeyedHmac, payload_hash: &[u8]) -> String {
-        let canonical_request = self
-            .canonical_request
-            .clone()
-            .chain_update(payload_hash)
-            .finalize();
-        let canonical_request_hash = sigv4::hex_digest(&canonical_request.into());
+        let canonical_request = self.canonical_request.digest_with(payload_hash);
+        let canonical_request_hash = sigv4::hex_digest(&canonical_request);
         let signature = sigv4::hex_digest(&string_to_sign.mac(&[&canonical_request_hash]));
         let mut authorization =
             String::with_capacity(self.authorization_prefix.len() + signature.len());

@@ -9,6 +9,7 @@ use super::decision::{decide, Decision};
 use super::rewrite::{send_invoke, Sent};
 use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
+use crate::credentials::shared::Availability;
 use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
@@ -16,6 +17,34 @@ use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::response::{is_function_error, rewritten_status};
 use crate::stream_log;
+
+/// How much later than the root timer's last reading a request may run for that reading to be
+/// its signing time. The timer runs every second at most (`agent::SLOW_TICK`) on the thread
+/// that runs the requests, so its reading is a second old at most in practice; this bound is
+/// what correctness rests on: credentials valid this much after the reading are valid now,
+/// and a signing time this much in the past is well within SigV4's five minutes of skew.
+pub const TICK_TIME_TRUSTED_MS: u64 = 60_000;
+
+/// The time a complete request is signed (and its credentials checked) at. A clock read is a
+/// host call (about 1.4 k instructions, measured), so passthrough takes the root timer's last
+/// reading when the credentials in use stay valid for `TICK_TIME_TRUSTED_MS` after it (else
+/// the cut-off before their expiry could be missed) and reads the clock otherwise: with no
+/// usable credentials (the wait's deadline needs the time), near their expiry, before the
+/// first tick, and for events, whose timestamps are the request's.
+fn request_time(plugin: &Plugin, stream: &impl RequestStream) -> u64 {
+    let tick = plugin.tick_time_ms.get();
+    if tick > 0 && plugin.event_format.is_none() {
+        let trusted_until = tick.saturating_add(TICK_TIME_TRUSTED_MS);
+        let credentials = plugin.credentials.borrow();
+        if matches!(
+            credentials.availability(trusted_until),
+            Availability::Ready(_)
+        ) {
+            return tick;
+        }
+    }
+    stream.now_ms()
+}
 
 pub struct RequestFlow {
     context_id: u32,
@@ -138,8 +167,9 @@ impl RequestFlow {
             return Action::Continue;
         }
         let headers = stream.response_headers();
-        let status = header_pairs::find(&headers, ":status")
-            .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
+        let [status, function_error] =
+            header_pairs::find_each(&headers, [":status", "x-amz-function-error"]);
+        let status = status.and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
         if let Some(error) = status.and_then(Counter::lambda_error) {
             // Lambda's own error (or Envoy's on the way): it reaches the caller as it is.
             plugin.metrics.count(error);
@@ -165,7 +195,6 @@ impl RequestFlow {
         if plugin.mode != InvocationMode::Synchronous {
             return Action::Continue;
         }
-        let function_error = header_pairs::find(&headers, "x-amz-function-error");
         if is_function_error(function_error) {
             plugin.metrics.count(Counter::FunctionErrors);
             stream_log!(info, self.context_id, "the function failed");
@@ -247,7 +276,7 @@ impl RequestFlow {
             }
         }
         self.done = true;
-        let now = stream.now_ms();
+        let now = request_time(plugin, stream);
         let deadline = now.saturating_add(plugin.max_wait_ms);
         match decide(plugin, now, deadline) {
             Decision::Sign(credentials) => {
@@ -288,6 +317,7 @@ impl RequestFlow {
 mod tests {
     use super::super::tests::{plugin, plugin_with_credentials, NOW_MS};
     use super::*;
+    use crate::credentials::shared::SharedRecord;
     use crate::header_pairs;
     use crate::host::fake::{FakeClock, FakeStream, FakeStreams, StreamState};
 
@@ -362,6 +392,69 @@ mod tests {
             assert_eq!(st.written("content-length").as_deref(), Some("3"));
             assert_eq!(st.written("x-request-id").as_deref(), Some("r-1"));
         });
+    }
+
+    /// Signs a request with the timer's last reading at NOW_MS and the clock 5 s later, in a
+    /// VM that has seen bodies arrive (no clock read at the headers): which `x-amz-date` was
+    /// written, and how often the clock was read.
+    fn signed_date_and_clock_reads(p: &Plugin) -> (Option<String>, u32) {
+        p.tick_time_ms.set(NOW_MS);
+        p.body_delivery.body_arrived();
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS + 5_000));
+        let s = streams.add(ID, StreamState::request(&[(":method", "POST")], b"{}"));
+        let mut flow = RequestFlow::new(ID);
+        flow.on_request_headers(p, &s, false);
+        flow.on_request_body(p, &s, 2, true);
+        streams.with(ID, |st| (st.written("x-amz-date"), st.clock_reads))
+    }
+
+    #[test]
+    fn passthrough_signs_at_the_timers_reading_without_reading_the_clock() {
+        let p = plugin_with_credentials("");
+        let (date, reads) = signed_date_and_clock_reads(&p);
+        assert_eq!(date.as_deref(), Some("20150830T123600Z"));
+        assert_eq!(reads, 0);
+        assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 1);
+    }
+
+    #[test]
+    fn credentials_near_their_expiry_are_checked_against_the_clock() {
+        let p = plugin_with_credentials("");
+        let expiring = |seconds_after_now: u64| {
+            let c = super::super::tests::credentials(Some(NOW_MS / 1000 + seconds_after_now));
+            SharedRecord::succeeded("container", c, NOW_MS, 0)
+        };
+        // Valid past the trusted window: the timer's reading is enough.
+        *p.credentials.borrow_mut() = expiring(TICK_TIME_TRUSTED_MS / 1000 + 6);
+        assert_eq!(signed_date_and_clock_reads(&p).1, 0);
+        // Expiring inside it: the clock decides, and is the signing time.
+        *p.credentials.borrow_mut() = expiring(30);
+        let (date, reads) = signed_date_and_clock_reads(&p);
+        assert_eq!((date.as_deref(), reads), (Some("20150830T123605Z"), 1));
+        // Past their cut-off by the clock (5 s before expiry) though not by the timer's
+        // reading: not used.
+        *p.credentials.borrow_mut() = expiring(9);
+        let (date, reads) = signed_date_and_clock_reads(&p);
+        assert_eq!((date, reads), (None, 1), "waits for fresh credentials");
+    }
+
+    #[test]
+    fn before_the_first_tick_the_clock_is_read() {
+        let p = plugin_with_credentials("");
+        p.body_delivery.body_arrived();
+        let (streams, s) = stream(&[(":method", "POST")], b"{}");
+        let mut flow = RequestFlow::new(ID);
+        flow.on_request_headers(&p, &s, false);
+        flow.on_request_body(&p, &s, 2, true);
+        assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 1);
+        streams.with(ID, |st| assert_eq!(st.clock_reads, 1));
+    }
+
+    #[test]
+    fn an_event_is_stamped_with_the_clock() {
+        let p = plugin_with_credentials(r#","payload_passthrough":false"#);
+        let (_, reads) = signed_date_and_clock_reads(&p);
+        assert_eq!(reads, 1);
     }
 
     #[test]

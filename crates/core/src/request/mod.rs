@@ -28,8 +28,8 @@ use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
 use callout::StreamCallouts;
-use sha2::{Digest, Sha256};
-use std::cell::RefCell;
+use mesh_lambda_sha256::Sha256;
+use std::cell::{Cell, RefCell};
 use waiting::WaitingRequests;
 
 /// What a stream callback tells the host.
@@ -66,6 +66,9 @@ pub struct Plugin {
     pub stream_callouts: RefCell<StreamCallouts>,
     /// This VM's metrics (defined by the glue at configure time, flushed by its timer).
     pub metrics: Metrics,
+    /// The root timer's last clock reading (ms; 0: none yet), which passthrough requests are
+    /// signed at when it is certainly recent enough (`flow::request_time`).
+    pub tick_time_ms: Cell<u64>,
 }
 
 impl Plugin {
@@ -86,6 +89,7 @@ impl Plugin {
             body_delivery: BodyDelivery::default(),
             stream_callouts: RefCell::new(StreamCallouts::default()),
             metrics: Metrics::default(),
+            tick_time_ms: Cell::new(0),
         }
     }
 }
@@ -203,7 +207,7 @@ impl BodyHash {
 
     /// The hash, as hex.
     pub fn hex(&self) -> [u8; 64] {
-        crate::sigv4::hex_digest(&self.state.clone().finalize().into())
+        crate::sigv4::hex_digest(&self.state.digest())
     }
 }
 

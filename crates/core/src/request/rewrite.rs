@@ -99,12 +99,13 @@ fn send_in_place(
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let forwarded: Vec<(&str, &[u8])> = FORWARDED
-        .iter()
-        .filter_map(|&name| {
-            header_pairs::find(&request.serialized_headers, name).map(|v| (name, v))
-        })
-        .collect();
+    let values = header_pairs::find_each(&request.serialized_headers, FORWARDED);
+    let mut forwarded: Vec<(&str, &[u8])> = Vec::with_capacity(FORWARDED.len());
+    for (name, value) in FORWARDED.into_iter().zip(values) {
+        if let Some(value) = value {
+            forwarded.push((name, value));
+        }
+    }
     let headers = outgoing_headers(&ours, &forwarded, request.body_size)
         .map_err(|e| internal(e.to_owned()))?;
     stream

@@ -8,7 +8,6 @@ use super::date::amz_date;
 use super::hmac::KeyedHmac;
 use super::{hex_digest, ALGORITHM};
 use crate::credentials::Credentials;
-use sha2::{Digest, Sha256};
 
 /// The request to sign.
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +120,7 @@ impl Signer<'_> {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex_digest(&Sha256::digest(bytes).into())
+    hex_digest(&mesh_lambda_sha256::digest(bytes))
         .iter()
         .map(|&b| char::from(b))
         .collect()

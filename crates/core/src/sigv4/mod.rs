@@ -14,17 +14,7 @@ pub mod hmac;
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Lower-case hex of a SHA-256 digest, without allocating.
-pub fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 64];
-    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
-        if let [high, low] = pair {
-            *high = DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-            *low = DIGITS.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
-        }
-    }
-    out
-}
+pub use mesh_lambda_sha256::hex as hex_digest;
 
 /// The signing key for one secret, day, region and service, derived once and reused: for one
 /// function the key changes only at midnight UTC or when the credentials rotate.

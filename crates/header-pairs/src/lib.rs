@@ -2,6 +2,12 @@
 //! and value size per pair, then each name and value followed by a NUL byte (all little
 //! endian). Reading it without allocating a `String` per header keeps the one full read of
 //! the request headers cheap; values stay bytes (they need not be UTF-8).
+//!
+//! Its own crate so that it is compiled at opt-level 3 while the rest of the filter is
+//! optimized for size: every request walks two maps and writes one. The functions are not
+//! generic (generic code is compiled where it is used, at that crate's opt-level).
+
+#![forbid(unsafe_code)]
 
 /// The pairs of a serialized map, borrowed from it; `None` if it is malformed.
 pub fn parse(buffer: &[u8]) -> Option<Vec<(&str, &[u8])>> {
@@ -17,10 +23,45 @@ pub fn parse(buffer: &[u8]) -> Option<Vec<(&str, &[u8])>> {
 /// The value of the first pair named `name`, read without building the list; `None` if there
 /// is none (or the map is malformed up to it).
 pub fn find<'a>(buffer: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    Pairs::new(buffer)?
-        .map_while(|pair| pair)
-        .find(|(n, _)| *n == name.as_bytes())
-        .map(|(_, value)| value)
+    let mut found = [None];
+    find_into(buffer, &[name], &mut found);
+    let [value] = found;
+    value
+}
+
+/// The values of the first pairs named `names`, in one pass over the map (the request path
+/// looks for several names; the module is size-optimized, so a pass costs, in V8, about a
+/// hundred instructions per pair); `None` for a name not there (or past a malformed pair).
+pub fn find_each<'a, const N: usize>(buffer: &'a [u8], names: [&str; N]) -> [Option<&'a [u8]>; N] {
+    let mut found = [None; N];
+    find_into(buffer, &names, &mut found);
+    found
+}
+
+/// `find_each`, not generic: `found[i]` gets the value of `names[i]`.
+#[inline(never)]
+pub fn find_into<'a>(buffer: &'a [u8], names: &[&str], found: &mut [Option<&'a [u8]>]) {
+    let n = names.len().min(found.len());
+    let Some(mut pairs) = Pairs::new(buffer) else {
+        return;
+    };
+    let mut missing = n;
+    while missing > 0 && pairs.index < pairs.count {
+        let Some((name, value)) = pairs.next_pair() else {
+            break;
+        };
+        pairs.index += 1;
+        let mut i = 0;
+        while i < n {
+            if let (Some(slot @ None), Some(wanted)) = (found.get_mut(i), names.get(i)) {
+                if name == wanted.as_bytes() {
+                    *slot = Some(value);
+                    missing -= 1;
+                }
+            }
+            i += 1;
+        }
+    }
 }
 
 /// The pairs in order; an item is `None` where the map turns out malformed (and is the last).
@@ -84,6 +125,7 @@ impl<'a> Iterator for Pairs<'a> {
 
 /// Serializes `pairs` in the same format, in one allocation of the exact size; `None` if a
 /// size does not fit the format's `u32`.
+#[inline(never)]
 pub fn serialize(pairs: &[(&str, &[u8])]) -> Option<Vec<u8>> {
     let data: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
     let mut out = Vec::with_capacity(4 + pairs.len() * 8 + data);
@@ -133,6 +175,20 @@ mod tests {
         assert_eq!(super::find(&map, "absent"), None);
         for cut in 0..map.len() {
             let _ = super::find(&map[..cut], "x");
+        }
+        let twice = serialize(&[("a", b"1"), ("b", b"2"), ("a", b"3")]);
+        assert_eq!(
+            super::find_each(&twice, ["b", "absent", "a"]),
+            [Some(&b"2"[..]), None, Some(&b"1"[..])],
+            "the first of each"
+        );
+        assert_eq!(super::find_each(&twice, ["a", "a"]), [Some(&b"1"[..]); 2]);
+        for cut in 0..twice.len() {
+            let found = super::find_each(&twice[..cut], ["a", "b"]);
+            assert!(
+                found.iter().flatten().all(|v| *v == b"1" || *v == b"2"),
+                "cut at {cut}"
+            );
         }
     }
 
