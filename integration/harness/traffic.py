@@ -81,3 +81,11 @@ class SteadyTraffic:
 
     def describe(self) -> str:
         return "\n".join(str(o) for o in self.outcomes)
+
+    def all_answered_200(self, more_than: int) -> list[Outcome]:
+        """The outcomes, once asserted that there were more than `more_than`, each a 200."""
+        outcomes = self.outcomes
+        assert len(outcomes) > more_than, self.describe()
+        failed = [str(o) for o in outcomes if o.status != 200]
+        assert failed == [], "\n".join(failed)
+        return outcomes
