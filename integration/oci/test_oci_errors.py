@@ -148,8 +148,17 @@ def ordinary_layer() -> bytes:
             ),
             "it is the CNCF application/wasm layout",
         ),
+        (
+            # Istio's and Envoy Gateway's `extractOCIArtifactImage` (pkg/wasm/imagefetcher.go):
+            # "number of layers must be 2 but got 1".
+            (
+                ("application/vnd.module.wasm.config.v1+json", b"{}"),
+                ("application/vnd.module.wasm.content.layer.v1+wasm", b"\0asm\x01\0\0\0"),
+            ),
+            "it has 1 layers, one of them application/vnd.module.wasm.content.layer.v1+wasm",
+        ),
     ],
-    ids=["ordinary-image", "cncf-wasm"],
+    ids=["ordinary-image", "cncf-wasm", "single-layer-module-wasm"],
 )
 def test_an_image_the_loaders_would_not_load(cli, registry, tmp_path, image, why):
     layout = write_layout(tmp_path / "layout", *image)

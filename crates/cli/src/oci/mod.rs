@@ -24,8 +24,9 @@ pub const USAGE: &str =
                           [--wasm-variant]
                                     write DIR/plugin.wasm, DIR/plugin.wasm.sha256 and the OCI
                                     image layout DIR/oci-compat (the last layer a tar+gzip
-                                    holding plugin.wasm); --wasm-variant adds DIR/oci-wasm (the
-                                    vnd.module.wasm config and layer). Reproducible: the created
+                                    holding plugin.wasm); --wasm-variant adds DIR/oci-wasm (two
+                                    layers: the vnd.module.wasm runtime config and the raw
+                                    module, as Istio's fetcher wants). Reproducible: the created
                                     time is SOURCE_DATE_EPOCH (1970-01-01T00:00:00Z when unset),
                                     the module's sha256 is the manifest annotation
                                     dev.mesh-lambda.wasm.sha256. Prints `wasm sha256:<hex>` and

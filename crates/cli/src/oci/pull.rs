@@ -63,11 +63,15 @@ pub fn pull(options: &Options) -> Result<String, Failure> {
         Ok(bytes)
     };
     fetch(&manifest.config, "config")?;
-    let mut last_layer = Vec::new();
+    let module_layer = variant.module_layer(manifest.layers.len());
+    let mut module = Vec::new();
     for (number, layer) in manifest.layers.iter().enumerate() {
-        last_layer = fetch(layer, &format!("layer {}", number + 1))?;
+        let bytes = fetch(layer, &format!("layer {}", number + 1))?;
+        if number == module_layer {
+            module = bytes;
+        }
     }
-    let wasm = variant.module(last_layer).map_err(not_wasm)?;
+    let wasm = variant.module(module).map_err(not_wasm)?;
     let hex = sha256_hex(&wasm);
     let mut expected = Vec::new();
     if let Some(annotated) = manifest.annotation(WASM_SHA256_ANNOTATION) {
