@@ -492,3 +492,39 @@ fn push_refuses_a_layout_that_is_not_one_intact_image() {
     std::fs::write(&layer, bytes).unwrap();
     refused(&args, &[], 1, "digest mismatch: layer 1 in");
 }
+
+/// A symlink planted where the command used to put its temporary file (`<name>.partial`),
+/// and one at an output path or folder that leads outside `--out`: none is written through.
+#[test]
+fn planted_symlinks_are_not_followed() {
+    let dir = scratch("symlinks");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    for partial in ["plugin.partial", "plugin.wasm.partial"] {
+        std::os::unix::fs::symlink(&victim, out.join(partial)).unwrap();
+    }
+    let run = package(&dir, &[], &[]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert_eq!(std::fs::read(out.join("plugin.wasm")).unwrap(), WASM);
+    assert!(!out.join("plugin.wasm").is_symlink());
+
+    for (link, target) in [("oci-compat", &outside), ("plugin.wasm", &victim)] {
+        std::fs::remove_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&out).unwrap();
+        std::os::unix::fs::symlink(target, out.join(link)).unwrap();
+        let run = package(&dir, &[], &[]);
+        assert_eq!(run.status.code(), Some(2), "{link}: {}", text(&run.stderr));
+        assert!(
+            text(&run.stderr).contains("it is a symlink that leads outside"),
+            "{}",
+            text(&run.stderr)
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1, "{link}");
+    }
+}

@@ -9,7 +9,7 @@ use super::image::{
 };
 use super::layout;
 use super::tar_gz::{compat_layer, PLUGIN_FILE};
-use crate::output::write_file;
+use crate::out_dir::OutDir;
 use crate::Failure;
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -54,16 +54,15 @@ pub fn package(options: &Options) -> Result<String, Failure> {
         images.push(("oci-wasm", module_wasm_image(&wasm, &created, &annotations)));
     }
     let file_error = |message: String| Failure { status: 2, message };
-    write_file(&options.out.join(PLUGIN_FILE), &wasm).map_err(file_error)?;
+    let out = OutDir::create(options.out).map_err(file_error)?;
+    out.write(Path::new(PLUGIN_FILE), &wasm)
+        .map_err(file_error)?;
     let sums = format!("{hex}  {PLUGIN_FILE}\n");
-    write_file(
-        &options.out.join(format!("{PLUGIN_FILE}.sha256")),
-        sums.as_bytes(),
-    )
-    .map_err(file_error)?;
+    out.write(Path::new(&format!("{PLUGIN_FILE}.sha256")), sums.as_bytes())
+        .map_err(file_error)?;
     let mut report = format!("wasm sha256:{hex}\n");
     for (name, image) in &images {
-        layout::write(&options.out.join(name), image, VERSION).map_err(file_error)?;
+        layout::write(&out, name, image, VERSION).map_err(file_error)?;
         report.push_str(&format!("{name} manifest {}\n", image.digest()));
     }
     Ok(report)

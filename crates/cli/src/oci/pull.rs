@@ -8,7 +8,7 @@ use super::image::{Manifest, Variant, MANIFEST_TYPES, WASM_SHA256_ANNOTATION};
 use super::reference::ImageRef;
 use super::registry::{Session, Transport};
 use super::tar_gz::PLUGIN_FILE;
-use crate::output::write_file;
+use crate::out_dir::OutDir;
 use crate::Failure;
 use std::path::Path;
 
@@ -91,7 +91,8 @@ pub fn pull(options: &Options) -> Result<String, Failure> {
             )));
         }
     }
-    write_file(&options.out.join(PLUGIN_FILE), &wasm)
+    OutDir::create(options.out)
+        .and_then(|out| out.write(Path::new(PLUGIN_FILE), &wasm))
         .map_err(|message| Failure { status: 2, message })?;
     Ok(format!(
         "pulled {} wasm sha256:{hex}\n",
