@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 
 /// Attempts at a free temporary name before giving up (a clash means someone else is
@@ -76,6 +76,7 @@ impl OutDir {
                 random()
             ));
             match OpenOptions::new()
+                .read(true)
                 .write(true)
                 .create_new(true)
                 .open(&temporary)
@@ -182,6 +183,15 @@ impl PendingFile {
             .map_err(|e| format!("cannot write {}: {e}", self.target.display()))?;
         self.committed = true;
         Ok(())
+    }
+}
+
+impl PendingFile {
+    /// The file as written so far, from its start (to read it back before the commit).
+    pub fn reread(&mut self) -> std::io::Result<&mut File> {
+        self.file.flush()?;
+        self.file.seek(SeekFrom::Start(0))?;
+        Ok(&mut self.file)
     }
 }
 

@@ -14,7 +14,7 @@
 //! Istio goes on to try the two-layer variant).
 
 use super::digest::digest_of;
-use super::tar_gz::{plugin_from_layer, PLUGIN_FILE};
+use super::tar_gz::PLUGIN_FILE;
 use serde_json::{json, Map, Value};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -229,19 +229,6 @@ impl Variant {
             Self::Compat => layers.saturating_sub(1),
         }
     }
-
-    /// The module, from the (verified) bytes of the layer `module_layer` names.
-    pub fn module(self, layer: Vec<u8>) -> Result<Vec<u8>, String> {
-        let wasm = match self {
-            Self::ModuleWasm(_) => layer,
-            Self::Compat => plugin_from_layer(&layer)?
-                .ok_or(format!("its last layer holds no {PLUGIN_FILE}"))?,
-        };
-        if !is_wasm(&wasm) {
-            return Err("its module does not start with the wasm magic \\0asm".into());
-        }
-        Ok(wasm)
-    }
 }
 
 #[cfg(test)]
@@ -347,14 +334,5 @@ mod tests {
             .err()
             .unwrap()
             .contains("is not sha256:<64 hex>"));
-    }
-
-    #[test]
-    fn the_module_must_start_with_the_magic() {
-        assert!(Variant::ModuleWasm(0)
-            .module(b"\0asm\x01\0\0\0".to_vec())
-            .is_ok());
-        let error = Variant::ModuleWasm(0).module(b"MZ".to_vec()).unwrap_err();
-        assert!(error.contains("wasm magic"));
     }
 }
