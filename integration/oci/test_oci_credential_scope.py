@@ -1,7 +1,8 @@
 """Where a registry password may go: only to the registry it was given for (docker's config
-keys credentials by registry host: docker/cli `cli/config/configfile/file.go` `GetAuthConfig`
-after `credentials.ConvertToHostname`), to a token service only on that same host and port,
-and to a plain-http token service only with --plain-http. A fake registry and token service on
+keys credentials by registry host: docker/cli `cli/config/configfile/file.go` `GetAuthConfig`,
+keys compared through `cli/config/credentials/file_store.go` `ConvertToHostname`), to a token
+service only on that same host and port (stricter than docker and oras-go, which send it to
+any realm), and to a plain-http token service only with --plain-http. A fake registry and token service on
 127.0.0.1 record every Authorization header they receive."""
 
 import json

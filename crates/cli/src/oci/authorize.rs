@@ -4,8 +4,15 @@
 //! token scoped to the repository (the credentials go there, as HTTP Basic); a `Basic`
 //! challenge takes the credentials on every request to the registry.
 //!
-//! The token exchange is done here rather than in oci-client so that the password only goes
-//! where `realm_is_allowed` says.
+//! Credentials belong to one registry host[:port]: docker looks them up by the registry's
+//! host (docker/cli `cli/config/configfile/file.go` `GetAuthConfig`, keys compared through
+//! `cli/config/credentials/file_store.go` `ConvertToHostname`), oras-go by the request's host
+//! (`registry/remote/auth/client.go`, `Client.Do`), and oci-client authenticates only requests
+//! to the registry itself (`targets_credential_registry`, after CVE-2020-15157); reqwest drops
+//! `Authorization` on a redirect to another host (`redirect.rs`, `remove_sensitive_headers`).
+//! All three send the password to whatever token realm the registry names (oras-go
+//! `fetchDistributionToken`, oci-client `_auth`): this command does the token exchange itself
+//! and is stricter there (`realm_is_allowed`).
 
 use super::body::read_capped;
 use super::problem::Problem;
