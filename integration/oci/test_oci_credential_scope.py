@@ -2,8 +2,8 @@
 keys credentials by registry host: docker/cli `cli/config/configfile/file.go` `GetAuthConfig`,
 keys compared through `cli/config/credentials/file_store.go` `ConvertToHostname`), to a token
 service only on that same host and port (stricter than docker and oras-go, which send it to
-any realm), and to a plain-http token service only with --plain-http. A fake registry and token service on
-127.0.0.1 record every Authorization header they receive."""
+any realm), and to a plain-http token service only with --plain-http. A fake registry and
+token service on 127.0.0.1 record every Authorization header they receive."""
 
 import json
 
