@@ -49,6 +49,8 @@ class FakeRegistry(BackgroundServer):
         self.manifests: dict[str, tuple[str, bytes]] = {}
         # digest -> bytes, or a function giving the chunks of an endless or oversized body
         self.blobs: dict[str, bytes | Callable[[], Iterator[bytes]]] = {}
+        # digest -> where a GET of that blob is redirected (as registries send blobs to a CDN)
+        self.redirects: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         if tls is not None:
@@ -104,6 +106,12 @@ class FakeRegistry(BackgroundServer):
                 found = None
                 if len(parts) >= 4 and parts[-2] == "manifests":
                     found = fake.manifests.get(parts[-1])
+                elif len(parts) >= 4 and parts[-2] == "blobs" and parts[-1] in fake.redirects:
+                    self.send_response(307)
+                    self.send_header("Location", fake.redirects[parts[-1]])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 elif len(parts) >= 4 and parts[-2] == "blobs":
                     blob = fake.blobs.get(parts[-1])
                     found = None if blob is None else ("application/octet-stream", blob)

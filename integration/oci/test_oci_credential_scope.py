@@ -146,3 +146,32 @@ def test_environment_credentials_need_their_registry(cli, tmp_path):
         result.stderr
     )
     assert SECRET not in result.stderr
+
+
+def test_a_blob_redirected_to_another_host_goes_there_without_the_password(cli, packaged, tmp_path):
+    """Registries send blobs to a CDN: the redirect is followed without the Authorization
+    header (reqwest `redirect.rs` `remove_sensitive_headers`: another host or port)."""
+    cdn = FakeRegistry().start()
+    registry = FakeRegistry(challenge='Basic realm="fake"', user=(USER, SECRET)).start()
+    try:
+        layout = packaged.layout("oci-compat")
+        registry.serve_layout(layout, "1")
+        cdn.serve_layout(layout, "1")
+        manifest = json.loads(registry.manifests["1"][1])
+        layer = manifest["layers"][0]["digest"]
+        registry.redirects[layer] = f"http://localhost:{cdn.port}/v2/cdn/blobs/{layer}"
+        result = pull(
+            cli,
+            f"{registry.host}/mesh-lambda:1",
+            tmp_path / "out",
+            env_variables(registry.host, USER, SECRET),
+            "--plain-http",
+        )
+        assert cdn.authorizations() == []
+        assert [seen.path for seen in cdn.seen] == [f"/v2/cdn/blobs/{layer}"]
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "out" / "plugin.wasm").read_bytes() == packaged.wasm
+        assert basic(USER, SECRET) in registry.authorizations()
+    finally:
+        registry.stop()
+        cdn.stop()
