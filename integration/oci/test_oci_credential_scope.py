@@ -31,6 +31,12 @@ def pull(cli, reference: str, out, environment: dict, *transport: str):
     return run_cli(cli, "pull", reference, "--out", out, *transport, environment=environment)
 
 
+def pull_with_password(cli, host: str, repository: str, out, *transport: str):
+    """Pulls `host/repository:1` with the publisher's password given for `host`."""
+    environment = env_variables(host, USER, SECRET)
+    return pull(cli, f"{host}/{repository}:1", out, environment, *transport)
+
+
 def never_received(secret: str, *servers: FakeRegistry) -> None:
     for server in servers:
         assert not [a for a in server.authorizations() if a == basic(USER, secret)], server.seen
@@ -41,13 +47,7 @@ def test_the_password_does_not_follow_a_realm_to_another_host(cli, token_service
     realm = f"http://localhost:{token_service.port}/token"
     registry = FakeRegistry(challenge=f'Bearer realm="{realm}",service="fake"').start()
     try:
-        result = pull(
-            cli,
-            f"{registry.host}/wasm:1",
-            tmp_path / "out",
-            env_variables(registry.host, USER, SECRET),
-            "--plain-http",
-        )
+        result = pull_with_password(cli, registry.host, "wasm", tmp_path / "out", "--plain-http")
         never_received(SECRET, registry, token_service)
         assert token_service.seen == []
         assert result.returncode == 1, result.stdout
@@ -68,13 +68,8 @@ def test_a_plain_http_realm_needs_plain_http(cli, token_service, tmp_path):
     host = f"localhost:{registry.port}"
     registry.challenge = f'Bearer realm="http://localhost:{token_service.port}/token"'
     try:
-        result = pull(
-            cli,
-            f"{host}/wasm:1",
-            tmp_path / "out",
-            env_variables(host, USER, SECRET),
-            "--ca-file",
-            ca.certificate,
+        result = pull_with_password(
+            cli, host, "wasm", tmp_path / "out", "--ca-file", ca.certificate
         )
         never_received(SECRET, registry, token_service)
         assert token_service.seen == []
@@ -92,12 +87,8 @@ def test_a_realm_on_the_registry_itself_gets_the_password(cli, packaged, tmp_pat
     registry.challenge = f'Bearer realm="http://{registry.host}/token",service="fake"'
     registry.serve_layout(packaged.layout("oci-compat"), "1")
     try:
-        result = pull(
-            cli,
-            f"{registry.host}/mesh-lambda:1",
-            tmp_path / "out",
-            env_variables(registry.host, USER, SECRET),
-            "--plain-http",
+        result = pull_with_password(
+            cli, registry.host, "mesh-lambda", tmp_path / "out", "--plain-http"
         )
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "out" / "plugin.wasm").read_bytes() == packaged.wasm
@@ -160,12 +151,8 @@ def test_a_blob_redirected_to_another_host_goes_there_without_the_password(cli, 
         manifest = json.loads(registry.manifests["1"][1])
         layer = manifest["layers"][0]["digest"]
         registry.redirects[layer] = f"http://localhost:{cdn.port}/v2/cdn/blobs/{layer}"
-        result = pull(
-            cli,
-            f"{registry.host}/mesh-lambda:1",
-            tmp_path / "out",
-            env_variables(registry.host, USER, SECRET),
-            "--plain-http",
+        result = pull_with_password(
+            cli, registry.host, "mesh-lambda", tmp_path / "out", "--plain-http"
         )
         assert cdn.authorizations() == []
         assert [seen.path for seen in cdn.seen] == [f"/v2/cdn/blobs/{layer}"]
