@@ -70,7 +70,9 @@ impl Session {
         } else {
             "https"
         };
-        let base = Url::parse(&format!("{scheme}://{}", reference.registry))
+        // Where the registry answers (docker.io's is index.docker.io), as oci-client goes.
+        let host = reference.to_client().resolve_registry().to_owned();
+        let base = Url::parse(&format!("{scheme}://{host}"))
             .map_err(|e| failure(format!("{reference}: not a registry address: {e}")))?;
         let credentials = auth::for_registry(&reference.registry).map_err(|e| {
             failure(format!(
