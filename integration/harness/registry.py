@@ -7,6 +7,8 @@ The registry's storage is a plain folder, so a test can corrupt a stored blob
 """
 
 import base64
+import hashlib
+import json
 import os
 import subprocess
 import time
@@ -132,3 +134,29 @@ def run_cli(cli: Path, *args, environment: dict | None = None) -> subprocess.Com
         timeout=CLI_TIMEOUT_SECONDS,
         env=env,
     )
+
+
+def write_layout(directory: Path, config: tuple[str, bytes], *layers: tuple[str, bytes]) -> Path:
+    """An OCI layout with one image of these layers, written here without the command."""
+
+    def put(media_type: str, data: bytes) -> dict:
+        digest = sha256_digest(data)
+        path = directory / "blobs" / "sha256" / digest.removeprefix("sha256:")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return {"mediaType": media_type, "digest": digest, "size": len(data)}
+
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": put(*config),
+        "layers": [put(*layer) for layer in layers],
+    }
+    entry = put(manifest["mediaType"], json.dumps(manifest).encode())
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    return directory
+
+
+def sha256_digest(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"

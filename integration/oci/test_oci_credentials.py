@@ -15,7 +15,15 @@ from harness.registry import basic_auth, run_cli
 from .conftest import PASSWORD, USER
 
 NOT_FOUND = "credentials not found in native keychain"  # the helpers' "none for this host"
-ENV_VARIABLES = {"MESH_LAMBDA_REGISTRY_USERNAME": USER, "MESH_LAMBDA_REGISTRY_PASSWORD": PASSWORD}
+
+
+def env_variables(host: str, user: str = USER, password: str = PASSWORD) -> dict[str, str]:
+    """The environment variables' credentials, given for `host`."""
+    return {
+        "MESH_LAMBDA_REGISTRY_HOST": host,
+        "MESH_LAMBDA_REGISTRY_USERNAME": user,
+        "MESH_LAMBDA_REGISTRY_PASSWORD": password,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +37,7 @@ def pushed(cli, private_registry, packaged) -> str:
         reference,
         "--ca-file",
         private_registry.ca_file,
-        environment=ENV_VARIABLES,
+        environment=env_variables(private_registry.host),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"pushed {reference}@{packaged.digests['oci-compat']}\n"
@@ -61,10 +69,7 @@ def environments(tmp_path: Path, host: str, user: str, password: str) -> dict[st
     """The environment for each place credentials can come from."""
     helpers = fake_helper(tmp_path / "bin", host, user, password)
     return {
-        "environment variables": {
-            "MESH_LAMBDA_REGISTRY_USERNAME": user,
-            "MESH_LAMBDA_REGISTRY_PASSWORD": password,
-        },
+        "environment variables": env_variables(host, user, password),
         "docker config auth": {
             "DOCKER_CONFIG": str(
                 write_json(
@@ -139,7 +144,7 @@ def test_wrong_credentials_from(cli, private_registry, pushed, tmp_path, source)
 
 
 def test_a_push_with_wrong_credentials(cli, private_registry, packaged):
-    wrong = {**ENV_VARIABLES, "MESH_LAMBDA_REGISTRY_PASSWORD": "not-the-password-4711"}
+    wrong = env_variables(private_registry.host, password="not-the-password-4711")
     result = run_cli(
         cli,
         "push",
@@ -164,7 +169,9 @@ def test_no_credentials_at_all(cli, private_registry, pushed, tmp_path):
 def test_without_the_ca_file_the_certificate_is_not_trusted(
     cli, private_registry, pushed, tmp_path
 ):
-    result = run_cli(cli, "pull", pushed, "--out", tmp_path, environment=ENV_VARIABLES)
+    result = run_cli(
+        cli, "pull", pushed, "--out", tmp_path, environment=env_variables(private_registry.host)
+    )
     assert result.returncode == 1
     assert f"cannot reach the registry {private_registry.host}" in result.stderr
     assert "--ca-file" in result.stderr

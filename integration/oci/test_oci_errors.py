@@ -2,16 +2,14 @@
 says what failed and what to do."""
 
 import gzip
-import hashlib
 import io
 import json
 import tarfile
-from pathlib import Path
 
 import pytest
 
 from harness.processes import free_port
-from harness.registry import run_cli
+from harness.registry import run_cli, write_layout
 
 
 def refused(cli, *args, expect: str) -> str:
@@ -95,32 +93,6 @@ def test_a_blob_whose_bytes_do_not_match_its_digest(cli, registry, packaged, tmp
         stored.write_bytes(original)  # the blob is shared by every repository of the registry
 
 
-def write_layout(directory: Path, config: tuple[str, bytes], layer: tuple[str, bytes]) -> Path:
-    """An OCI layout with one image of one layer, written here without the command."""
-
-    def put(media_type: str, data: bytes) -> dict:
-        digest = sha256_digest(data)
-        path = directory / "blobs" / "sha256" / digest.removeprefix("sha256:")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return {"mediaType": media_type, "digest": digest, "size": len(data)}
-
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": put(*config),
-        "layers": [put(*layer)],
-    }
-    entry = put(manifest["mediaType"], json.dumps(manifest).encode())
-    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
-    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-    return directory
-
-
-def sha256_digest(data: bytes) -> str:
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
-
-
 def ordinary_layer() -> bytes:
     """A tar+gzip layer holding an unrelated file."""
     buffer = io.BytesIO()
@@ -148,8 +120,17 @@ def ordinary_layer() -> bytes:
             ),
             "it is the CNCF application/wasm layout",
         ),
+        (
+            # Istio's and Envoy Gateway's `extractOCIArtifactImage` (pkg/wasm/imagefetcher.go):
+            # "number of layers must be 2 but got 1".
+            (
+                ("application/vnd.module.wasm.config.v1+json", b"{}"),
+                ("application/vnd.module.wasm.content.layer.v1+wasm", b"\0asm\x01\0\0\0"),
+            ),
+            "it has 1 layers, one of them application/vnd.module.wasm.content.layer.v1+wasm",
+        ),
     ],
-    ids=["ordinary-image", "cncf-wasm"],
+    ids=["ordinary-image", "cncf-wasm", "single-layer-module-wasm"],
 )
 def test_an_image_the_loaders_would_not_load(cli, registry, tmp_path, image, why):
     layout = write_layout(tmp_path / "layout", *image)

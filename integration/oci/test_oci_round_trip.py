@@ -86,11 +86,16 @@ def test_skopeo_reads_the_compat_image_as_the_loaders_accept_it(cli, registry, p
 
 
 def test_skopeo_reads_the_wasm_variant_as_the_loaders_accept_it(cli, registry, packaged):
+    """Istio's and Envoy Gateway's `extractOCIArtifactImage` (pkg/wasm/imagefetcher.go) take
+    this variant with exactly two layers, the module in the first one of the wasm layer type;
+    Istio's own test pairs it with a `vnd.module.wasm.config` layer."""
     manifest = manifest_skopeo_reads(cli, registry, packaged, "oci-wasm", "skopeo-wasm")
     assert manifest["config"]["mediaType"] == WASM_CONFIG
-    [layer] = manifest["layers"]
-    assert layer["mediaType"] == WASM_LAYER
-    assert registry.blob("mesh-lambda", layer["digest"]) == packaged.wasm
+    config, module = manifest["layers"]
+    assert config["mediaType"] == WASM_CONFIG
+    assert json.loads(registry.blob("mesh-lambda", config["digest"]))["type"] == "envoy_proxy"
+    assert module["mediaType"] == WASM_LAYER
+    assert registry.blob("mesh-lambda", module["digest"]) == packaged.wasm
 
 
 def test_skopeo_copies_the_layout_to_the_same_digest(cli, registry, packaged, tmp_path):

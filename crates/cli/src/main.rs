@@ -12,6 +12,7 @@ mod istio;
 mod kubernetes;
 mod local_replies;
 mod oci;
+mod out_dir;
 mod output;
 mod wasm_filter;
 mod wasm_source;

@@ -44,6 +44,41 @@ fn the_wasm_url_example_matches_its_golden_files() {
     matches_golden_files("consul", &envoy_dir("consul/example-wasm-url"), &FILES);
 }
 
+/// A symlink planted at the old predictable temporary name (`<name>.partial`) is not
+/// written through; an output folder that is a symlink leading outside `--out` is refused.
+#[test]
+fn planted_symlinks_are_not_followed() {
+    let dir = scratch("symlinks");
+    let (out, outside) = (dir.join("out"), dir.join("outside"));
+    std::fs::create_dir_all(out.join("consul")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    let partial = out.join("consul/service-defaults.partial");
+    std::os::unix::fs::symlink(&victim, &partial).unwrap();
+    let description = envoy_dir("consul/example/description.json");
+    let run = generate(&description, &out);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert!(partial.is_symlink());
+    assert!(!out.join("consul/service-defaults.hcl").is_symlink());
+
+    std::fs::remove_dir_all(out.join("kubernetes")).unwrap();
+    std::os::unix::fs::symlink(&outside, out.join("kubernetes")).unwrap();
+    let run = generate(&description, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("it is a symlink that leads outside"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
+}
+
 /// Generates from `description` in `dir`; the service-defaults file written.
 fn generated_service_defaults(dir: &Path, description: &str) -> String {
     std::fs::write(dir.join("description.json"), description).unwrap();

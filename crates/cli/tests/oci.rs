@@ -227,26 +227,122 @@ fn the_compat_layout_reads_back_as_the_loaders_read_it() {
     assert_eq!(config["created"], "2023-11-14T22:13:20Z");
 }
 
+const WASM_CONFIG: &str = "application/vnd.module.wasm.config.v1+json";
+const WASM_LAYER: &str = "application/vnd.module.wasm.content.layer.v1+wasm";
+
+/// The module Istio's fetcher takes from the image in `layout`, or why it refuses it. A
+/// re-implementation of the rule in istio/istio `pkg/wasm/imagefetcher.go`, the function
+/// `PrepareFetch` returns, and the three it calls (Envoy Gateway's
+/// `internal/wasm/imagefetcher.go` is a copy):
+/// - a manifest of media type `application/vnd.docker.distribution.manifest.v2+json`:
+///   `extractDockerImage`, the last layer must be `application/vnd.docker.image.rootfs.diff.
+///   tar.gzip`, the module is its first entry named `plugin.wasm` (any folder);
+/// - any other: `extractOCIStandardImage`, the same with the last layer
+///   `application/vnd.oci.image.layer.v1.tar+gzip`; when that fails,
+///   `extractOCIArtifactImage`: "number of layers must be 2", and the module is the raw bytes
+///   of the first layer typed `application/vnd.module.wasm.content.layer.v1+wasm`.
+fn istio_fetch(layout: &Path) -> Result<Vec<u8>, String> {
+    let index = json(&layout.join("index.json"));
+    let manifest = json(&blob(layout, &index["manifests"][0]["digest"]));
+    let layers = manifest["layers"].as_array().unwrap();
+    let media_type = |layer: &Value| layer["mediaType"].as_str().unwrap().to_owned();
+    let bytes = |layer: &Value| std::fs::read(blob(layout, &layer["digest"])).unwrap();
+    let plugin_in = |gzip: Vec<u8>| -> Result<Vec<u8>, String> {
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&gzip[..]));
+        for entry in archive.entries().map_err(|e| e.to_string())? {
+            let mut entry = entry.map_err(|e| e.to_string())?;
+            if entry.path().unwrap().file_name() == Some("plugin.wasm".as_ref()) {
+                let mut module = Vec::new();
+                std::io::Read::read_to_end(&mut entry, &mut module).unwrap();
+                return Ok(module);
+            }
+        }
+        Err("plugin.wasm not found in the archive".into())
+    };
+    let tar_gzip_last = |wanted: &str| -> Result<Vec<u8>, String> {
+        let last = layers
+            .last()
+            .ok_or("number of layers must be greater than zero")?;
+        if media_type(last) != wanted {
+            return Err(format!("invalid media type {}", media_type(last)));
+        }
+        plugin_in(bytes(last))
+    };
+    if manifest["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json" {
+        return tar_gzip_last("application/vnd.docker.image.rootfs.diff.tar.gzip");
+    }
+    let compat = tar_gzip_last("application/vnd.oci.image.layer.v1.tar+gzip");
+    if compat.is_ok() {
+        return compat;
+    }
+    if layers.len() != 2 {
+        return Err(format!(
+            "number of layers must be 2 but got {}",
+            layers.len()
+        ));
+    }
+    layers
+        .iter()
+        .find(|layer| media_type(layer) == WASM_LAYER)
+        .map(bytes)
+        .ok_or(format!("could not find the layer of type {WASM_LAYER}"))
+}
+
 #[test]
-fn the_wasm_variant_holds_the_raw_module() {
+fn istio_takes_the_module_from_both_variants() {
+    let dir = scratch("istio");
+    let run = package(&dir, &["--wasm-variant"], &[]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    for layout in ["oci-compat", "oci-wasm"] {
+        assert_eq!(
+            istio_fetch(&dir.join("out").join(layout)),
+            Ok(WASM.to_vec()),
+            "{layout}"
+        );
+    }
+}
+
+#[test]
+fn istio_refuses_a_single_layer_wasm_variant() {
+    let dir = scratch("single");
+    assert!(package(&dir, &["--wasm-variant"], &[]).status.success());
+    let layout = dir.join("out/oci-wasm");
+    let index_path = layout.join("index.json");
+    let mut index = json(&index_path);
+    let mut manifest = json(&blob(&layout, &index["manifests"][0]["digest"]));
+    let wasm_layer = manifest["layers"][1].clone();
+    manifest["layers"] = serde_json::json!([wasm_layer]);
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = format!("sha256:{}", hex(&bytes));
+    std::fs::write(blob(&layout, &Value::from(digest.clone())), &bytes).unwrap();
+    index["manifests"][0]["digest"] = digest.into();
+    index["manifests"][0]["size"] = bytes.len().into();
+    std::fs::write(&index_path, index.to_string()).unwrap();
+    assert_eq!(
+        istio_fetch(&layout),
+        Err("number of layers must be 2 but got 1".into())
+    );
+}
+
+#[test]
+fn the_wasm_variant_is_the_runtime_config_and_the_raw_module() {
     let dir = scratch("variant");
     assert!(package(&dir, &["--wasm-variant"], &[]).status.success());
     let layout = dir.join("out/oci-wasm");
     let index = json(&layout.join("index.json"));
     let manifest = json(&blob(&layout, &index["manifests"][0]["digest"]));
-    assert_eq!(
-        manifest["config"]["mediaType"],
-        "application/vnd.module.wasm.config.v1+json"
-    );
-    let [layer] = manifest["layers"].as_array().unwrap().as_slice() else {
-        panic!()
+    assert_eq!(manifest["config"]["mediaType"], WASM_CONFIG);
+    let [config, module] = manifest["layers"].as_array().unwrap().as_slice() else {
+        panic!("{manifest}")
     };
+    assert_eq!(config["mediaType"], WASM_CONFIG);
     assert_eq!(
-        layer["mediaType"],
-        "application/vnd.module.wasm.content.layer.v1+wasm"
+        json(&blob(&layout, &config["digest"]))["type"],
+        "envoy_proxy"
     );
+    assert_eq!(module["mediaType"], WASM_LAYER);
     assert_eq!(
-        std::fs::read(blob(&layout, &layer["digest"])).unwrap(),
+        std::fs::read(blob(&layout, &module["digest"])).unwrap(),
         WASM
     );
     assert!(manifest["annotations"]
@@ -395,4 +491,40 @@ fn push_refuses_a_layout_that_is_not_one_intact_image() {
     bytes[20] ^= 1;
     std::fs::write(&layer, bytes).unwrap();
     refused(&args, &[], 1, "digest mismatch: layer 1 in");
+}
+
+/// A symlink planted where the command used to put its temporary file (`<name>.partial`),
+/// and one at an output path or folder that leads outside `--out`: none is written through.
+#[test]
+fn planted_symlinks_are_not_followed() {
+    let dir = scratch("symlinks");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    for partial in ["plugin.partial", "plugin.wasm.partial"] {
+        std::os::unix::fs::symlink(&victim, out.join(partial)).unwrap();
+    }
+    let run = package(&dir, &[], &[]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert_eq!(std::fs::read(out.join("plugin.wasm")).unwrap(), WASM);
+    assert!(!out.join("plugin.wasm").is_symlink());
+
+    for (link, target) in [("oci-compat", &outside), ("plugin.wasm", &victim)] {
+        std::fs::remove_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&out).unwrap();
+        std::os::unix::fs::symlink(target, out.join(link)).unwrap();
+        let run = package(&dir, &[], &[]);
+        assert_eq!(run.status.code(), Some(2), "{link}: {}", text(&run.stderr));
+        assert!(
+            text(&run.stderr).contains("it is a symlink that leads outside"),
+            "{}",
+            text(&run.stderr)
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1, "{link}");
+    }
 }

@@ -1,5 +1,7 @@
 //! Registry credentials, looked up in this order:
-//! 1. `MESH_LAMBDA_REGISTRY_USERNAME` and `MESH_LAMBDA_REGISTRY_PASSWORD`;
+//! 1. `MESH_LAMBDA_REGISTRY_USERNAME` and `MESH_LAMBDA_REGISTRY_PASSWORD`, for the registry
+//!    `MESH_LAMBDA_REGISTRY_HOST` names (required with them: credentials belong to one
+//!    registry, as a docker config keys them by host);
 //! 2. `REGISTRY_AUTH_FILE` (the containers/podman/skopeo auth file), when set, then the docker
 //!    config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`); in a file:
 //!    `credHelpers[host]`, then the `auths` entry for the host (keys may carry a scheme, e.g.
@@ -8,7 +10,8 @@
 //!    host on standard input;
 //! 3. none: anonymous.
 //!
-//! Secrets never appear in a message: only where the credentials came from does.
+//! Credentials found for a host are only ever sent to that host (see `authorize` for token
+//! services). Secrets never appear in a message: only where the credentials came from does.
 
 use base64::Engine as _;
 use oci_client::secrets::RegistryAuth;
@@ -19,6 +22,7 @@ use std::process::{Command, Stdio};
 
 pub const USERNAME_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_USERNAME";
 pub const PASSWORD_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_PASSWORD";
+pub const HOST_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_HOST";
 
 /// Credentials and where they came from (for messages).
 pub struct Credentials {
@@ -72,10 +76,19 @@ impl Secret {
 pub fn for_registry(registry: &str) -> Result<Credentials, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let (Some(user), Some(password)) = (var(USERNAME_VARIABLE), var(PASSWORD_VARIABLE)) {
-        return Ok(Credentials {
-            auth: RegistryAuth::Basic(user, password),
-            source: format!("{USERNAME_VARIABLE}/{PASSWORD_VARIABLE}"),
-        });
+        let Some(host) = var(HOST_VARIABLE) else {
+            return Err(format!(
+                "{USERNAME_VARIABLE} and {PASSWORD_VARIABLE} are set but {HOST_VARIABLE} is \
+                 not; set it to the registry (host[:port]) they are for: they are sent to no \
+                 other"
+            ));
+        };
+        if key_host(&host).eq_ignore_ascii_case(key_host(registry)) {
+            return Ok(Credentials {
+                auth: RegistryAuth::Basic(user, password),
+                source: format!("{USERNAME_VARIABLE}/{PASSWORD_VARIABLE}"),
+            });
+        }
     }
     let docker_config = match (var("DOCKER_CONFIG"), var("HOME")) {
         (Some(dir), _) => Some(PathBuf::from(dir).join("config.json")),

@@ -28,20 +28,54 @@ pub fn is_sha256_hex(hex: &str) -> bool {
 
 /// Checks `bytes` against a digest and size: `what` names them in the message.
 pub fn verify(what: &str, digest: &str, size: u64, bytes: &[u8]) -> Result<(), String> {
-    let actual = digest_of(bytes);
+    check(what, digest, size, &digest_of(bytes), bytes.len() as u64)
+}
+
+/// Checks a digest and size computed on the way against the expected ones.
+pub fn check(
+    what: &str,
+    digest: &str,
+    size: u64,
+    actual: &str,
+    actual_size: u64,
+) -> Result<(), String> {
     if actual != digest {
         return Err(format!(
             "digest mismatch: {what} should be {digest} but its bytes hash to {actual}; \
              the copy is corrupt or was tampered with, do not use it"
         ));
     }
-    if bytes.len() as u64 != size {
+    if actual_size != size {
         return Err(format!(
-            "size mismatch: {what} ({digest}) should be {size} bytes but is {}",
-            bytes.len()
+            "size mismatch: {what} ({digest}) should be {size} bytes but is {actual_size}"
         ));
     }
     Ok(())
+}
+
+/// sha256 over bytes as they go by.
+#[derive(Default)]
+pub struct Running {
+    sha: Sha256,
+    pub bytes: u64,
+}
+
+impl Running {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.sha.update(bytes);
+        self.bytes += bytes.len() as u64;
+    }
+
+    /// `sha256:<hex>`
+    pub fn digest(self) -> String {
+        let hex: String = self
+            .sha
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("{PREFIX}{hex}")
+    }
 }
 
 #[cfg(test)]

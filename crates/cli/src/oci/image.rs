@@ -1,15 +1,20 @@
 //! An OCI image as this command handles it: descriptors, the manifest read back from bytes, and
-//! what makes an image a wasm plugin the loaders accept (reference: Istio's and Envoy
-//! Gateway's pull code):
-//! - the compat variant: the last layer is a tar+gzip holding `plugin.wasm` (OCI or Docker
-//!   media types);
-//! - the `vnd.module.wasm` variant: config `application/vnd.module.wasm.config.v1+json` and
-//!   one layer `application/vnd.module.wasm.content.layer.v1+wasm`, the raw module.
+//! what makes an image a wasm plugin the loaders accept. The rule is Istio's
+//! `pkg/wasm/imagefetcher.go` (`PrepareFetch`, `extractDockerImage`, `extractOCIStandardImage`,
+//! `extractOCIArtifactImage`; Envoy Gateway's `internal/wasm/imagefetcher.go` is a copy):
+//! - a Docker manifest: its last layer is a Docker tar.gzip holding `plugin.wasm`;
+//! - any other manifest, the compat variant: its last layer is an OCI tar+gzip holding
+//!   `plugin.wasm`;
+//! - else the `vnd.module.wasm` variant: exactly two layers, the module being the first one
+//!   typed `application/vnd.module.wasm.content.layer.v1+wasm` (raw bytes); the other is the
+//!   runtime config, `application/vnd.module.wasm.config.v1+json` (solo-io/wasm `spec/spec.md`).
 //!
-//! The CNCF `application/wasm` layout and anything else are refused.
+//! The CNCF `application/wasm` layout and anything else are refused. A pull accepts a subset of
+//! what the loaders take (an OCI tar+gzip last layer without `plugin.wasm` is refused here, where
+//! Istio goes on to try the two-layer variant).
 
 use super::digest::digest_of;
-use super::tar_gz::{plugin_from_layer, PLUGIN_FILE};
+use super::tar_gz::PLUGIN_FILE;
 use serde_json::{json, Map, Value};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -119,6 +124,8 @@ impl Image {
 
 /// An image manifest, read from its bytes.
 pub struct Manifest {
+    /// Whether its media type is Docker's (the loaders read those as Docker images only).
+    pub docker: bool,
     pub config: Descriptor,
     pub layers: Vec<Descriptor>,
     pub annotations: Map<String, Value>,
@@ -157,6 +164,7 @@ impl Manifest {
             .cloned()
             .unwrap_or_default();
         Ok(Self {
+            docker: media_type == Some(DOCKER_MANIFEST),
             config,
             layers,
             annotations,
@@ -171,43 +179,55 @@ impl Manifest {
 /// Which of the accepted wasm image shapes a manifest has.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Variant {
+    /// The last layer is a tar+gzip holding `plugin.wasm`.
     Compat,
-    ModuleWasm,
+    /// The raw module is the layer at this index.
+    ModuleWasm(usize),
 }
 
 impl Variant {
     pub fn of(manifest: &Manifest) -> Result<Self, String> {
         let last = manifest.layers.last().ok_or("it has no layers")?;
-        if manifest.config.media_type == WASM_CONFIG {
-            return match manifest.layers.as_slice() {
-                [only] if only.media_type == WASM_LAYER => Ok(Self::ModuleWasm),
-                _ => Err(format!(
-                    "its config is {WASM_CONFIG} but it does not have exactly one {WASM_LAYER} \
-                     layer"
-                )),
+        let last_type = last.media_type.as_str();
+        if manifest.docker {
+            return if last_type == DOCKER_TAR_GZIP_LAYER {
+                Ok(Self::Compat)
+            } else {
+                Err(format!(
+                    "its manifest is Docker's and its last layer is {last_type}, not \
+                     {DOCKER_TAR_GZIP_LAYER}"
+                ))
             };
         }
-        match last.media_type.as_str() {
-            TAR_GZIP_LAYER | DOCKER_TAR_GZIP_LAYER => Ok(Self::Compat),
-            CNCF_WASM_LAYER => Err(format!("it is the CNCF {CNCF_WASM_LAYER} layout")),
-            other => Err(format!(
-                "its last layer is {other}, neither a tar+gzip holding {PLUGIN_FILE} nor the \
-                 {WASM_LAYER} variant"
+        if last_type == TAR_GZIP_LAYER {
+            return Ok(Self::Compat);
+        }
+        let module = manifest
+            .layers
+            .iter()
+            .position(|layer| layer.media_type == WASM_LAYER);
+        match (module, manifest.layers.len()) {
+            (Some(index), 2) => Ok(Self::ModuleWasm(index)),
+            (Some(_), count) => Err(format!(
+                "it has {count} layers, one of them {WASM_LAYER}; the loaders take that variant \
+                 only with exactly 2 layers (the module and its {WASM_CONFIG})"
+            )),
+            (None, _) if last_type == CNCF_WASM_LAYER => {
+                Err(format!("it is the CNCF {CNCF_WASM_LAYER} layout"))
+            }
+            (None, _) => Err(format!(
+                "its last layer is {last_type}, neither a {TAR_GZIP_LAYER} holding \
+                 {PLUGIN_FILE} nor the two-layer {WASM_LAYER} variant"
             )),
         }
     }
 
-    /// The module, from the (verified) last layer's bytes.
-    pub fn module(self, last_layer: Vec<u8>) -> Result<Vec<u8>, String> {
-        let wasm = match self {
-            Self::ModuleWasm => last_layer,
-            Self::Compat => plugin_from_layer(&last_layer)?
-                .ok_or(format!("its last layer holds no {PLUGIN_FILE}"))?,
-        };
-        if !is_wasm(&wasm) {
-            return Err("its module does not start with the wasm magic \\0asm".into());
+    /// The index of the layer the module is read from.
+    pub fn module_layer(self, layers: usize) -> usize {
+        match self {
+            Self::ModuleWasm(index) => index,
+            Self::Compat => layers.saturating_sub(1),
         }
-        Ok(wasm)
     }
 }
 
@@ -216,50 +236,83 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn manifest(config: &str, layers: &[&str]) -> Vec<u8> {
+    fn manifest(media_type: &str, config: &str, layers: &[&str]) -> Vec<u8> {
         let descriptor =
             |media_type: &str| Descriptor::of(media_type, media_type.as_bytes()).to_json();
         json_bytes(&json!({
             "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
+            "mediaType": media_type,
             "config": descriptor(config),
             "layers": layers.iter().map(|l| descriptor(l)).collect::<Vec<_>>(),
         }))
     }
 
     fn variant(config: &str, layers: &[&str]) -> Result<Variant, String> {
-        Variant::of(&Manifest::parse(&manifest(config, layers)).unwrap())
+        Variant::of(&Manifest::parse(&manifest(OCI_MANIFEST, config, layers)).unwrap())
     }
 
+    fn docker_variant(layers: &[&str]) -> Result<Variant, String> {
+        let bytes = manifest(DOCKER_MANIFEST, OCI_CONFIG, layers);
+        Variant::of(&Manifest::parse(&bytes).unwrap())
+    }
+
+    /// Istio's `pkg/wasm/imagefetcher.go`: `extractDockerImage` for a Docker manifest,
+    /// `extractOCIStandardImage` (last layer) then `extractOCIArtifactImage` (exactly two
+    /// layers, the first `vnd.module.wasm` one taken) for the others.
     #[test]
     fn the_shapes_the_loaders_accept() {
         assert_eq!(variant(OCI_CONFIG, &[TAR_GZIP_LAYER]), Ok(Variant::Compat));
         assert_eq!(
-            variant(OCI_CONFIG, &["x", DOCKER_TAR_GZIP_LAYER]),
+            variant(OCI_CONFIG, &["x", TAR_GZIP_LAYER]),
             Ok(Variant::Compat)
         );
-        assert_eq!(variant(WASM_CONFIG, &[WASM_LAYER]), Ok(Variant::ModuleWasm));
+        assert_eq!(
+            docker_variant(&["x", DOCKER_TAR_GZIP_LAYER]),
+            Ok(Variant::Compat)
+        );
+        assert_eq!(
+            variant(WASM_CONFIG, &[WASM_CONFIG, WASM_LAYER]),
+            Ok(Variant::ModuleWasm(1))
+        );
+        assert_eq!(
+            variant(OCI_CONFIG, &[WASM_LAYER, WASM_CONFIG]),
+            Ok(Variant::ModuleWasm(0))
+        );
     }
 
     #[test]
     fn the_shapes_they_refuse() {
-        let refused = |config, layers: &[&str], why: &str| {
-            let error = variant(config, layers).unwrap_err();
+        let refused = |result: Result<Variant, String>, why: &str| {
+            let error = result.unwrap_err();
             assert!(error.contains(why), "{error}");
         };
-        refused(OCI_CONFIG, &[], "it has no layers");
+        refused(variant(OCI_CONFIG, &[]), "it has no layers");
         refused(
-            "application/vnd.wasm.config.v0+json",
-            &[CNCF_WASM_LAYER],
+            variant("application/vnd.wasm.config.v0+json", &[CNCF_WASM_LAYER]),
             "CNCF application/wasm",
         );
+        // "number of layers must be 2 but got 1" in the loaders.
         refused(
-            OCI_CONFIG,
-            &[WASM_LAYER],
-            "its last layer is application/vnd.module.wasm",
+            variant(WASM_CONFIG, &[WASM_LAYER]),
+            "it has 1 layers, one of them application/vnd.module.wasm",
         );
-        refused(WASM_CONFIG, &[WASM_LAYER, WASM_LAYER], "exactly one");
-        refused(WASM_CONFIG, &[TAR_GZIP_LAYER], "exactly one");
+        refused(
+            variant(WASM_CONFIG, &[WASM_CONFIG, WASM_LAYER, WASM_CONFIG]),
+            "exactly 2 layers",
+        );
+        refused(
+            variant(WASM_CONFIG, &[WASM_CONFIG, WASM_CONFIG]),
+            "its last layer is application/vnd.module.wasm.config",
+        );
+        // The layer types are not interchangeable between Docker and OCI manifests.
+        refused(
+            variant(OCI_CONFIG, &[DOCKER_TAR_GZIP_LAYER]),
+            "its last layer is application/vnd.docker.image.rootfs.diff.tar.gzip",
+        );
+        refused(
+            docker_variant(&[TAR_GZIP_LAYER]),
+            "its manifest is Docker's",
+        );
     }
 
     #[test]
@@ -281,14 +334,5 @@ mod tests {
             .err()
             .unwrap()
             .contains("is not sha256:<64 hex>"));
-    }
-
-    #[test]
-    fn the_module_must_start_with_the_magic() {
-        assert!(Variant::ModuleWasm
-            .module(b"\0asm\x01\0\0\0".to_vec())
-            .is_ok());
-        let error = Variant::ModuleWasm.module(b"MZ".to_vec()).unwrap_err();
-        assert!(error.contains("wasm magic"));
     }
 }

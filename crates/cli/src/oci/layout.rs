@@ -3,7 +3,7 @@
 
 use super::digest::{verify, PREFIX};
 use super::image::{json_bytes, Blob, Descriptor, Image, Manifest, OCI_INDEX, OCI_MANIFEST};
-use crate::output::write_file;
+use crate::out_dir::OutDir;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -16,25 +16,26 @@ fn blob_path(dir: &Path, digest: &str) -> PathBuf {
     dir.join("blobs").join("sha256").join(hex)
 }
 
-/// Writes `image` as the layout's only image, its index entry named `ref_name` (the tag
-/// `skopeo copy oci:DIR:<ref_name>` takes). A layout already there is replaced.
-pub fn write(dir: &Path, image: &Image, ref_name: &str) -> Result<(), String> {
-    if dir.join(LAYOUT_FILE).is_file() {
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;
+/// Writes `image` as the only image of the layout `out/name`, its index entry named
+/// `ref_name` (the tag `skopeo copy oci:DIR:<ref_name>` takes). A layout already there is
+/// replaced.
+pub fn write(out: &OutDir, name: &str, image: &Image, ref_name: &str) -> Result<(), String> {
+    let dir = Path::new(name);
+    if out.path(dir).join(LAYOUT_FILE).is_file() {
+        out.remove_folder(dir)?;
     }
     for blob in &image.blobs {
-        write_file(&blob_path(dir, &blob.descriptor.digest), &blob.bytes)?;
+        out.write(&blob_path(dir, &blob.descriptor.digest), &blob.bytes)?;
     }
-    write_file(&blob_path(dir, &image.digest()), &image.manifest)?;
+    out.write(&blob_path(dir, &image.digest()), &image.manifest)?;
     let mut entry = Descriptor::of(&image.manifest_media_type, &image.manifest).to_json();
     if let Some(fields) = entry.as_object_mut() {
         fields.insert("annotations".into(), json!({ REF_NAME: ref_name }));
     }
     let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]});
-    write_file(&dir.join(INDEX_FILE), &json_bytes(&index))?;
+    out.write(&dir.join(INDEX_FILE), &json_bytes(&index))?;
     let layout = json!({"imageLayoutVersion": "1.0.0"});
-    write_file(&dir.join(LAYOUT_FILE), &json_bytes(&layout))
+    out.write(&dir.join(LAYOUT_FILE), &json_bytes(&layout))
 }
 
 /// Reads the layout's single image, every blob checked against its descriptor.

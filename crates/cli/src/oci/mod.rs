@@ -3,10 +3,13 @@
 //! back, checking every digest.
 
 mod auth;
+mod authorize;
+mod body;
 mod digest;
 mod image;
 mod layout;
 mod package;
+mod problem;
 mod pull;
 mod reference;
 mod registry;
@@ -24,8 +27,9 @@ pub const USAGE: &str =
                           [--wasm-variant]
                                     write DIR/plugin.wasm, DIR/plugin.wasm.sha256 and the OCI
                                     image layout DIR/oci-compat (the last layer a tar+gzip
-                                    holding plugin.wasm); --wasm-variant adds DIR/oci-wasm (the
-                                    vnd.module.wasm config and layer). Reproducible: the created
+                                    holding plugin.wasm); --wasm-variant adds DIR/oci-wasm (two
+                                    layers: the vnd.module.wasm runtime config and the raw
+                                    module, as Istio's fetcher wants). Reproducible: the created
                                     time is SOURCE_DATE_EPOCH (1970-01-01T00:00:00Z when unset),
                                     the module's sha256 is the manifest annotation
                                     dev.mesh-lambda.wasm.sha256. Prints `wasm sha256:<hex>` and
@@ -40,11 +44,16 @@ pub const USAGE: &str =
                                     module's sha256 (annotation, --sha256); write
                                     DIR/plugin.wasm; prints `pulled <REFERENCE>@sha256:<manifest
                                     digest> wasm sha256:<hex>`
+                                    Bounds: manifest and config 4 MiB, a layer 256 MiB, the
+                                    compat layer's tar 256 MiB decompressed
                                     Registry credentials: MESH_LAMBDA_REGISTRY_USERNAME and
-                                    MESH_LAMBDA_REGISTRY_PASSWORD, else REGISTRY_AUTH_FILE, else
-                                    the docker config (DOCKER_CONFIG or ~/.docker; auths,
-                                    credHelpers, credsStore), else anonymous. --plain-http talks
-                                    HTTP; --ca-file trusts a private CA";
+                                    MESH_LAMBDA_REGISTRY_PASSWORD for the registry (host[:port])
+                                    MESH_LAMBDA_REGISTRY_HOST names, else REGISTRY_AUTH_FILE,
+                                    else the docker config (DOCKER_CONFIG or ~/.docker; auths,
+                                    credHelpers, credsStore), else anonymous. They go to that
+                                    registry only, and to its token service only on the same
+                                    host and port. --plain-http talks HTTP (and allows a
+                                    plain-http token service); --ca-file trusts a private CA";
 
 /// A command's arguments: positionals, `--name value` options and `--switch`es.
 struct Arguments<'a> {
@@ -168,7 +177,7 @@ fn push_command(args: &[&str]) -> Result<String, Failure> {
         });
     }
     let image = layout::read(dir).map_err(|message| Failure { status: 1, message })?;
-    Session::open(&target, &a.transport())?.push(&image)?;
+    Session::open(&target, &a.transport(), true)?.push(&image)?;
     Ok(format!("pushed {}\n", target.at(&image.digest())))
 }
 

@@ -9,7 +9,7 @@ use super::image::{
 };
 use super::layout;
 use super::tar_gz::{compat_layer, PLUGIN_FILE};
-use crate::output::write_file;
+use crate::out_dir::OutDir;
 use crate::Failure;
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -54,16 +54,15 @@ pub fn package(options: &Options) -> Result<String, Failure> {
         images.push(("oci-wasm", module_wasm_image(&wasm, &created, &annotations)));
     }
     let file_error = |message: String| Failure { status: 2, message };
-    write_file(&options.out.join(PLUGIN_FILE), &wasm).map_err(file_error)?;
+    let out = OutDir::create(options.out).map_err(file_error)?;
+    out.write(Path::new(PLUGIN_FILE), &wasm)
+        .map_err(file_error)?;
     let sums = format!("{hex}  {PLUGIN_FILE}\n");
-    write_file(
-        &options.out.join(format!("{PLUGIN_FILE}.sha256")),
-        sums.as_bytes(),
-    )
-    .map_err(file_error)?;
+    out.write(Path::new(&format!("{PLUGIN_FILE}.sha256")), sums.as_bytes())
+        .map_err(file_error)?;
     let mut report = format!("wasm sha256:{hex}\n");
     for (name, image) in &images {
-        layout::write(&options.out.join(name), image, VERSION).map_err(file_error)?;
+        layout::write(&out, name, image, VERSION).map_err(file_error)?;
         report.push_str(&format!("{name} manifest {}\n", image.digest()));
     }
     Ok(report)
@@ -104,21 +103,20 @@ fn annotations(options: &Options, created: &str, hex: &str) -> Map<String, Value
     map
 }
 
-fn manifest_of(config: &Blob, layer: &Blob, annotations: Map<String, Value>) -> Vec<u8> {
-    json_bytes(&json!({
+/// An OCI image of `config` and `layers` (blobs in that order; a blob used twice is listed
+/// twice).
+fn image_of(config: Blob, layers: Vec<Blob>, annotations: Map<String, Value>) -> Image {
+    let manifest = json_bytes(&json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": config.descriptor.to_json(),
-        "layers": [layer.descriptor.to_json()],
+        "layers": layers.iter().map(|l| l.descriptor.to_json()).collect::<Vec<_>>(),
         "annotations": annotations,
-    }))
-}
-
-fn image_of(config: Blob, layer: Blob, annotations: Map<String, Value>) -> Image {
+    }));
     Image {
-        manifest: manifest_of(&config, &layer, annotations),
+        manifest,
         manifest_media_type: OCI_MANIFEST.into(),
-        blobs: vec![config, layer],
+        blobs: std::iter::once(config).chain(layers).collect(),
     }
 }
 
@@ -141,16 +139,23 @@ fn compat_image(
     annotations.insert("module.wasm.image/variant".into(), "compat".into());
     Ok(image_of(
         Blob::new(OCI_CONFIG, json_bytes(&config)),
-        Blob::new(TAR_GZIP_LAYER, layer.gzip),
+        vec![Blob::new(TAR_GZIP_LAYER, layer.gzip)],
         annotations,
     ))
 }
 
-/// The `vnd.module.wasm` variant: a wasm config and one layer holding the raw module.
+/// The `vnd.module.wasm` ("oci") variant as Istio's and Envoy Gateway's fetchers take it
+/// (`extractOCIArtifactImage` in their `imagefetcher.go` wants exactly two layers): the runtime
+/// config layer, then the raw module, as in solo-io/wasm `spec/spec.md`. The runtime config
+/// (`type` names the runtime) is also the image config.
 fn module_wasm_image(wasm: &[u8], created: &str, annotations: &Map<String, Value>) -> Image {
+    let config = json_bytes(&json!({"created": created, "type": "envoy_proxy"}));
     image_of(
-        Blob::new(WASM_CONFIG, json_bytes(&json!({"created": created}))),
-        Blob::new(WASM_LAYER, wasm.to_vec()),
+        Blob::new(WASM_CONFIG, config.clone()),
+        vec![
+            Blob::new(WASM_CONFIG, config),
+            Blob::new(WASM_LAYER, wasm.to_vec()),
+        ],
         annotations.clone(),
     )
 }

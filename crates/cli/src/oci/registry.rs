@@ -1,19 +1,24 @@
-//! Talking to a registry with oci-client: pushing an image's blobs and manifest, fetching a
-//! manifest and blobs. Everything fetched is returned as bytes for the caller to verify; the
-//! registry's failures become one-line messages that say what to do.
+//! Talking to a registry for one image reference: pushing an image (oci-client), fetching a
+//! manifest and blobs (this command's own requests, so that every body is bounded and layers
+//! stream to disk). Requests carry what `authorize` found; the registry's failures become
+//! one-line messages that say what to do.
 
 use super::auth::{self, Credentials};
+use super::authorize::{authorize, Authorization, Target};
+use super::body::{read_capped, stream_verified};
 use super::image::{Descriptor, Image};
+use super::problem::{explain, Problem, FETCHING_MANIFEST};
 use super::reference::ImageRef;
 use crate::Failure;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::{Client, RegistryOperation};
+use reqwest::header::ACCEPT;
+use reqwest::Url;
 use std::future::Future;
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-const FETCHING_MANIFEST: &str = "fetching the manifest";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to reach the registry.
@@ -24,10 +29,14 @@ pub struct Transport<'a> {
 
 /// A registry session for one image reference.
 pub struct Session {
-    client: Client,
+    http: reqwest::Client,
+    base: Url,
     reference: ImageRef,
     credentials: Credentials,
+    authorization: Authorization,
     runtime: tokio::runtime::Runtime,
+    plain_http: bool,
+    ca: Option<Vec<u8>>,
 }
 
 fn failure(message: String) -> Failure {
@@ -35,31 +44,36 @@ fn failure(message: String) -> Failure {
 }
 
 impl Session {
-    pub fn open(reference: &ImageRef, transport: &Transport) -> Result<Self, Failure> {
+    /// A session authorized to pull (or, with `push`, to push too).
+    pub fn open(reference: &ImageRef, transport: &Transport, push: bool) -> Result<Self, Failure> {
         // reqwest is built without a default crypto provider (see Cargo.toml): install ring.
         // An error only says one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut config = ClientConfig {
-            protocol: if transport.plain_http {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
-            connect_timeout: Some(CONNECT_TIMEOUT),
-            // An index is refused (a wasm plugin is one image manifest), not resolved.
-            platform_resolver: None,
-            ..ClientConfig::default()
-        };
-        if let Some(path) = transport.ca_file {
-            let data = std::fs::read(path).map_err(|e| Failure {
+        let ca = match transport.ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| Failure {
                 status: 2,
                 message: format!("cannot read the CA file {}: {e}", path.display()),
-            })?;
-            config.extra_root_certificates.push(Certificate {
-                encoding: CertificateEncoding::Pem,
-                data,
-            });
+            })?),
+            None => None,
+        };
+        let mut builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
+        if let Some(pem) = &ca {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| failure(format!("the CA file holds no PEM certificate: {e}")))?;
+            builder = builder.tls_certs_merge(certificates);
         }
+        let http = builder
+            .build()
+            .map_err(|e| failure(format!("cannot set up HTTPS: {e}")))?;
+        let scheme = if transport.plain_http {
+            "http"
+        } else {
+            "https"
+        };
+        // Where the registry answers (docker.io's is index.docker.io), as oci-client goes.
+        let host = reference.to_client().resolve_registry().to_owned();
+        let base = Url::parse(&format!("{scheme}://{host}"))
+            .map_err(|e| failure(format!("{reference}: not a registry address: {e}")))?;
         let credentials = auth::for_registry(&reference.registry).map_err(|e| {
             failure(format!(
                 "cannot read the credentials for {}: {e}",
@@ -70,50 +84,87 @@ impl Session {
             .enable_all()
             .build()
             .map_err(|e| failure(format!("cannot start the I/O runtime: {e}")))?;
-        Ok(Self {
-            client: Client::new(config),
+        let mut session = Self {
+            http,
+            base,
             reference: reference.clone(),
             credentials,
+            authorization: Authorization::Anonymous,
             runtime,
-        })
+            plain_http: transport.plain_http,
+            ca,
+        };
+        let target = Target {
+            base: &session.base,
+            repository: &reference.repository,
+            push,
+            plain_http: transport.plain_http,
+        };
+        session.authorization = session.block_on(
+            "authenticating",
+            authorize(&session.http, &target, &session.credentials.auth),
+        )?;
+        Ok(session)
     }
 
     fn block_on<T>(
         &self,
         what: &str,
-        work: impl Future<Output = Result<T, OciDistributionError>>,
+        work: impl Future<Output = Result<T, Problem>>,
     ) -> Result<T, Failure> {
         self.runtime
             .block_on(work)
-            .map_err(|e| failure(explain(what, &self.reference, &self.credentials, &e)))
+            .map_err(|problem| failure(explain(what, &self.reference, &self.credentials, &problem)))
     }
 
-    fn authenticate(&self, operation: RegistryOperation) -> Result<(), Failure> {
-        let reference = self.reference.to_client();
-        self.block_on(
-            "authenticating",
-            self.client
-                .auth(&reference, &self.credentials.auth, operation),
-        )
-        .map(|_| ())
+    /// An oci-client for pushes, carrying what `authorize` found.
+    fn push_client(&self) -> Client {
+        let mut config = ClientConfig {
+            protocol: if self.plain_http {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            platform_resolver: None,
+            ..ClientConfig::default()
+        };
+        if let Some(data) = &self.ca {
+            config.extra_root_certificates.push(Certificate {
+                encoding: CertificateEncoding::Pem,
+                data: data.clone(),
+            });
+        }
+        Client::new(config)
     }
 
     /// Pushes the image's blobs (those the registry lacks) and its manifest, tagged.
     pub fn push(&self, image: &Image) -> Result<(), Failure> {
-        self.authenticate(RegistryOperation::Push)?;
+        let client = self.push_client();
         let reference = self.reference.to_client();
+        let oci = |e: oci_client::errors::OciDistributionError| Problem::from(&e);
+        self.block_on("authenticating", async {
+            client
+                .auth(
+                    &reference,
+                    &self.authorization.to_client(),
+                    RegistryOperation::Push,
+                )
+                .await
+                .map_err(oci)
+        })?;
         for blob in &image.blobs {
             let digest = &blob.descriptor.digest;
-            let present = self.block_on(
-                "checking a blob",
-                self.client.blob_exists(&reference, digest),
-            )?;
+            let present = self.block_on("checking a blob", async {
+                client.blob_exists(&reference, digest).await.map_err(oci)
+            })?;
             if !present {
-                self.block_on(
-                    &format!("pushing blob {digest}"),
-                    self.client
-                        .push_blob(&reference, blob.bytes.clone(), digest),
-                )?;
+                self.block_on(&format!("pushing blob {digest}"), async {
+                    client
+                        .push_blob(&reference, blob.bytes.clone(), digest)
+                        .await
+                        .map_err(oci)
+                })?;
             }
         }
         let content_type = image.manifest_media_type.parse().map_err(|_| {
@@ -122,104 +173,72 @@ impl Session {
                 image.manifest_media_type
             ))
         })?;
-        self.block_on(
-            "pushing the manifest",
-            self.client
-                .push_manifest_raw(&reference, image.manifest.clone(), content_type),
-        )
+        self.block_on("pushing the manifest", async {
+            client
+                .push_manifest_raw(&reference, image.manifest.clone(), content_type)
+                .await
+                .map_err(oci)
+        })
         .map(|_| ())
     }
 
-    /// The manifest's bytes, as the registry sent them, and the digest it gave them
-    /// (`Docker-Content-Digest`, else the reference's).
-    pub fn manifest(&self, accepted: &[&str]) -> Result<(Vec<u8>, String), Failure> {
-        self.authenticate(RegistryOperation::Pull)?;
-        let reference = self.reference.to_client();
-        let auth = &self.credentials.auth;
-        let (bytes, digest) = self.block_on(
-            FETCHING_MANIFEST,
-            self.client.pull_manifest_raw(&reference, auth, accepted),
-        )?;
-        Ok((bytes.to_vec(), digest))
+    fn url(&self, path: &str) -> Result<Url, Failure> {
+        let path = format!("/v2/{}/{path}", self.reference.repository);
+        self.base
+            .join(&path)
+            .map_err(|e| failure(format!("{}: bad address {path}: {e}", self.reference)))
     }
 
-    /// A blob's bytes, as the registry sent them.
-    pub fn blob(&self, descriptor: &Descriptor) -> Result<Vec<u8>, Failure> {
-        let reference = self.reference.to_client();
-        let oci = oci_client::manifest::OciDescriptor {
-            media_type: descriptor.media_type.clone(),
-            digest: descriptor.digest.clone(),
-            size: i64::try_from(descriptor.size).unwrap_or(i64::MAX),
-            ..Default::default()
-        };
-        let mut bytes = Vec::new();
-        self.block_on(
-            &format!("fetching blob {}", descriptor.digest),
-            self.client.pull_blob(&reference, &oci, &mut bytes),
-        )?;
-        Ok(bytes)
-    }
-}
-
-/// The innermost cause of an error (e.g. "Connection refused (os error 111)").
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}
-
-fn explain(
-    what: &str,
-    reference: &ImageRef,
-    credentials: &Credentials,
-    error: &OciDistributionError,
-) -> String {
-    let host = &reference.registry;
-    let credentials_hint = || {
-        format!(
-            "the registry {host} refused the credentials (401 unauthorized; credentials: {}) \
-             while {what}; check the user name and password, or set {} and {}",
-            credentials.source,
-            auth::USERNAME_VARIABLE,
-            auth::PASSWORD_VARIABLE
-        )
-    };
-    let missing = || {
-        format!(
-            "{reference}: no such image in the registry (manifest unknown); check the \
-             repository and the tag or digest"
-        )
-    };
-    let status = match error {
-        OciDistributionError::RequestError(e) => e.status().map(|s| s.as_u16()),
-        OciDistributionError::ServerError { code, .. } => Some(*code),
-        OciDistributionError::UnauthorizedError { .. }
-        | OciDistributionError::AuthenticationFailure(_) => Some(401),
-        OciDistributionError::ImageManifestNotFoundError(_) => Some(404),
-        OciDistributionError::RegistryError { envelope, .. } => {
-            envelope.errors.iter().find_map(|e| match e.code {
-                OciErrorCode::Unauthorized | OciErrorCode::Denied => Some(401),
-                OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown => Some(404),
-                _ => None,
-            })
+    async fn get(&self, url: Url, accept: Option<&str>) -> Result<reqwest::Response, Problem> {
+        let mut request = self.authorization.apply(self.http.get(url));
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
         }
-        _ => None,
-    };
-    match (error, status) {
-        (OciDistributionError::RequestError(e), _) if e.is_connect() || e.is_timeout() => format!(
-            "cannot reach the registry {host} while {what}: {}; check the address and that the \
-             registry runs (a registry without TLS needs --plain-http; one with a private CA \
-             needs --ca-file)",
-            root_cause(e)
-        ),
-        (_, Some(401 | 403)) => credentials_hint(),
-        (_, Some(404)) if what == FETCHING_MANIFEST => missing(),
-        (OciDistributionError::DigestError(e), _) => format!(
-            "digest mismatch while {what} from {reference}: {e}; the registry's copy is corrupt \
-             or was tampered with, do not use it"
-        ),
-        (other, _) => format!("{what} at {host} failed: {other}"),
+        let response = request.send().await?;
+        match response.status() {
+            status if status.is_success() => Ok(response),
+            status => Err(Problem::Status(status.as_u16())),
+        }
+    }
+
+    /// The manifest's bytes, as the registry sent them (at most `cap`), and the digest it gave
+    /// them (`Docker-Content-Digest`), if it did.
+    pub fn manifest(
+        &self,
+        accepted: &[&str],
+        cap: u64,
+    ) -> Result<(Vec<u8>, Option<String>), Failure> {
+        let reference = &self.reference;
+        let at = reference
+            .digest
+            .as_deref()
+            .or(reference.tag.as_deref())
+            .unwrap_or_default();
+        let url = self.url(&format!("manifests/{at}"))?;
+        self.block_on(FETCHING_MANIFEST, async {
+            let mut response = self.get(url, Some(&accepted.join(", "))).await?;
+            let digest = response
+                .headers()
+                .get("docker-content-digest")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let what = format!("the manifest of {reference}");
+            let bytes = read_capped(&mut response, cap, &what).await?;
+            Ok((bytes, digest))
+        })
+    }
+
+    /// Streams a blob into `into`, its size and digest checked against `descriptor`.
+    pub fn blob(
+        &self,
+        descriptor: &Descriptor,
+        what: &str,
+        into: &mut impl Write,
+    ) -> Result<(), Failure> {
+        let url = self.url(&format!("blobs/{}", descriptor.digest))?;
+        self.block_on(&format!("fetching {what}"), async {
+            let mut response = self.get(url, None).await?;
+            stream_verified(&mut response, descriptor, into, what).await
+        })
     }
 }
