@@ -5,7 +5,7 @@
 use super::error::quote_str;
 use super::fields::Fields;
 use super::{is_valid_host, ConfigError};
-use crate::arn::{partition_of_region, FunctionArn, Partition};
+use crate::arn::{partition_of_region, FunctionArn};
 use crate::credentials::chain::{
     AssumeRoleSettings, DEFAULT_ROLE_DURATION_SECONDS, DEFAULT_SESSION_NAME, DEFAULT_STS_CLUSTER,
 };
@@ -36,17 +36,19 @@ pub(super) fn read(
             ),
         ));
     };
-    let partition = function.partition;
-    if role_partition != partition.id {
-        return Err(fields.error(
-            "role_arn",
+    // Credentials are good in one partition only: the role and STS must be in the function's.
+    let partition = function.partition.id;
+    let in_partition = |field, what: String, id: Option<&str>| match id {
+        Some(id) if id == partition => Ok(()),
+        other => Err(fields.error(
+            field,
             format!(
-                "{} is in partition {role_partition}, the function in {}",
-                quote_str(role_arn),
-                partition.id
+                "{what} is in partition {}, the function in {partition}",
+                other.unwrap_or("none")
             ),
-        ));
-    }
+        )),
+    };
+    in_partition("role_arn", quote_str(role_arn), Some(role_partition))?;
     // STS's limits on its parameters, so STS cannot refuse them later.
     let checked = |name, value: Option<&str>, length, extra, allowed| match value {
         Some(v) if !has_only(v, length, extra) => {
@@ -88,28 +90,23 @@ pub(super) fn read(
             ))
         }
     };
-    let in_partition = |field, region: &str| match partition_of_region(region) {
-        Some(p) if p == partition => Ok(()),
-        other => Err(fields.error(
-            field,
-            format!(
-                "region {} is in partition {}, the function in {}",
-                quote_str(region),
-                other.map_or("none", |p| p.id),
-                partition.id
-            ),
-        )),
+    let region_in_partition = |field, region: &str| {
+        let id = partition_of_region(region).map(|p| p.id);
+        in_partition(field, format!("region {}", quote_str(region)), id)
     };
     let sts_region = sts_region?;
     if let Some(region) = sts_region {
-        in_partition("sts_region", region)?;
+        region_in_partition("sts_region", region)?;
     }
     // The region the call is signed for is STS's, which its host names; a host that names
     // none (a proxy, a local STS) needs `sts_region`.
     let (sts_host, region) = match (sts_host, sts_region) {
         (None, region) => {
             let region = region.unwrap_or(&function.region);
-            (partition.endpoint("sts", region), region.to_owned())
+            (
+                function.partition.endpoint("sts", region),
+                region.to_owned(),
+            )
         }
         (Some(host), given) => match (region_of_sts_host(&host), given) {
             (Some(named), Some(given)) if named != given => {
@@ -123,7 +120,7 @@ pub(super) fn read(
                 ))
             }
             (Some(named), _) => {
-                in_partition("sts_host", named)?;
+                region_in_partition("sts_host", named)?;
                 let named = named.to_owned();
                 (host, named)
             }
@@ -175,7 +172,7 @@ pub fn region_of_sts_host(host: &str) -> Option<&str> {
         return None;
     }
     let (region, domain) = after.split_once('.')?;
-    let partition: &Partition = partition_of_region(region)?;
+    let partition = partition_of_region(region)?;
     let domain = if vpce {
         domain.strip_prefix("vpce.")?
     } else {
