@@ -1,9 +1,10 @@
 //! Lambda function ARNs (the configuration's `arn`): an accepted one is
-//! `function_arn[:qualifier]` again, and its parts are what the Invoke path may carry.
+//! `function_arn[:qualifier]` again, its parts are what the Invoke path may carry, and its
+//! region is one of its partition's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesh_lambda_core::arn::{check_qualifier, parse_function_arn};
+use mesh_lambda_core::arn::{check_qualifier, parse_function_arn, partition_of_region};
 
 fuzz_target!(|text: &str| {
     let _ = check_qualifier(text);
@@ -21,7 +22,8 @@ fuzz_target!(|text: &str| {
     if let Some(q) = &arn.qualifier {
         assert_eq!(check_qualifier(q), Ok(()));
     }
-    for part in [&arn.partition, &arn.region, &arn.account, &arn.name] {
+    assert_eq!(partition_of_region(&arn.region), Some(arn.partition));
+    for part in [arn.partition.id, &arn.region, &arn.account, &arn.name] {
         assert!(!part.is_empty() && !part.contains([':', '/', '?', '%', ' ']));
     }
 });

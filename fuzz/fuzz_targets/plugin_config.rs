@@ -1,11 +1,11 @@
 //! The plugin configuration (JSON from Envoy's `configuration` field): `parse_config`, and the
 //! VM set-up built from an accepted one. Errors are one line naming a field; what is accepted
-//! is a usable function ARN and host.
+//! is a usable function ARN and host, and a request limit within the bound.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::arn::parse_function_arn;
-use mesh_lambda_core::config::parse_config;
+use mesh_lambda_core::config::{parse_config, MAX_REQUEST_BYTES};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
 use mesh_lambda_core::request::configure;
 
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
             );
             assert_eq!(again.qualifier, None);
             assert!(!config.host.is_empty());
-            assert!(config.max_request_bytes > 0);
+            assert!((1..=MAX_REQUEST_BYTES).contains(&config.max_request_bytes));
             assert!(!config.credentials.chain.providers.is_empty());
             let Ok((plugin, _agent)) = configure(data, ProxyEnvironment::default()) else {
                 panic!("configure refused what parse_config accepted");

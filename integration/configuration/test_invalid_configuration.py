@@ -14,7 +14,8 @@ def quoted(value: str) -> str:
     return f'"{value}"'
 
 
-# id -> (configuration: dict is sent as JSON, str as is; field named; bad value quoted)
+# id -> (configuration: dict is sent as JSON, str as is; field named; bad value quoted, or
+# the reason where the value alone is not wrong)
 CASES = {
     "arn-missing": ({"invocation_mode": "synchronous"}, "arn", None),
     "arn-of-s3": ({"arn": "arn:aws:s3:::bucket"}, "arn", quoted("arn:aws:s3:::bucket")),
@@ -58,6 +59,36 @@ CASES = {
         quoted("big"),
     ),
     "max-bytes-zero": ({"arn": ARN, "max_request_bytes": 0}, "max_request_bytes", None),
+    # Over 64 MiB: the generators' listener buffer (plus headroom) would overflow a uint32.
+    "max-bytes-over-the-bound": (
+        {"arn": ARN, "max_request_bytes": 4294967295},
+        "max_request_bytes",
+        "from 1 to 67108864, got 4294967295",
+    ),
+    # A region of another partition has no endpoint in the ARN's (the reason, not the value).
+    "arn-region-of-another-partition": (
+        {"arn": "arn:aws:lambda:cn-north-1:123456789012:function:f"},
+        "arn",
+        "region cn-north-1 is in partition aws-cn, not aws",
+    ),
+    "arn-partition-of-another-region": (
+        {"arn": "arn:aws-cn:lambda:us-east-1:123456789012:function:f"},
+        "arn",
+        "region us-east-1 is in partition aws, not aws-cn",
+    ),
+    "sts-host-naming-no-region": (
+        {
+            "arn": ARN,
+            "credentials": {
+                "assume_role": {
+                    "role_arn": "arn:aws:iam::123456789012:role/r",
+                    "sts_host": "sts-proxy.internal.test",
+                }
+            },
+        },
+        "sts_host",
+        "give sts_region",
+    ),
     "mode-unknown": (
         {"arn": ARN, "invocation_mode": "sideways"},
         "invocation_mode",

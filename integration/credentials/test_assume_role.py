@@ -87,6 +87,55 @@ def test_the_assumed_role_signs_every_invoke(aws, capture, start_envoy, sts_hop)
     )
 
 
+# STS signs for its own region (botocore's data/endpoints.json: `sts.{region}.{dnsSuffix}`,
+# and a credentialScope only for the global endpoint), so a call to another region's STS
+# signed for the function's region is refused. sts_host -> the settings and the region the
+# call must be signed for.
+STS_ELSEWHERE = {
+    "another-regions-endpoint": ({"sts_host": "sts.eu-west-2.amazonaws.com"}, "eu-west-2"),
+    "vpc-endpoint-name": (
+        {"sts_host": "vpce-0a1b2c3d4e5f60718-abcdefgh.sts.ap-south-1.vpce.amazonaws.com"},
+        "ap-south-1",
+    ),
+    "host-naming-no-region": (
+        {"sts_host": "sts-proxy.internal.test", "sts_region": "ca-central-1"},
+        "ca-central-1",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("sts", "sts_hop"), STS_ELSEWHERE.values(), ids=STS_ELSEWHERE.keys(), indirect=["sts_hop"]
+)
+def test_the_sts_call_is_signed_for_the_region_of_sts(aws, capture, start_envoy, sts_hop, sts):
+    """The hop (standing where the STS host is) checks the signature with botocore for
+    service sts in STS's region, then moto checks it again and hands out the role's keys."""
+    envoy = start_envoy(
+        plugin_configuration(
+            arn=aws.function_arn,
+            payload_passthrough=True,
+            credentials={
+                "provider": "environment",
+                "assume_role": {"role_arn": role_arn(aws), **sts},
+            },
+        ),
+        environment=aws.user_credentials.as_environment(),
+        clusters=[sts_hop.cluster()],
+    )
+
+    answer = client.call(envoy.url, "POST", "/", body=b'{"n": 1}')
+
+    assert answer.status == 200, str(answer)
+    [call] = sts_hop.calls()
+    assert call.verdict.ok, call.describe()
+    assert call.header("host") == sts["sts_host"]
+    assert f"/{sts_hop.region}/sts/aws4_request," in call.header("authorization")
+    assert call.answer.status == 200, call.describe()
+    [invoke] = capture.requests
+    assert invoke.verdict.ok, invoke.describe()
+    assert invoke.access_key_id == sts_hop.assumed[0].credentials.access_key_id
+
+
 def test_moto_refusing_the_caller_gives_a_503_naming_role_and_reason(
     aws, capture, start_envoy, sts_hop
 ):

@@ -40,8 +40,11 @@ def instance_metadata(request, sts_mint) -> InstanceMetadataService:
 @pytest.fixture
 def sts_hop(request, aws, capture) -> StsHop:
     """Where the filter's `sts` cluster points: records and verifies AssumeRole calls,
-    forwards them to moto, and lets the capture hop verify Invokes with the keys assumed."""
-    stand_in = _started(request, StsHop(aws, capture))
+    forwards them to moto, and lets the capture hop verify Invokes with the keys assumed.
+    The calls must be signed for the function's region, or for the one a test gives
+    (`parametrize("sts_hop", [region], indirect=True)`)."""
+    region = getattr(request, "param", aws.region)
+    stand_in = _started(request, StsHop(aws, capture, region=region))
     yield stand_in
     stand_in.stop()
 

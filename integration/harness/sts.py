@@ -58,10 +58,10 @@ def sts_error(status: int, code: str, message: str) -> CannedResponse:
 class StsHop(CaptureHop):
     """Start with `start()`, point the filter's STS cluster at it (`cluster()`)."""
 
-    def __init__(self, aws: LambdaWorld, lambda_capture: CaptureHop):
-        super().__init__(
-            aws.port, aws.credentials_by_access_key(), region=aws.region, service="sts"
-        )
+    def __init__(self, aws: LambdaWorld, lambda_capture: CaptureHop, region: str):
+        """`region`: the one each call's signature must be for (STS's, not the function's)."""
+        super().__init__(aws.port, aws.credentials_by_access_key(), region=region, service="sts")
+        self.region = region
         self._lambda_capture = lambda_capture
         self.assumed: list[Assumed] = []
 

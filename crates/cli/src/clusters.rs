@@ -2,7 +2,7 @@
 //! the configured providers call, STS over TLS when a role is assumed, and the server a
 //! remote `.wasm` comes from.
 
-use crate::description::Description;
+use crate::description::{Description, DescriptionError};
 use crate::wasm_source::WasmUrl;
 use mesh_lambda_core::credentials::chain::Provider;
 use serde_json::{json, Value};
@@ -24,10 +24,11 @@ pub fn request_buffer_bytes(d: &Description) -> u64 {
     largest.max().unwrap_or(0) + BUFFER_HEADROOM_BYTES
 }
 
-/// The name of the static cluster that reaches `host` (the host the filter signs for:
-/// `lambda.<region>.amazonaws.com`, or `host_rewrite`): `mesh-lambda.<host>`, a port's `:`
-/// made `_` as Envoy does in stat names, so the cluster's stats carry its name.
-pub fn lambda_cluster_name(host: &str) -> String {
+/// The name of the cluster that reaches `host` (a host the filter signs for: Lambda's, or
+/// STS's when `sts_cluster` is not given): `mesh-lambda.<host>`, a port's `:` made `_` as
+/// Envoy does in stat names, so the cluster's stats carry its name. Named by host, two
+/// upstreams that reach STS in two regions get two clusters.
+pub fn host_cluster_name(host: &str) -> String {
     format!("mesh-lambda.{}", host.replace(':', "_"))
 }
 
@@ -39,7 +40,7 @@ pub fn host_and_port(host: &str) -> (&str, u16) {
     }
 }
 
-/// `lambda.<region>.amazonaws.com:443` (or the `host_rewrite` host) over TLS, the server's
+/// `lambda.<region>.<partition domain>:443` (or the `host_rewrite` host) over TLS, the server's
 /// certificate checked against `ca_bundle` for that name.
 pub fn lambda_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
     let (address, port) = host_and_port(host);
@@ -108,37 +109,89 @@ fn tls(server: &str, ca_bundle: &str) -> Value {
     })
 }
 
-/// The clusters of the credential endpoints the upstreams' providers call, and of STS for
-/// those that assume a role, by name.
-pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
-    let mut clusters = BTreeMap::new();
-    for u in &d.upstreams {
+/// A cluster an upstream's filter calls: the field of the upstream that names it, where it
+/// leads (for messages), and the cluster.
+struct CredentialCluster<'a> {
+    upstream: usize,
+    field: &'static str,
+    name: &'a str,
+    endpoint: &'a str,
+    cluster: Value,
+}
+
+fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
+    let mut clusters = Vec::new();
+    for (upstream, u) in d.upstreams.iter().enumerate() {
         let chain = &u.config.credentials.chain;
         if let Some(role) = &chain.assume_role {
-            clusters
-                .entry(role.sts_cluster.clone())
-                .or_insert_with(|| sts_cluster(&role.sts_cluster, &role.sts_host, &d.ca_bundle));
+            clusters.push(CredentialCluster {
+                upstream,
+                field: "credentials.assume_role.sts_cluster",
+                name: &role.sts_cluster,
+                endpoint: &role.sts_host,
+                cluster: sts_cluster(&role.sts_cluster, &role.sts_host, &d.ca_bundle),
+            });
         }
         for provider in &chain.providers {
-            let (name, address) = match provider {
+            let (field, name, endpoint) = match provider {
                 Provider::Environment | Provider::AssumeRole => continue,
                 Provider::Container => (
+                    "credentials.container_cluster",
                     &chain.container_cluster,
                     d.container_credentials_address.as_str(),
                 ),
-                Provider::InstanceMetadata => {
-                    (&chain.instance_metadata_cluster, INSTANCE_METADATA_ADDRESS)
-                }
+                Provider::InstanceMetadata => (
+                    "credentials.instance_metadata_cluster",
+                    &chain.instance_metadata_cluster,
+                    INSTANCE_METADATA_ADDRESS,
+                ),
             };
-            clusters
-                .entry(name.clone())
-                .or_insert_with(|| metadata_cluster(name, address));
+            clusters.push(CredentialCluster {
+                upstream,
+                field,
+                name,
+                endpoint,
+                cluster: metadata_cluster(name, endpoint),
+            });
         }
     }
     clusters
 }
 
-/// STS's endpoint (`sts.<region>.amazonaws.com:443`, or `sts_host`) over TLS, its
+/// The clusters of the credential endpoints the upstreams' providers call, and of STS for
+/// those that assume a role, by name (`check_cluster_names` has refused one name for two).
+pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
+    each_credential_cluster(d)
+        .into_iter()
+        .map(|c| (c.name.to_owned(), c.cluster))
+        .collect()
+}
+
+/// One cluster name, one endpoint: a name given to two (two upstreams' `sts_cluster` for STS
+/// in two regions, or a metadata cluster's name) would send one upstream's calls to the
+/// other's endpoint, where they fail.
+pub fn check_cluster_names(d: &Description) -> Result<(), DescriptionError> {
+    let clusters = each_credential_cluster(d);
+    let mut first: BTreeMap<&str, &CredentialCluster> = BTreeMap::new();
+    for c in &clusters {
+        match first.get(c.name) {
+            Some(f) if f.cluster != c.cluster => {
+                return Err(DescriptionError(format!(
+                    "upstreams[{}].filter.{}: cluster {:?} reaches {}, but upstreams[{}].filter.{} \
+                     names it for {}; give each endpoint its own cluster name",
+                    c.upstream, c.field, c.name, c.endpoint, f.upstream, f.field, f.endpoint
+                )))
+            }
+            Some(_) => {}
+            None => {
+                first.insert(c.name, c);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// STS's endpoint (`sts.<region>.<partition domain>:443`, or `sts_host`) over TLS, its
 /// certificate checked as Lambda's is.
 fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
     let (address, port) = host_and_port(host);

@@ -4,6 +4,7 @@
 //! (`upstreams[1].local_bind_port: ...`); each upstream's filter configuration is checked by
 //! the filter's own parser.
 
+use crate::clusters::{check_cluster_names, host_cluster_name};
 use crate::consul::catalog::lambda_meta;
 use crate::wasm_source::{read_wasm_sources, WasmSources};
 use mesh_lambda_core::config::fields::Fields;
@@ -159,7 +160,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     check_clashes(&upstreams)?;
     let istio = read_istio(istio?, &service)?;
     let envoy_gateway = read_envoy_gateway(envoy_gateway?)?;
-    Ok(Description {
+    let description = Description {
         service,
         datacenter,
         namespace,
@@ -170,7 +171,9 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
         upstreams,
         istio,
         envoy_gateway,
-    })
+    };
+    check_cluster_names(&description)?;
+    Ok(description)
 }
 
 fn read_istio(
@@ -396,14 +399,35 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         let seconds = route_timeout_seconds.unwrap_or(DEFAULT_ROUTE_TIMEOUT_SECONDS);
         plugin.insert("invoke_timeout_ms".into(), Value::from(seconds * 1000));
     }
-    let plugin_configuration = Value::Object(plugin).to_string();
-    let config = parse_config(plugin_configuration.as_bytes()).map_err(|e| {
-        DescriptionError(format!(
-            "{}: {}",
-            fields.error(&format!("filter.{}", e.field), "").field,
-            e.message
-        ))
-    })?;
+    let parse = |plugin: &Map<String, Value>| {
+        let text = Value::Object(plugin.clone()).to_string();
+        match parse_config(text.as_bytes()) {
+            Ok(config) => Ok((text, config)),
+            Err(e) => Err(DescriptionError(format!(
+                "{}: {}",
+                fields.error(&format!("filter.{}", e.field), "").field,
+                e.message
+            ))),
+        }
+    };
+    let (mut plugin_configuration, mut config) = parse(&plugin)?;
+    // STS's cluster is named by its host unless the user names it: with the filter's default
+    // name, upstreams assuming roles through STS in two regions would share one cluster.
+    if let (Some(role), Some(block)) = (
+        &config.credentials.chain.assume_role,
+        plugin
+            .get_mut("credentials")
+            .and_then(|c| c.get_mut("assume_role"))
+            .and_then(Value::as_object_mut),
+    ) {
+        if block.get("sts_cluster").is_none_or(Value::is_null) {
+            block.insert(
+                "sts_cluster".into(),
+                Value::from(host_cluster_name(&role.sts_host)),
+            );
+            (plugin_configuration, config) = parse(&plugin)?;
+        }
+    }
     let route_timeout_seconds =
         route_timeout_seconds.unwrap_or(if config.invocation_mode == InvocationMode::Streaming {
             STREAMING_ROUTE_TIMEOUT_SECONDS

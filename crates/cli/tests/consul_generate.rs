@@ -305,9 +305,10 @@ fn an_upstream_assuming_a_role_gets_a_tls_cluster_to_sts() {
         .map(|(json, _)| json)
         .unwrap();
     let clusters: Vec<serde_json::Value> = serde_json::from_str(&format!("[{json}]")).unwrap();
+    // Named by its host (the filter's default name, `sts`, would be one for every region).
     let sts = clusters
         .iter()
-        .find(|c| c["name"] == "sts")
+        .find(|c| c["name"] == "mesh-lambda.sts.us-east-1.amazonaws.com")
         .unwrap_or_else(|| panic!("no sts cluster: {proxy}"));
     let address = &sts["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
         ["socket_address"];

@@ -4,7 +4,7 @@
 //! listeners route and fetch credentials through.
 
 use crate::clusters::{
-    credential_clusters, lambda_cluster, lambda_cluster_name, wasm_source_cluster,
+    credential_clusters, host_cluster_name, lambda_cluster, wasm_source_cluster,
     WASM_SOURCE_CLUSTER,
 };
 use crate::description::{Description, Upstream};
@@ -60,7 +60,7 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
                         "routes": [{
                             "match": {"prefix": "/"},
                             "route": {
-                                "cluster": lambda_cluster_name(&u.config.host),
+                                "cluster": host_cluster_name(&u.config.host),
                                 "timeout": format!("{}s", u.route_timeout_seconds),
                             },
                         }],
@@ -113,10 +113,11 @@ fn wasm_filter(d: &Description, u: &Upstream) -> Value {
 pub fn static_clusters(d: &Description) -> Vec<Value> {
     let mut clusters = credential_clusters(d);
     for u in &d.upstreams {
-        let name = lambda_cluster_name(&u.config.host);
-        clusters
-            .entry(name.clone())
-            .or_insert_with(|| lambda_cluster(&name, &u.config.host, &d.ca_bundle));
+        // Replaces STS's cluster to the same host (both named by it): same endpoint and TLS,
+        // and Lambda's buffer holds the larger answers.
+        let name = host_cluster_name(&u.config.host);
+        let cluster = lambda_cluster(&name, &u.config.host, &d.ca_bundle);
+        clusters.insert(name, cluster);
     }
     if let (None, Some(url)) = (&d.wasm.file, &d.wasm.url) {
         clusters.insert(

@@ -44,6 +44,12 @@ fn check_gateway_fields(d: &Description) -> Result<&WasmUrl, DescriptionError> {
                 .into(),
         )
     })?;
+    if !is_dns_label(&d.service) {
+        return Err(DescriptionError(format!(
+            "service: {:?} cannot name Kubernetes resources (lowercase letters, digits, '-')",
+            d.service
+        )));
+    }
     for (i, u) in d.upstreams.iter().enumerate() {
         if !is_dns_label(&u.name) {
             return Err(DescriptionError(format!(

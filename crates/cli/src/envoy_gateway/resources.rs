@@ -24,6 +24,13 @@ fn resource_name(u: &Upstream) -> String {
     format!("mesh-lambda-{}", u.name)
 }
 
+/// The `EnvoyPatchPolicy`'s name, `mesh-lambda-<routes' namespace>-<service>`: it lives in
+/// the Gateway's namespace, which the policies of services from several namespaces share
+/// (one name for all would make a second service's replace the first's).
+fn patch_policy_name(d: &Description) -> String {
+    format!("mesh-lambda-{}-{}", d.envoy_gateway.namespace, d.service)
+}
+
 /// `<gateway namespace>/<gateway>/<listener>`: Envoy Gateway's name for the xDS listener and
 /// its route configuration.
 fn xds_listener_name(g: &GatewaySettings) -> String {
@@ -206,7 +213,7 @@ fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
     Resource::new(
         ENVOY_GATEWAY,
         "EnvoyPatchPolicy",
-        "mesh-lambda",
+        &patch_policy_name(d),
         &g.gateway_namespace,
         json!({
             "targetRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": g.gateway},

@@ -43,6 +43,12 @@ fn check_istio_fields(d: &Description) -> Result<&crate::wasm_source::OciImage, 
                 .into(),
         )
     })?;
+    if !is_dns_label(&resource_name(&d.service)) {
+        return Err(DescriptionError(format!(
+            "service: {:?} cannot name Kubernetes resources (lowercase letters, digits, '-')",
+            d.service
+        )));
+    }
     for (i, u) in d.upstreams.iter().enumerate() {
         if !is_dns_label(&resource_name(&u.name)) {
             return Err(DescriptionError(format!(
@@ -54,9 +60,16 @@ fn check_istio_fields(d: &Description) -> Result<&crate::wasm_source::OciImage, 
     Ok(oci)
 }
 
-/// An upstream's name as Kubernetes names take it (`_` is not allowed there).
-fn resource_name(upstream: &str) -> String {
-    upstream.to_ascii_lowercase().replace('_', "-")
+/// An upstream's or service's name as Kubernetes names take it (`_` is not allowed there).
+fn resource_name(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "-")
+}
+
+/// The `EnvoyFilter`'s name, `mesh-lambda-<service>`: it lives in the caller's namespace,
+/// where each service's is its own (one name for all would make a second service's
+/// replace the first's, whose calls then fail).
+fn envoy_filter_name(d: &Description) -> String {
+    format!("mesh-lambda-{}", resource_name(&d.service))
 }
 
 /// The files, in the order they are listed to the user.

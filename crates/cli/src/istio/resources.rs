@@ -1,7 +1,7 @@
 //! The Istio resources: per upstream a `ServiceEntry` and `DestinationRule` for its mesh host,
 //! per Lambda host the same pair, and one `EnvoyFilter` for the caller's pods.
 
-use super::{file_list, resource_name};
+use super::{envoy_filter_name, file_list, resource_name};
 use crate::clusters::{credential_clusters, host_and_port, request_buffer_bytes};
 use crate::description::{Description, Upstream};
 use crate::kubernetes::{file, Resource};
@@ -302,7 +302,7 @@ fn envoy_filter(d: &Description, oci: &OciImage) -> Resource {
     Resource::new(
         "networking.istio.io/v1alpha3",
         "EnvoyFilter",
-        "mesh-lambda",
+        &envoy_filter_name(d),
         &d.istio.namespace,
         spec,
         &[&format!(

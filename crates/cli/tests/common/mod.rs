@@ -71,7 +71,10 @@ pub fn matches_golden_files(platform: &str, example: &Path, files: &[&str]) {
 
 /// `platform generate` refuses `description` with status 1, naming `needle`, writing nothing.
 pub fn refused(platform: &str, description: &str, needle: &str) {
-    let dir = scratch(&format!("{platform}-bad"));
+    // Its own folder per call: tests of one binary run at once.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = scratch(&format!("{platform}-bad-{call}"));
     let path = dir.join("description.json");
     std::fs::write(&path, description).unwrap();
     let out = dir.join("out");

@@ -2,6 +2,7 @@
 
 use super::fields::{Choice, Fields};
 use super::ConfigError;
+use crate::arn::FunctionArn;
 use crate::credentials::chain::{ChainSettings, Provider};
 
 /// The `credentials` block: which providers, through which clusters, refreshed when.
@@ -38,10 +39,10 @@ impl Choice for Provider {
 }
 
 /// Reads the block (`fields` is its reader); what is not given keeps its default.
-/// `region` is the function's (STS's default endpoint is in it).
+/// `function` is the function's ARN (STS's default endpoint is in its region).
 pub(super) fn read(
     mut fields: Fields<'_>,
-    region: &str,
+    function: &FunctionArn,
 ) -> Result<CredentialSettings, ConfigError> {
     // As at the top level: every read, then `finish`, then the values in field order.
     let provider = fields.one_of::<Provider>("provider");
@@ -102,7 +103,7 @@ pub(super) fn read(
         }
     }
     if let Some(block) = assume_role? {
-        settings.chain.assume_role = Some(super::assume_role::read(block, region)?);
+        settings.chain.assume_role = Some(super::assume_role::read(block, function)?);
     }
     Ok(settings)
 }

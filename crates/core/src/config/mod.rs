@@ -27,8 +27,10 @@ pub const DEFAULT_INVOKE_TIMEOUT_MS: u64 = 15_000;
 /// Lambda runs a function for 15 minutes at most.
 const MAX_INVOKE_TIMEOUT_MS: u64 = 900_000;
 
-/// The largest `max_request_bytes` accepted.
-const MAX_REQUEST_BYTES: u64 = u32::MAX as u64;
+/// The largest `max_request_bytes` accepted: Lambda takes at most 6 MB per request, so more
+/// is meaningless; the bound keeps the generated listeners' buffer (this plus headroom)
+/// within Envoy's `per_connection_buffer_limit_bytes`, a `uint32`.
+pub const MAX_REQUEST_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +168,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     }
     let function_error = function_error?.unwrap_or_default();
     let host = match host_rewrite? {
-        None => format!("lambda.{}.amazonaws.com", arn.region),
+        None => arn.partition.endpoint("lambda", &arn.region),
         Some(h) if is_valid_host(h) => h.to_ascii_lowercase(),
         Some(h) => {
             return Err(fields.error(
@@ -192,7 +194,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     };
     let credentials = match credentials? {
         None => CredentialSettings::default(),
-        Some(block) => credentials::read(block, &arn.region)?,
+        Some(block) => credentials::read(block, &arn)?,
     };
 
     Ok(FilterConfig {
@@ -295,6 +297,76 @@ pub(crate) mod tests {
             e.contains("invoke_timeout_ms: applies only with payload_passthrough: false"),
             "{e}"
         );
+    }
+
+    /// Lambda's endpoint is in the function's partition (`lambda.<region>.<domain>`, botocore's
+    /// `data/endpoints.json`; every partition is checked against it in `arn`'s tests), and an
+    /// ARN whose region is another partition's is refused at start.
+    #[test]
+    fn the_lambda_host_follows_the_partition() {
+        for (arn, host) in [
+            (
+                "arn:aws-cn:lambda:cn-north-1",
+                "lambda.cn-north-1.amazonaws.com.cn",
+            ),
+            (
+                "arn:aws-us-gov:lambda:us-gov-west-1",
+                "lambda.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                "arn:aws-iso:lambda:us-iso-east-1",
+                "lambda.us-iso-east-1.c2s.ic.gov",
+            ),
+            (
+                "arn:aws-iso-b:lambda:us-isob-east-1",
+                "lambda.us-isob-east-1.sc2s.sgov.gov",
+            ),
+            (
+                "arn:aws-iso-e:lambda:eu-isoe-west-1",
+                "lambda.eu-isoe-west-1.cloud.adc-e.uk",
+            ),
+            (
+                "arn:aws-iso-f:lambda:us-isof-south-1",
+                "lambda.us-isof-south-1.csp.hci.ic.gov",
+            ),
+            (
+                "arn:aws-eusc:lambda:eusc-de-east-1",
+                "lambda.eusc-de-east-1.amazonaws.eu",
+            ),
+        ] {
+            let c = parse(&format!(r#"{{"arn":"{arn}:123456789012:function:f"}}"#)).unwrap();
+            assert_eq!(c.host, host);
+        }
+        assert_eq!(
+            err(r#"{"arn":"arn:aws:lambda:cn-north-1:123456789012:function:f"}"#),
+            "invalid configuration: arn: \"arn:aws:lambda:cn-north-1:123456789012:function:f\" \
+             is not a Lambda function ARN: region cn-north-1 is in partition aws-cn, not aws"
+        );
+        assert_eq!(
+            err(r#"{"arn":"arn:aws-cn:lambda:us-east-1:123456789012:function:f"}"#),
+            "invalid configuration: arn: \"arn:aws-cn:lambda:us-east-1:123456789012:function:f\" \
+             is not a Lambda function ARN: region us-east-1 is in partition aws, not aws-cn"
+        );
+    }
+
+    /// Lambda takes 6 MB a request at most; the bound keeps the generators' listener buffer
+    /// (the limit plus headroom) a `uint32` as Envoy's `per_connection_buffer_limit_bytes` is.
+    #[test]
+    fn max_request_bytes_is_bounded() {
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","max_request_bytes":67108864}}"#
+        ))
+        .unwrap();
+        assert_eq!(c.max_request_bytes, 64 * 1024 * 1024);
+        for over in ["67108865", "4294967295", "4294967296"] {
+            assert_eq!(
+                err(&format!(r#"{{"arn":"{ARN}","max_request_bytes":{over}}}"#)),
+                format!(
+                    "invalid configuration: max_request_bytes: expected a whole number from 1 \
+                     to 67108864, got {over}"
+                )
+            );
+        }
     }
 
     #[test]
@@ -403,7 +475,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","max_request_bytes":"big"}}"#),
-                r#"max_request_bytes: expected a whole number from 1 to 4294967295, got "big""#,
+                r#"max_request_bytes: expected a whole number from 1 to 67108864, got "big""#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}:live","qualifier":"7"}}"#),

@@ -68,9 +68,9 @@ pub struct AssumeRoleSettings {
     pub duration_seconds: u64,
     /// Envoy cluster reaching STS.
     pub sts_cluster: String,
-    /// The host the call is sent to and signed for: `sts.<region>.amazonaws.com` by default.
+    /// The host the call is sent to and signed for: STS in the function's region by default.
     pub sts_host: String,
-    /// The region the call is signed for: the function's.
+    /// The region the call is signed for: STS's (named by `sts_host`, or `sts_region`).
     pub region: String,
 }
 

@@ -376,3 +376,35 @@ fn base_keys_a_header_cannot_carry_make_no_sts_call() {
         assert!(reason.ends_with(&unfit), "{reason}");
     }
 }
+
+/// botocore 1.44.5 `SigV4Auth(Credentials("AKIDEXAMPLE", SECRET, "SESSIONTOKEN"), "sts",
+/// "us-east-1")` on the call above sent to the global `sts.amazonaws.com` at
+/// 20150830T123600Z: the global endpoint signs for us-east-1 (botocore's
+/// `data/endpoints.json`, `aws-global`'s `credentialScope`), not for the function's region.
+const BOTOCORE_GLOBAL_SIGNATURE: &str =
+    "de2a712fb2c26eb9c112c157a0c69fc728d097048162c8b84c12544bf662f804";
+
+#[test]
+fn the_sts_call_is_signed_for_the_region_of_its_host() {
+    let config = crate::config::parse_config(
+        br#"{"arn":"arn:aws:lambda:eu-west-3:123456789012:function:f",
+             "credentials":{"provider":"environment","assume_role":{
+               "role_arn":"arn:aws:iam::210987654321:role/teams/invoker",
+               "external_id":"ext:id/1","sts_host":"sts.amazonaws.com"}}}"#,
+    )
+    .unwrap();
+    let mut chain = config.credentials.chain;
+    let role = chain.assume_role.take().unwrap();
+    let base = CredentialChain::new(chain, environment_keys());
+    let c = call(AssumeRole::new(role, base).start(NOW));
+    assert_eq!(c.authority, "sts.amazonaws.com");
+    assert_eq!(String::from_utf8(c.body.clone()).unwrap(), BOTOCORE_BODY);
+    assert_eq!(
+        header(&c, "authorization").unwrap(),
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, \
+             SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, \
+             Signature={BOTOCORE_GLOBAL_SIGNATURE}"
+        )
+    );
+}
