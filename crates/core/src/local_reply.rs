@@ -78,7 +78,7 @@ impl LocalReply {
             status: 503,
             code: "LambdaUnreachable",
             summary: NO_ANSWER,
-            message: "no answer from Lambda (timeout or connection failure)".into(),
+            message: NO_ANSWER.into(),
         }
     }
 
