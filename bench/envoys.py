@@ -151,9 +151,11 @@ def _http_filter(kind: str, mode, wasm_template: dict) -> list:
     wasm = copy.deepcopy(wasm_template)
     plugin = wasm["typed_config"]["config"]
     plugin["vm_config"]["code"]["local"]["filename"] = str(WASM_PATH)
-    fields = {"arn": ARN, "invocation_mode": mode}
-    if kind.endswith("-event"):
-        fields["payload_passthrough"] = False
+    fields = {
+        "arn": ARN,
+        "invocation_mode": mode,
+        "payload_passthrough": not kind.endswith("-event"),
+    }
     plugin["configuration"]["value"] = json.dumps(fields)
     plugin["allow_on_headers_stop_iteration"] = True
     return [wasm]

@@ -83,7 +83,9 @@ def run_streaming(args, binary: str, workdir: Path) -> dict:
         ):
             config = render_config(
                 wasm_path=E.WASM_PATH,
-                plugin_configuration=plugin_configuration(arn=E.ARN, invocation_mode=mode),
+                plugin_configuration=plugin_configuration(
+                    arn=E.ARN, payload_passthrough=True, invocation_mode=mode
+                ),
                 lambda_port=stand_ins[name].port,
                 shipped_config=shipped,
             )

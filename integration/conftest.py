@@ -75,7 +75,7 @@ def capture(request, aws) -> CaptureHop:
 
 @pytest.fixture
 def default_configuration(aws) -> str:
-    return plugin_configuration(arn=aws.function_arn)
+    return plugin_configuration(arn=aws.function_arn, payload_passthrough=True)
 
 
 def _launched(envoy: EnvoyProcess, started: list[EnvoyProcess], what: str = "") -> EnvoyProcess:
@@ -94,7 +94,7 @@ def _launched(envoy: EnvoyProcess, started: list[EnvoyProcess], what: str = "") 
 def start_envoy(request, tmp_path, capture, aws, default_configuration):
     """start_envoy(configuration=None, *, environment=None, ...) -> a ready EnvoyProcess.
 
-    configuration: the plugin's JSON string (default: just the function's ARN).
+    configuration: the plugin's JSON string (default: the function's ARN, passthrough).
     environment: the AWS_* variables Envoy gets (default: the IAM user's key); {} for none.
     clusters: more Envoy clusters (e.g. the credential endpoints, see harness/metadata.py).
     http1_trailers: let HTTP/1 request trailers reach the filters (Envoy drops them by default).

@@ -89,11 +89,11 @@ impl RequestStream for Envoy {
         raw_abi::set_headers(MapType::HttpRequestHeaders, serialized).map_err(|e| format!("{e:?}"))
     }
 
-    fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
+    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), String> {
         hostcalls::send_http_response(
             reply.status,
             vec![("content-type", "application/json")],
-            Some(reply.body().as_bytes()),
+            Some(reply.body(detailed).as_bytes()),
         )
         .map_err(|e| format!("{e:?}"))
     }

@@ -323,7 +323,7 @@ impl RequestStream for Stream {
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
         self.send(Sent::Rewritten(serialized.to_vec()))
     }
-    fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
+    fn send_reply(&self, reply: &LocalReply, _detailed: bool) -> Result<(), String> {
         self.send(Sent::Reply(reply.clone()))
     }
     fn resume_request(&self) -> Result<(), String> {
@@ -419,8 +419,8 @@ pub fn plugin(choice: u8, extra: &str) -> Plugin {
         .copied()
         .unwrap_or_default();
     let format = match choice >> 3 & 3 {
-        _ if mode == InvocationMode::Streaming => "",
-        0 => "",
+        _ if mode == InvocationMode::Streaming => r#","payload_passthrough":true"#,
+        0 => r#","payload_passthrough":true"#,
         1 => r#","payload_passthrough":false,"payload_format":"envoy""#,
         _ => r#","payload_passthrough":false,"payload_format":"api_gateway_v2""#,
     };

@@ -6,13 +6,17 @@ setting after 5 s, and nothing is sent to Lambda. A request without a body still
 import time
 
 from harness import client
+from harness.envoy import plugin_configuration
 from harness.expectations import the_signed_request
 
 BODY_EXPECTED_WITHIN_SECONDS = 5
 
 
-def test_a_body_envoy_holds_back_is_answered_with_the_setting_to_fix(capture, start_envoy):
-    envoy = start_envoy(allow_on_headers_stop_iteration=False)
+def test_a_body_envoy_holds_back_is_answered_with_the_setting_to_fix(aws, capture, start_envoy):
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, detailed_errors=True),
+        allow_on_headers_stop_iteration=False,
+    )
 
     started = time.monotonic()
     answer = client.call(envoy.url, "POST", "/", body=b'{"user": "alice"}')

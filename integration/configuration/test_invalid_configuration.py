@@ -42,7 +42,11 @@ CASES = {
         "payload_passthrough",
         quoted("yes"),
     ),
-    "format-without-event": ({"arn": ARN, "payload_format": "envoy"}, "payload_format", None),
+    "format-without-event": (
+        {"arn": ARN, "payload_passthrough": True, "payload_format": "envoy"},
+        "payload_format",
+        None,
+    ),
     "format-unknown": (
         {"arn": ARN, "payload_passthrough": False, "payload_format": "soap"},
         "payload_format",

@@ -7,6 +7,7 @@ keys, and the capture hop verifies every Invoke with exactly those keys. The ref
 makes itself (a caller without `sts:AssumeRole`) come from moto; the ones it does not make (a
 wrong external id, throttling) are answered by the hop in STS's error format."""
 
+import re
 import time
 
 import pytest
@@ -22,9 +23,12 @@ REQUESTS = 3
 EXTERNAL_ID = "mesh-ext-7f3a"
 
 
-def assume_role_configuration(aws, **role) -> str:
+def assume_role_configuration(aws, *, detailed_errors: bool = True, **role) -> str:
+    """The tests read STS's reasons in the 503 (`detailed_errors`), unless told otherwise."""
     return plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=detailed_errors,
         credentials={
             "provider": "environment",
             "max_wait_ms": 3000,
@@ -198,6 +202,37 @@ def test_sts_error_answers_give_a_503_with_stss_code_and_message(
     assert_nothing_sent_upstream(capture)
 
 
+def test_by_default_an_sts_refusal_names_no_role_to_the_caller(aws, capture, start_envoy, sts_hop):
+    """`detailed_errors` left out: the caller reads the code and a fixed summary, never the
+    role, the accounts or STS's words; the log has them, with the request's context id, and
+    the agent's one line for the failed fetch."""
+    status, code, text = REFUSALS["wrong-external-id"]
+    sts_hop.answer_with(sts_error(status, code, text))
+    envoy = start_envoy(
+        assume_role_configuration(aws, detailed_errors=False, external_id="not-the-one"),
+        environment=aws.user_credentials.as_environment(),
+        clusters=[sts_hop.cluster()],
+    )
+
+    answer = client.call(envoy.url, "POST", "/", body=b'{"unsigned": "never"}')
+
+    document = assert_local_reply(answer, 503, "CredentialsUnavailable")
+    assert document == {
+        "error": "CredentialsUnavailable",
+        "message": "no AWS credentials to sign the request with; nothing was sent to Lambda",
+    }
+    assert_nothing_sent_upstream(capture)
+    envoy.stop()
+    log = envoy.log_text()
+    reason = f"cannot assume role {role_arn(aws)}: STS refused (HTTP {status}): {code}: {text}"
+    replies = [line for line in log.splitlines() if "503 CredentialsUnavailable" in line]
+    assert replies, log
+    for line in replies:
+        assert re.search(r"mesh-lambda\[\d+\]: 503 CredentialsUnavailable: ", line), line
+        assert reason in line, line
+    assert f"credential fetch failed: {reason}" in log
+
+
 def test_sts_unreachable_gives_a_503(aws, capture, start_envoy, sts_hop):
     unreachable = sts_hop.cluster()
     sts_hop.stop()  # its port now refuses connections
@@ -229,6 +264,8 @@ def test_the_role_is_assumed_again_ahead_of_expiry_under_traffic(
 ):
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
         credentials={
             "provider": "environment",
             "refresh_margin_seconds": MARGIN_SECONDS,

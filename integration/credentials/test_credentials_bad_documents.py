@@ -62,7 +62,10 @@ def test_bad_document_is_refused_and_a_good_one_later_works(
     stand_in = container_endpoint if provider == "container" else instance_metadata
     stand_in.rewrite_documents(rewrite)
     configuration = plugin_configuration(
-        arn=aws.function_arn, credentials={"provider": provider, "max_wait_ms": 2000}
+        arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
+        credentials={"provider": provider, "max_wait_ms": 2000},
     )
     envoy = start_envoy(
         configuration,

@@ -17,7 +17,9 @@ def signing_key_ids(capture) -> set[str]:
 
 def start_with_both_stand_ins(aws, start_envoy, container, imds, environment: dict):
     return start_envoy(
-        plugin_configuration(arn=aws.function_arn, credentials={}),
+        plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, detailed_errors=True, credentials={}
+        ),
         environment=environment,
         clusters=[container.cluster(), imds.cluster()],
     )

@@ -14,7 +14,9 @@ FIRST_ANSWER_DELAY_SECONDS = 1.5
 def test_first_requests_wait_for_the_first_fetch(aws, capture, start_envoy, container_endpoint):
     container_endpoint.delay_next_answers(FIRST_ANSWER_DELAY_SECONDS)
     configuration = plugin_configuration(
-        arn=aws.function_arn, credentials={"provider": "container", "max_wait_ms": 5000}
+        arn=aws.function_arn,
+        payload_passthrough=True,
+        credentials={"provider": "container", "max_wait_ms": 5000},
     )
     envoy = start_envoy(
         configuration,

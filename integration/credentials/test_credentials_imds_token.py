@@ -27,6 +27,7 @@ def test_token_reused_across_refreshes_and_renewed_after_401(
     instance_metadata.lifetime_seconds = LIFETIME_SECONDS
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
         credentials={"provider": "instance_metadata", "refresh_margin_seconds": MARGIN_SECONDS},
     )
     envoy = start_envoy(configuration, environment={}, clusters=[instance_metadata.cluster()])

@@ -24,6 +24,8 @@ def test_endpoint_down_after_the_first_fetch(aws, capture, start_envoy, containe
     container_endpoint.lifetime_seconds = LIFETIME_SECONDS
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
         credentials={"provider": "container", "refresh_margin_seconds": MARGIN_SECONDS},
     )
     envoy = start_envoy(

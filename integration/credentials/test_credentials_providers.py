@@ -21,7 +21,10 @@ REQUESTS = 3
 
 def pinned(aws, provider: str, **settings) -> str:
     return plugin_configuration(
-        arn=aws.function_arn, credentials={"provider": provider, **settings}
+        arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
+        credentials={"provider": provider, **settings},
     )
 
 

@@ -27,6 +27,7 @@ def test_rotation_under_traffic_one_fetch_per_refresh(
     container_endpoint.lifetime_seconds = LIFETIME_SECONDS
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
         credentials={"provider": "container", "refresh_margin_seconds": MARGIN_SECONDS},
     )
     envoy = start_envoy(

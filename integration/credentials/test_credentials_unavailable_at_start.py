@@ -37,7 +37,10 @@ def wait_for_success(url: str, within: float) -> Outcome:
 def test_container_down_at_start(aws, capture, start_envoy, container_endpoint, how):
     container_endpoint.go_down(how)
     configuration = plugin_configuration(
-        arn=aws.function_arn, credentials={"provider": "container", "max_wait_ms": MAX_WAIT_MS}
+        arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
+        credentials={"provider": "container", "max_wait_ms": MAX_WAIT_MS},
     )
     envoy = start_envoy(
         configuration,
@@ -63,7 +66,10 @@ def test_every_provider_down_is_named(
     container_endpoint.go_down("error")
     instance_metadata.go_down("error")
     configuration = plugin_configuration(
-        arn=aws.function_arn, credentials={"max_wait_ms": MAX_WAIT_MS}
+        arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
+        credentials={"max_wait_ms": MAX_WAIT_MS},
     )
     envoy = start_envoy(
         configuration,
@@ -89,6 +95,8 @@ def start_with_hanging_container(aws, start_envoy, container_endpoint, fetch_tim
     container_endpoint.go_down("hang")
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
+        detailed_errors=True,
         credentials={
             "provider": "container",
             "max_wait_ms": MAX_WAIT_MS,

@@ -17,8 +17,13 @@ def lambda_upstream(
 ) -> dict:
     """Upstream `authentication` invoking `function_arn` at `lambda_host`; `fields`: more of
     the upstream's fields (name, local_bind_port, mesh_host, ...); `plugin`: more of the
-    filter's."""
-    plugin = {"arn": function_arn, "host_rewrite": lambda_host, **(plugin or {})}
+    filter's (passthrough unless it says otherwise)."""
+    plugin = {
+        "arn": function_arn,
+        "host_rewrite": lambda_host,
+        "payload_passthrough": True,
+        **(plugin or {}),
+    }
     if environment_credentials:
         plugin["credentials"] = {"provider": "environment"}
     return {"name": "authentication", **fields, "filter": plugin}

@@ -165,9 +165,10 @@ class RemoteCode:
         }
 
 
-def plugin_configuration(**fields) -> str:
-    """The JSON string that goes into the filter's `configuration.value`."""
-    return json.dumps(fields)
+def plugin_configuration(*, payload_passthrough: bool, **fields) -> str:
+    """The JSON string that goes into the filter's `configuration.value`. Every test says
+    which payload mode it runs (the default, the native filter's event, is a test of its own)."""
+    return json.dumps({**fields, "payload_passthrough": payload_passthrough})
 
 
 class EnvoyStartError(RuntimeError):

@@ -4,6 +4,7 @@ them, and the request still verifies."""
 import pytest
 
 from harness import client
+from harness.envoy import plugin_configuration
 from harness.expectations import the_signed_request
 
 CLIENT_HEADERS = [
@@ -66,3 +67,26 @@ def test_passthrough_sends_on_only_the_trace_and_request_ids(aws, capture, start
     assert invoked.header("x-request-id") == "caller-request-1"
     for name in ["content-type", "user-agent", "x-caller-secret", "cookie"]:
         assert invoked.header_values(name) == [], f"the caller's {name} reached Lambda"
+
+
+def test_the_trace_id_stays_behind_when_not_forwarded(aws, capture, start_envoy):
+    """`forward_trace_id: false` (what the Envoy Gateway generator writes, its listener facing
+    callers from outside): the caller's `Sampled=1` does not reach Lambda, which otherwise
+    continues the trace as the header says; the request id still goes on."""
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, forward_trace_id=False)
+    )
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+    answer = client.call(
+        envoy.url,
+        "POST",
+        "/",
+        [("X-Amzn-Trace-Id", trace), ("X-Request-Id", "caller-request-2")],
+        b'{"traced": false}',
+    )
+
+    assert answer.status == 200, str(answer)
+    invoked = the_signed_request(capture)
+    assert invoked.header_values("x-amzn-trace-id") == []
+    assert invoked.header("x-request-id") == "caller-request-2"

@@ -18,7 +18,7 @@ from harness.expectations import assert_local_reply, invoke_path, the_signed_req
 def event_envoy(aws, start_envoy):
     def start(**fields):
         configuration = plugin_configuration(
-            arn=aws.function_arn, payload_passthrough=False, **fields
+            arn=aws.function_arn, payload_passthrough=False, detailed_errors=True, **fields
         )
         return start_envoy(configuration)
 

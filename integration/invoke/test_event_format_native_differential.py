@@ -11,7 +11,7 @@ import pytest
 
 from harness import client
 from harness.capture import CannedResponse
-from harness.envoy import FILTER_NAME, plugin_configuration, render_config
+from harness.envoy import FILTER_NAME, render_config
 
 NATIVE, MESH = "native", "mesh"
 
@@ -53,12 +53,12 @@ RESULTS = {
 VOLATILE = {"date", "x-envoy-upstream-service-time", "x-request-id"}
 
 
-@pytest.fixture
-def both(aws, capture, wasm_path, start_bootstrap):
-    """One Envoy with two listeners, the native filter's and mesh-lambda's, to one cluster."""
+def start_both(aws, capture, wasm_path, start_bootstrap, mode: dict) -> dict:
+    """One Envoy with two listeners, the native filter's and mesh-lambda's, to one cluster;
+    `mode`: the `payload_passthrough` field both filters get (empty: left to the default)."""
     config = render_config(
         wasm_path=wasm_path,
-        plugin_configuration=plugin_configuration(arn=aws.function_arn, payload_passthrough=False),
+        plugin_configuration=json.dumps({"arn": aws.function_arn, **mode}),
         lambda_port=capture.port,
     )
     [mesh] = config["static_resources"]["listeners"]
@@ -73,7 +73,7 @@ def both(aws, capture, wasm_path, start_bootstrap):
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.aws_lambda.v3.Config",
             "arn": aws.function_arn,
-            "payload_passthrough": False,
+            **mode,
             "invocation_mode": "SYNCHRONOUS",
         },
     }
@@ -83,6 +83,11 @@ def both(aws, capture, wasm_path, start_bootstrap):
     cluster["metadata"] = {"filter_metadata": {"com.amazonaws.lambda": {"egress_gateway": True}}}
     envoy = start_bootstrap("both", config, aws.user_credentials.as_environment())
     return {NATIVE: envoy.listener_url(NATIVE), MESH: envoy.listener_url(MESH)}
+
+
+@pytest.fixture
+def both(aws, capture, wasm_path, start_bootstrap):
+    return start_both(aws, capture, wasm_path, start_bootstrap, {"payload_passthrough": False})
 
 
 def event_at_upstream(capture, url, request) -> dict:
@@ -128,3 +133,18 @@ def test_the_same_result_gives_the_same_response(capture, both, name, method):
         return answer.status, headers, answer.body
 
     assert comparable(answers[MESH]) == comparable(answers[NATIVE])
+
+
+def test_left_out_payload_passthrough_is_the_event_in_both(
+    aws, capture, wasm_path, start_bootstrap
+):
+    """A native configuration copied over as it is (no `payload_passthrough`) keeps its
+    behaviour: both filters send the event. The native default is proto3's `false` for
+    `Config.payload_passthrough` (envoyproxy/envoy
+    api/envoy/extensions/filters/http/aws_lambda/v3/aws_lambda.proto)."""
+    urls = start_both(aws, capture, wasm_path, start_bootstrap, {})
+    request = REQUESTS["json"]
+    native = event_at_upstream(capture, urls[NATIVE], request)
+    mesh = event_at_upstream(capture, urls[MESH], request)
+    assert mesh == native
+    assert mesh["body"] == '{"user":"alice"}' and mesh["raw_path"] == "/login", mesh

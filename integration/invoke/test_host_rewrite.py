@@ -8,7 +8,11 @@ DUAL_STACK_HOST = "lambda.us-east-1.api.aws"  # Lambda's dual-stack endpoint
 
 
 def test_host_rewrite_is_sent_and_signed(aws, capture, start_envoy):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, host_rewrite=DUAL_STACK_HOST))
+    envoy = start_envoy(
+        plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, host_rewrite=DUAL_STACK_HOST
+        )
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"host": "rewritten"}')
 

@@ -19,7 +19,9 @@ from harness.expectations import the_signed_request
     ],
 )
 def test_invocation_mode(aws, capture, start_envoy, mode, invocation_type, status):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, invocation_mode=mode))
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, invocation_mode=mode)
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"mode": "test"}')
 

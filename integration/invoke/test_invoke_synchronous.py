@@ -48,7 +48,9 @@ def test_get_without_body_is_invoked_with_an_empty_payload(aws, capture, start_e
 
 
 def test_several_requests_on_one_envoy_are_each_signed(aws, capture, start_envoy):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn), concurrency=2)
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True), concurrency=2
+    )
     bodies = [json.dumps({"n": n}).encode() for n in range(5)]
 
     answers = [client.call(envoy.url, "POST", "/", body=b) for b in bodies]

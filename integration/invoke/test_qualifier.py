@@ -13,7 +13,9 @@ from harness.expectations import invoke_path, the_signed_request
     [("live", "Qualifier=live"), ("1", "Qualifier=1"), ("$LATEST", "Qualifier=%24LATEST")],
 )
 def test_qualifier_field_becomes_the_query(aws, capture, start_envoy, qualifier, wire_query):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, qualifier=qualifier))
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, qualifier=qualifier)
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"q": 1}')
 
@@ -25,7 +27,9 @@ def test_qualifier_field_becomes_the_query(aws, capture, start_envoy, qualifier,
 
 @pytest.mark.parametrize("qualifier", ["live", "1"])
 def test_arn_suffix_becomes_the_query(aws, capture, start_envoy, qualifier):
-    envoy = start_envoy(plugin_configuration(arn=f"{aws.function_arn}:{qualifier}"))
+    envoy = start_envoy(
+        plugin_configuration(arn=f"{aws.function_arn}:{qualifier}", payload_passthrough=True)
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b'{"q": 2}')
 

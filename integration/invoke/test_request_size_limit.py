@@ -17,7 +17,11 @@ SMALL_LIMIT = 64
 
 @pytest.mark.parametrize("chunk_size", [None, 16], ids=["content-length", "chunked"])
 def test_body_at_the_configured_limit_is_invoked(aws, capture, start_envoy, chunk_size):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, max_request_bytes=SMALL_LIMIT))
+    envoy = start_envoy(
+        plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, max_request_bytes=SMALL_LIMIT
+        )
+    )
     body = b"x" * SMALL_LIMIT
 
     answer = client.call(envoy.url, "POST", "/", body=body, chunk_size=chunk_size)
@@ -28,7 +32,11 @@ def test_body_at_the_configured_limit_is_invoked(aws, capture, start_envoy, chun
 
 @pytest.mark.parametrize("chunk_size", [None, 16], ids=["content-length", "chunked"])
 def test_body_over_the_configured_limit_is_refused_locally(aws, capture, start_envoy, chunk_size):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, max_request_bytes=SMALL_LIMIT))
+    envoy = start_envoy(
+        plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, max_request_bytes=SMALL_LIMIT
+        )
+    )
 
     answer = client.call(
         envoy.url, "POST", "/", body=b"x" * (SMALL_LIMIT + 1), chunk_size=chunk_size
@@ -43,7 +51,9 @@ def test_body_over_the_configured_limit_is_refused_locally(aws, capture, start_e
     [("synchronous", SYNCHRONOUS_DEFAULT_LIMIT), ("asynchronous", ASYNCHRONOUS_DEFAULT_LIMIT)],
 )
 def test_body_over_the_default_limit_is_refused_locally(aws, capture, start_envoy, mode, limit):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, invocation_mode=mode))
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, invocation_mode=mode)
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b"x" * (limit + 1))
 
@@ -52,7 +62,11 @@ def test_body_over_the_default_limit_is_refused_locally(aws, capture, start_envo
 
 
 def test_body_at_the_asynchronous_default_limit_is_invoked(aws, capture, start_envoy):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, invocation_mode="asynchronous"))
+    envoy = start_envoy(
+        plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, invocation_mode="asynchronous"
+        )
+    )
 
     answer = client.call(envoy.url, "POST", "/", body=b"x" * ASYNCHRONOUS_DEFAULT_LIMIT)
 

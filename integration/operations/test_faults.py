@@ -53,7 +53,7 @@ def envoy_to(start_envoy, aws, lambda_port: int, passthrough: bool, **fields):
     if not passthrough:  # the filter's own call: as long as the route's
         fields.setdefault("invoke_timeout_ms", int(ROUTE_TIMEOUT_SECONDS * 1000))
     configuration = plugin_configuration(
-        arn=aws.function_arn, payload_passthrough=passthrough, **fields
+        arn=aws.function_arn, payload_passthrough=passthrough, detailed_errors=True, **fields
     )
     return start_envoy(configuration, lambda_port=lambda_port, route_timeout=ROUTE_TIMEOUT)
 
@@ -213,7 +213,9 @@ def test_the_filters_own_replies_stay_byte_identical(
     environment = aws.user_credentials.as_environment() if fault == "too_large" else {}
     config = render_config(
         wasm_path=wasm_path,
-        plugin_configuration=plugin_configuration(arn=aws.function_arn, **fields),
+        plugin_configuration=plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, **fields
+        ),
         lambda_port=capture.port,
     )
     answers = []
@@ -262,6 +264,7 @@ def test_a_caller_gone_mid_request_sends_nothing(aws, capture, start_envoy):
 def container_envoy(aws, start_envoy, container_endpoint, max_wait_ms: int):
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
         # The endpoint answers first after CREDENTIALS_DELAY_SECONDS, within the fetch timeout.
         credentials={"provider": "container", "max_wait_ms": max_wait_ms, "fetch_timeout_ms": 4000},
     )
@@ -371,7 +374,7 @@ def test_a_vm_crash_fails_closed(aws, capture, start_bootstrap, crash_wasm_path,
     signs again. FAIL_CLOSED, for comparison: refused from the crash on."""
     config = render_config(
         wasm_path=crash_wasm_path,
-        plugin_configuration=plugin_configuration(arn=aws.function_arn),
+        plugin_configuration=plugin_configuration(arn=aws.function_arn, payload_passthrough=True),
         lambda_port=capture.port,
     )
     assert with_failure_policy(copy.deepcopy(config), "FAIL_RELOAD") == config  # as shipped

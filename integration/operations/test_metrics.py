@@ -91,7 +91,9 @@ def test_lambda_answers_are_classed(
 
 
 def test_a_payload_over_the_limit_is_counted_not_invoked(aws, capture, start_envoy):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, max_request_bytes=64))
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, max_request_bytes=64)
+    )
 
     assert client.call(envoy.url, "POST", "/", body=b"x" * 65).status == 413
     assert client.call(envoy.url, "POST", "/", body=b"x" * 64, chunk_size=16).status == 200
@@ -102,7 +104,9 @@ def test_a_payload_over_the_limit_is_counted_not_invoked(aws, capture, start_env
 
 @pytest.mark.parametrize(("mode", "status"), [("asynchronous", 202), ("dry_run", 204)])
 def test_invocations_by_mode(aws, capture, start_envoy, mode, status):
-    envoy = start_envoy(plugin_configuration(arn=aws.function_arn, invocation_mode=mode))
+    envoy = start_envoy(
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, invocation_mode=mode)
+    )
 
     assert client.call(envoy.url, "POST", "/", JSON, b"{}").status == status
 
@@ -122,7 +126,9 @@ def test_a_malformed_function_result(aws, capture, start_envoy):
 
 def container_envoy(aws, start_envoy, container_endpoint, max_wait_ms: int, concurrency: int = 1):
     configuration = plugin_configuration(
-        arn=aws.function_arn, credentials={"provider": "container", "max_wait_ms": max_wait_ms}
+        arn=aws.function_arn,
+        payload_passthrough=True,
+        credentials={"provider": "container", "max_wait_ms": max_wait_ms},
     )
     return start_envoy(
         configuration,

@@ -84,6 +84,7 @@ def test_soak(aws, capture, start_envoy, container_endpoint):
     capture.answer_marked(marker("function_error"), FUNCTION_ERROR)
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
         max_request_bytes=MAX_REQUEST_BYTES,
         credentials={"provider": "container", "refresh_margin_seconds": MARGIN_SECONDS},
     )

@@ -24,6 +24,7 @@ def test_credentials_never_logged_at_debug(
     container_endpoint.authorization = AUTHORIZATION
     configuration = plugin_configuration(
         arn=aws.function_arn,
+        payload_passthrough=True,
         credentials={"provider": provider, "refresh_margin_seconds": MARGIN_SECONDS},
     )
     envoy = start_envoy(

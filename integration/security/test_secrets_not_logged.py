@@ -7,7 +7,7 @@ from harness.envoy import plugin_configuration
 def test_secret_and_token_never_logged_at_debug(aws, capture, start_envoy):
     session = aws.session_credentials
     envoy = start_envoy(
-        plugin_configuration(arn=aws.function_arn, max_request_bytes=64),
+        plugin_configuration(arn=aws.function_arn, payload_passthrough=True, max_request_bytes=64),
         environment=session.as_environment(),
         log_level="debug",
     )

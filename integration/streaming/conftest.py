@@ -35,7 +35,9 @@ def streaming_envoy(start_envoy, aws, streaming_lambda):
 
     def start(script: StreamScript, **options):
         stand_in = streaming_lambda(script)
-        configuration = plugin_configuration(arn=aws.function_arn, invocation_mode="streaming")
+        configuration = plugin_configuration(
+            arn=aws.function_arn, payload_passthrough=True, invocation_mode="streaming"
+        )
         envoy = start_envoy(
             configuration,
             lambda_port=stand_in.port,

@@ -8,7 +8,9 @@ use crate::clusters::{check_cluster_names, host_cluster_name};
 use crate::consul::catalog::lambda_meta;
 use crate::wasm_source::{read_wasm_sources, WasmSources};
 use mesh_lambda_core::config::fields::Fields;
-use mesh_lambda_core::config::{parse_config, ConfigError, FilterConfig};
+use mesh_lambda_core::config::{
+    parse_config, ConfigError, FilterConfig, DEFAULT_PAYLOAD_PASSTHROUGH,
+};
 use mesh_lambda_core::invoke::InvocationMode;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -390,6 +392,11 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
             plugin.insert(key.to_owned(), value);
         }
     }
+    // The mode is written out, whatever its default: a reader of the generated config sees
+    // whether the body goes as it is or as an event.
+    plugin
+        .entry("payload_passthrough")
+        .or_insert(Value::Bool(DEFAULT_PAYLOAD_PASSTHROUGH));
     // With an event format the filter sends the Invoke call itself, which the route's timeout
     // does not bound: give the call the same time unless the filter says otherwise (an event
     // format cannot stream, so the route's default is the synchronous one).

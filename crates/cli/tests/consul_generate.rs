@@ -266,26 +266,33 @@ fn only_api_gateway_v2_listeners_take_the_peer_address_from_the_connection() {
 }
 
 /// With an event format the filter's own call gets the route's timeout, unless the filter's
-/// configuration gives one; passthrough requests have the route's alone.
+/// configuration gives one; passthrough requests have the route's alone. An upstream that
+/// leaves `payload_passthrough` out gets the filter's default (the event) written out.
 #[test]
 fn an_event_format_gets_the_routes_timeout_for_its_call() {
     let dir = scratch("invoke-timeout");
     let description = with_upstreams(&format!(
         r#"{{"name":"events","local_bind_port":2345,"route_timeout_seconds":40,"filter":{{"arn":"{ARN}","payload_passthrough":false}}}},
            {{"name":"given","local_bind_port":2346,"filter":{{"arn":"{ARN}","payload_passthrough":false,"invoke_timeout_ms":2500}}}},
-           {{"name":"passthrough","local_bind_port":2347,"route_timeout_seconds":40,"filter":{{"arn":"{ARN}"}}}}"#
+           {{"name":"passthrough","local_bind_port":2347,"route_timeout_seconds":40,"filter":{{"arn":"{ARN}","payload_passthrough":true}}}},
+           {{"name":"omitted","local_bind_port":2348,"route_timeout_seconds":30,"filter":{{"arn":"{ARN}"}}}}"#
     ));
     let hcl = generated_service_defaults(&dir, &description);
     let (events, rest) = hcl.split_once("Name              = \"given\"").unwrap();
-    let (given, passthrough) = rest
+    let (given, rest) = rest
         .split_once("Name              = \"passthrough\"")
         .unwrap();
+    let (passthrough, omitted) = rest.split_once("Name              = \"omitted\"").unwrap();
     assert!(
         events.contains(r#"\"invoke_timeout_ms\":40000"#),
         "{events}"
     );
     assert!(given.contains(r#"\"invoke_timeout_ms\":2500"#), "{given}");
     assert!(!passthrough.contains("invoke_timeout_ms"), "{passthrough}");
+    assert!(
+        omitted.contains(r#"\"invoke_timeout_ms\":30000,\"payload_passthrough\":false"#),
+        "{omitted}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -331,7 +338,7 @@ fn a_streaming_upstream_gets_lambdas_longest_run_as_its_route_timeout() {
     let dir = scratch("streaming-timeout");
     let upstream = |extra: &str| {
         with_upstreams(&format!(
-            r#"{{"name":"tokens","local_bind_port":2345,"filter":{{"arn":"{ARN}","invocation_mode":"streaming"}}{extra}}}"#
+            r#"{{"name":"tokens","local_bind_port":2345,"filter":{{"arn":"{ARN}","invocation_mode":"streaming","payload_passthrough":true}}{extra}}}"#
         ))
     };
     let generated = generated_service_defaults(&dir, &upstream(""));

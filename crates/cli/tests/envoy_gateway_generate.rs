@@ -66,3 +66,68 @@ fn what_envoy_gateway_cannot_use_is_refused() {
         "upstreams[0].name: \"Auth_1\" cannot name Kubernetes resources",
     );
 }
+
+/// The Gateway's listener faces callers from outside the mesh: the filter there leaves the
+/// caller's `x-amzn-trace-id` behind (X-Ray's sampling stays AWS's choice), unless the
+/// description's `filter` says otherwise. The sidecar generators keep the filter's default
+/// (on: tracing across the hop, for mesh callers).
+#[test]
+fn the_gateway_does_not_forward_the_callers_trace_id() {
+    let dir = common::scratch("eg-trace");
+    let description = |wasm: &str| {
+        format!(
+            r#"{{"service":"api",{wasm},"upstreams":[
+              {{"name":"outside","local_bind_port":2345,"filter":{{"arn":"{ARN}","payload_passthrough":true}}}},
+              {{"name":"traced","local_bind_port":2346,"filter":{{"arn":"{ARN}","payload_passthrough":true,"forward_trace_id":true}}}}]}}"#
+        )
+    };
+    let generated = |platform: &str, wasm: &str| {
+        let path = dir.join(format!("{platform}.json"));
+        std::fs::write(&path, description(wasm)).unwrap();
+        let out = dir.join(platform);
+        let run = common::generate(platform, &path, &out);
+        assert!(
+            run.status.success(),
+            "{platform}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        walk(&out)
+    };
+    let policy = generated(
+        "envoy-gateway",
+        &format!(r#""wasm_url":"https://h.example/x.wasm","wasm_sha256":"{SHA}""#),
+    );
+    let configurations: Vec<&str> = policy
+        .lines()
+        .filter(|l| l.contains("payload_passthrough"))
+        .collect();
+    assert_eq!(configurations.len(), 2, "{policy}");
+    assert!(configurations[0].contains(r#"\"forward_trace_id\":false"#));
+    assert!(configurations[1].contains(r#"\"forward_trace_id\":true"#));
+    let sidecars = format!(
+        r#""wasm_file":"/x.wasm","oci_image":"oci://r.example/m:1","oci_digest":"sha256:{SHA}""#
+    );
+    for sidecar in ["consul", "istio"] {
+        let written = generated(sidecar, &sidecars);
+        assert!(written.contains("payload_passthrough"), "{sidecar}");
+        assert!(
+            !written.contains(r#"forward_trace_id\":false"#),
+            "{sidecar}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Every file under `dir`, concatenated.
+fn walk(dir: &std::path::Path) -> String {
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all.push_str(&walk(&path));
+        } else {
+            all.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    all
+}

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-const CONFIG: &str = r#"{"arn":"arn:aws:lambda:us-east-1:123456789012:function:authentication"}"#;
+const CONFIG: &str = r#"{"arn":"arn:aws:lambda:us-east-1:123456789012:function:authentication","payload_passthrough":true}"#;
 /// 2015-08-30T12:36:00Z; the calls stay within its UTC day, so the signing key stays cached
 /// as in the filter.
 const NOW: u64 = 1_440_938_160;

@@ -49,8 +49,8 @@ pub trait RequestStream: Clock {
     fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String>;
     /// Replaces the request header map with `serialized` (the `header_pairs` format).
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String>;
-    /// Answers the request locally instead of sending it on.
-    fn send_reply(&self, reply: &LocalReply) -> Result<(), String>;
+    /// Answers the request locally instead of sending it on (`detailed`: with the full reason).
+    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), String>;
     /// Lets a paused request go on (after it was rewritten from outside its own callbacks).
     fn resume_request(&self) -> Result<(), String>;
     /// The response header map, serialized as the host gives it (one host call for the

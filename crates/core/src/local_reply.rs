@@ -1,18 +1,49 @@
 //! The filter's own answers to the caller: JSON `{"error": <code>, "message": <text>}`.
+//!
+//! The message a caller reads is the reply's `summary`, fixed text that names nothing
+//! outside the filter: the full reason (role ARNs, accounts, cluster names, STS's and the
+//! metadata endpoints' words) goes to the log with the stream's context id, and to the caller
+//! only with `detailed_errors: true`.
 
 /// A reply the filter gives instead of invoking the function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalReply {
     pub status: u32,
     pub code: &'static str,
+    /// What the caller reads by default: a fixed text per kind of reply.
+    pub summary: &'static str,
+    /// The full reason, for the log (and callers with `detailed_errors: true`).
     pub message: String,
 }
 
+/// The summary of every reply that says no credentials were there to sign with.
+const NO_CREDENTIALS: &str =
+    "no AWS credentials to sign the request with; nothing was sent to Lambda";
+/// The summary of every reply that says Lambda's answer never came.
+const NO_ANSWER: &str = "no answer from Lambda (timeout or connection failure)";
+/// The summary of every 413.
+const TOO_LARGE: &str = "the request exceeds the size limit; nothing was sent to Lambda";
+
 impl LocalReply {
+    /// The code of the replies for missing credentials.
+    pub const CREDENTIALS_UNAVAILABLE: &'static str = "CredentialsUnavailable";
+    /// The code of the replies for bodies Envoy holds back.
+    pub const BODY_NOT_DELIVERED: &'static str = "BodyNotDelivered";
+
+    /// Whether the reply's cause is logged once elsewhere (each failed credential fetch, an
+    /// Envoy holding bodies back) or is the caller's own (a body over the limit): its
+    /// per-request line is then at info, not warn.
+    pub fn cause_logged_once(&self) -> bool {
+        self.status == 413
+            || self.code == Self::CREDENTIALS_UNAVAILABLE
+            || self.code == Self::BODY_NOT_DELIVERED
+    }
+
     pub fn too_large(size: u64, limit: u64) -> Self {
         Self {
             status: 413,
             code: "RequestTooLarge",
+            summary: TOO_LARGE,
             message: format!(
                 "request body of {size} bytes exceeds max_request_bytes ({limit}); nothing was sent to Lambda"
             ),
@@ -24,6 +55,7 @@ impl LocalReply {
         Self {
             status: 413,
             code: "RequestTooLarge",
+            summary: TOO_LARGE,
             message: format!(
                 "the request's event of {size} bytes (its body encoded) exceeds \
                  max_request_bytes ({limit}); nothing was sent to Lambda"
@@ -36,6 +68,7 @@ impl LocalReply {
         Self {
             status: 502,
             code: "MalformedFunctionResult",
+            summary: "the function's result is not a usable response",
             message: reason.to_owned(),
         }
     }
@@ -44,7 +77,8 @@ impl LocalReply {
         Self {
             status: 503,
             code: "LambdaUnreachable",
-            message: "no answer from Lambda (timeout or connection failure)".into(),
+            summary: NO_ANSWER,
+            message: NO_ANSWER.into(),
         }
     }
 
@@ -55,6 +89,7 @@ impl LocalReply {
         Self {
             status: 504,
             code: "LambdaTimeout",
+            summary: "Lambda did not answer in time",
             message: format!(
                 "Lambda did not answer within invoke_timeout_ms ({timeout_ms} ms): {text}"
             ),
@@ -68,6 +103,7 @@ impl LocalReply {
         Self {
             status: 503,
             code: "LambdaUnreachable",
+            summary: NO_ANSWER,
             message: format!("no answer from Lambda: the proxy answered the call {status}: {text}"),
         }
     }
@@ -75,7 +111,8 @@ impl LocalReply {
     pub fn credentials_unavailable(reason: &str) -> Self {
         Self {
             status: 503,
-            code: "CredentialsUnavailable",
+            code: Self::CREDENTIALS_UNAVAILABLE,
+            summary: NO_CREDENTIALS,
             message: format!("{reason}; nothing was sent to Lambda"),
         }
     }
@@ -83,7 +120,8 @@ impl LocalReply {
     pub fn credentials_timeout(waited_ms: u64, providers: &str) -> Self {
         Self {
             status: 503,
-            code: "CredentialsUnavailable",
+            code: Self::CREDENTIALS_UNAVAILABLE,
+            summary: NO_CREDENTIALS,
             message: format!(
                 "no AWS credentials after waiting {waited_ms} ms for the providers ({providers}); \
                  nothing was sent to Lambda"
@@ -94,7 +132,8 @@ impl LocalReply {
     pub fn body_not_delivered(waited_ms: u64) -> Self {
         Self {
             status: 500,
-            code: "BodyNotDelivered",
+            code: Self::BODY_NOT_DELIVERED,
+            summary: "the request body did not reach the filter; nothing was sent to Lambda",
             message: format!(
                 "the request body did not reach the filter within {waited_ms} ms: Envoy holds \
                  bodies back unless the wasm filter's config sets \
@@ -108,12 +147,19 @@ impl LocalReply {
         Self {
             status: 500,
             code: "InternalError",
+            summary: "the filter could not make the call; nothing was sent to Lambda",
             message: format!("{reason}; nothing was sent to Lambda"),
         }
     }
 
-    pub fn body(&self) -> String {
-        serde_json::json!({ "error": self.code, "message": self.message }).to_string()
+    /// The JSON body: the summary, or with `detailed` the full reason.
+    pub fn body(&self, detailed: bool) -> String {
+        let message = if detailed {
+            self.message.as_str()
+        } else {
+            self.summary
+        };
+        serde_json::json!({ "error": self.code, "message": message }).to_string()
     }
 }
 
@@ -124,9 +170,75 @@ mod tests {
     #[test]
     fn body_is_json_with_code_and_message() {
         let r = LocalReply::credentials_unavailable("no \"AWS\" keys");
-        let v: serde_json::Value = serde_json::from_str(&r.body()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&r.body(true)).unwrap();
         assert_eq!(v["error"], "CredentialsUnavailable");
         assert_eq!(v["message"], "no \"AWS\" keys; nothing was sent to Lambda");
+        let v: serde_json::Value = serde_json::from_str(&r.body(false)).unwrap();
+        assert_eq!(v["error"], "CredentialsUnavailable");
+        assert_eq!(v["message"], NO_CREDENTIALS);
         assert_eq!(LocalReply::too_large(10, 5).status, 413);
+    }
+
+    /// Every kind of reply, each built from outside text carrying a role ARN, an account, a
+    /// cluster name and STS's words: by default the caller reads none of it (nor any number
+    /// from it), only the code and the summary; `detailed_errors` gives it all.
+    #[test]
+    fn by_default_no_reply_carries_outside_text() {
+        const OUTSIDE: &str =
+            "sts: AccessDenied: User: arn:aws:iam::210987654321:user/mesh is not \
+            authorized to perform sts:AssumeRole on arn:aws:iam::444455556666:role/invoker \
+            (cluster \"outbound|443||lambda.internal\")";
+        let replies = [
+            LocalReply::too_large(7_340_033, 6_291_456),
+            LocalReply::event_too_large(7_340_033, 6_291_456),
+            LocalReply::malformed_result(OUTSIDE),
+            LocalReply::lambda_unreachable(),
+            LocalReply::lambda_timeout(15_000, OUTSIDE.as_bytes()),
+            LocalReply::lambda_unreachable_answered(503, OUTSIDE.as_bytes()),
+            LocalReply::credentials_unavailable(OUTSIDE),
+            LocalReply::credentials_timeout(5_000, OUTSIDE),
+            LocalReply::body_not_delivered(5_000),
+            LocalReply::internal(OUTSIDE),
+        ];
+        let secret_words = [
+            "arn:",
+            "iam",
+            "210987654321",
+            "444455556666",
+            "sts",
+            "STS",
+            "AccessDenied",
+            "AssumeRole",
+            "role",
+            "cluster",
+            "outbound",
+            "lambda.internal",
+            "mesh",
+            "invoker",
+            "7340033",
+            "6291456",
+            "15000",
+            "5000",
+            "503",
+            "allow_on_headers",
+        ];
+        for reply in &replies {
+            let shown: serde_json::Value = serde_json::from_str(&reply.body(false)).unwrap();
+            assert_eq!(shown["error"], reply.code);
+            let message = shown["message"].as_str().unwrap();
+            assert_eq!(message, reply.summary);
+            for word in secret_words {
+                assert!(
+                    !message.contains(word),
+                    "{}: {message:?} has {word:?}",
+                    reply.code
+                );
+            }
+            let detailed: serde_json::Value = serde_json::from_str(&reply.body(true)).unwrap();
+            assert_eq!(detailed["message"], reply.message.as_str());
+        }
+        for reply in &replies[4..8] {
+            assert!(reply.message.contains("444455556666"), "{}", reply.message);
+        }
     }
 }

@@ -160,6 +160,21 @@ fn new_cluster(cluster: Value) -> Value {
     )
 }
 
+/// The upstream's filter configuration on a Gateway listener, which callers from outside
+/// reach: their `x-amzn-trace-id` stays behind (it would choose X-Ray's sampling, billed to
+/// the function's account), unless the description's `filter` sets `forward_trace_id`.
+fn facing_the_internet(u: &Upstream) -> String {
+    match serde_json::from_str::<Value>(&u.plugin_configuration) {
+        Ok(Value::Object(mut plugin)) => {
+            plugin
+                .entry("forward_trace_id")
+                .or_insert(Value::Bool(false));
+            Value::Object(plugin).to_string()
+        }
+        _ => u.plugin_configuration.clone(),
+    }
+}
+
 fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
     let g = &d.envoy_gateway;
     let listener = xds_listener_name(g);
@@ -181,7 +196,7 @@ fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
                 "value": {
                     "name": name,
                     "disabled": true,
-                    "typed_config": wasm_config(&u.name, &u.plugin_configuration, &code),
+                    "typed_config": wasm_config(&u.name, &facing_the_internet(u), &code),
                 },
             }),
         ));

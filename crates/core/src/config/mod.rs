@@ -32,6 +32,10 @@ const MAX_INVOKE_TIMEOUT_MS: u64 = 900_000;
 /// within Envoy's `per_connection_buffer_limit_bytes`, a `uint32`.
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024 * 1024;
 
+/// `payload_passthrough` when not given: the native `aws_lambda` filter's default (the event),
+/// so that a configuration copied from it keeps its behaviour.
+pub const DEFAULT_PAYLOAD_PASSTHROUGH: bool = false;
+
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterConfig {
@@ -40,6 +44,7 @@ pub struct FilterConfig {
     pub qualifier: Option<String>,
     pub invocation_mode: InvocationMode,
     /// The request body is the payload as it is; otherwise it is wrapped in an event.
+    /// Omitted: `false`, as in the native filter (`DEFAULT_PAYLOAD_PASSTHROUGH`).
     pub payload_passthrough: bool,
     /// The event, when not passthrough.
     pub payload_format: PayloadFormat,
@@ -51,6 +56,12 @@ pub struct FilterConfig {
     /// How long the filter waits for the answer to an Invoke call it sends itself (event
     /// formats); a passthrough request is bounded by its route's timeout instead.
     pub invoke_timeout_ms: u64,
+    /// The caller's `x-amzn-trace-id` goes on with the call (Lambda continues its X-Ray trace,
+    /// and samples as it says). Off where callers are not trusted to choose the sampling.
+    pub forward_trace_id: bool,
+    /// The filter's own error replies give callers the full reason (role ARNs, accounts,
+    /// clusters, STS's words) instead of a fixed summary; for meshes whose callers may see it.
+    pub detailed_errors: bool,
     pub credentials: CredentialSettings,
 }
 
@@ -109,6 +120,8 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     let host_rewrite = fields.string("host_rewrite");
     let max_request_bytes = fields.whole_number("max_request_bytes", 1..=MAX_REQUEST_BYTES);
     let invoke_timeout_ms = fields.whole_number("invoke_timeout_ms", 1..=MAX_INVOKE_TIMEOUT_MS);
+    let forward_trace_id = fields.bool("forward_trace_id");
+    let detailed_errors = fields.bool("detailed_errors");
     let credentials = fields.object("credentials");
     fields.finish()?;
 
@@ -138,7 +151,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         (None, from_arn) => from_arn.clone(),
     };
     let invocation_mode = invocation_mode?.unwrap_or_default();
-    let payload_passthrough = payload_passthrough?.unwrap_or(true);
+    let payload_passthrough = payload_passthrough?.unwrap_or(DEFAULT_PAYLOAD_PASSTHROUGH);
     let payload_format = match (payload_format?, payload_passthrough) {
         (None, _) => PayloadFormat::default(),
         (Some(_), true) => {
@@ -192,6 +205,8 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         }
         (Some(ms), false) => ms,
     };
+    let forward_trace_id = forward_trace_id?.unwrap_or(true);
+    let detailed_errors = detailed_errors?.unwrap_or(false);
     let credentials = match credentials? {
         None => CredentialSettings::default(),
         Some(block) => credentials::read(block, &arn)?,
@@ -207,6 +222,8 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         host,
         max_request_bytes,
         invoke_timeout_ms,
+        forward_trace_id,
+        detailed_errors,
         credentials,
     })
 }
@@ -239,14 +256,34 @@ pub(crate) mod tests {
         parse(json).unwrap_err().to_string()
     }
 
+    /// Omitted, `payload_passthrough` is `false`: the request goes as the JSON event, as with
+    /// the native filter, whose `Config.payload_passthrough` is a proto3 `bool` (zero value
+    /// `false`; envoyproxy/envoy `api/envoy/extensions/filters/http/aws_lambda/v3/aws_lambda.proto`:
+    /// "Whether to transform the request (headers and body) to a JSON payload or pass it as
+    /// is."), and with Consul's `builtin/aws/lambda` extension, whose `PayloadPassthrough` is a
+    /// Go `bool` left at `false` when not given (hashicorp/consul
+    /// `agent/envoyextensions/builtin/aws-lambda/aws_lambda.go`).
+    #[test]
+    fn payload_passthrough_defaults_to_the_native_filters_event() {
+        let c = parse(&format!(r#"{{"arn":"{ARN}"}}"#)).unwrap();
+        assert!(!c.payload_passthrough);
+        assert_eq!(c.event_format(), Some(PayloadFormat::Envoy));
+        assert_eq!(c.invoke_timeout_ms, DEFAULT_INVOKE_TIMEOUT_MS);
+        let e = err(&format!(
+            r#"{{"arn":"{ARN}","invocation_mode":"streaming"}}"#
+        ));
+        assert!(e.contains("needs payload_passthrough: true"), "{e}");
+    }
+
     #[test]
     fn defaults_follow_lambda() {
-        let c = parse(&format!(r#"{{"arn":"{ARN}"}}"#)).unwrap();
+        let c = parse(&format!(r#"{{"arn":"{ARN}","payload_passthrough":true}}"#)).unwrap();
         assert_eq!(c.invocation_mode, InvocationMode::Synchronous);
-        assert!(c.payload_passthrough);
         assert_eq!(c.host, "lambda.us-east-1.amazonaws.com");
         assert_eq!(c.max_request_bytes, 6 * 1024 * 1024);
         assert_eq!(c.qualifier, None);
+        assert!(c.forward_trace_id);
+        assert!(!c.detailed_errors);
         let c = parse(&format!(
             r#"{{"arn":"{ARN}","invocation_mode":"ASYNCHRONOUS"}}"#
         ))
@@ -254,7 +291,7 @@ pub(crate) mod tests {
         assert_eq!(c.invocation_mode, InvocationMode::Asynchronous);
         assert_eq!(c.max_request_bytes, 1024 * 1024);
         let c = parse(&format!(
-            r#"{{"arn":"{ARN}","invocation_mode":"STREAMING"}}"#
+            r#"{{"arn":"{ARN}","invocation_mode":"STREAMING","payload_passthrough":true}}"#
         ))
         .unwrap();
         assert_eq!(c.invocation_mode, InvocationMode::Streaming);
@@ -265,13 +302,16 @@ pub(crate) mod tests {
     fn accepts_every_field() {
         let c = parse(&format!(
             r#"{{"arn":"{ARN}","qualifier":"live","invocation_mode":"dry_run","payload_passthrough":true,
-                "host_rewrite":"Lambda.example.test:8443","max_request_bytes":1000}}"#
+                "host_rewrite":"Lambda.example.test:8443","max_request_bytes":1000,"forward_trace_id":false,
+                "detailed_errors":true}}"#
         ))
         .unwrap();
         assert_eq!(c.qualifier.as_deref(), Some("live"));
         assert_eq!(c.invocation_mode, InvocationMode::DryRun);
         assert_eq!(c.host, "lambda.example.test:8443");
         assert_eq!(c.max_request_bytes, 1000);
+        assert!(!c.forward_trace_id);
+        assert!(c.detailed_errors);
     }
 
     /// The filter's own call (event formats) waits as long as Envoy's default route timeout,
@@ -292,7 +332,9 @@ pub(crate) mod tests {
                 "{e}"
             );
         }
-        let e = err(&format!(r#"{{"arn":"{ARN}","invoke_timeout_ms":1000}}"#));
+        let e = err(&format!(
+            r#"{{"arn":"{ARN}","payload_passthrough":true,"invoke_timeout_ms":1000}}"#
+        ));
         assert!(
             e.contains("invoke_timeout_ms: applies only with payload_passthrough: false"),
             "{e}"
@@ -402,7 +444,9 @@ pub(crate) mod tests {
                 &["payload_passthrough:", "\"yes\""],
             ),
             (
-                &format!(r#"{{"arn":"{ARN}","payload_format":"envoy"}}"#),
+                &format!(
+                    r#"{{"arn":"{ARN}","payload_passthrough":true,"payload_format":"envoy"}}"#
+                ),
                 &["payload_format:", "payload_passthrough: false"],
             ),
             (
@@ -483,7 +527,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, credentials"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, detailed_errors, credentials"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

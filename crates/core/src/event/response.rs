@@ -43,9 +43,10 @@ pub fn mapped_headers(lambda: &[u8], result: &FunctionResult) -> Option<Vec<u8>>
     header_pairs::serialize(&headers)
 }
 
-/// The filter's error in place of a result it cannot use: headers and body.
-pub fn error_response(reply: &LocalReply) -> (Vec<u8>, Vec<u8>) {
-    let body = reply.body().into_bytes();
+/// The filter's error in place of a result it cannot use: headers and body (`detailed`: with
+/// the full reason).
+pub fn error_response(reply: &LocalReply, detailed: bool) -> (Vec<u8>, Vec<u8>) {
+    let body = reply.body(detailed).into_bytes();
     let status = reply.status.to_string();
     let length = body.len().to_string();
     let headers = header_pairs::serialize(&[

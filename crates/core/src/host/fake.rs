@@ -151,6 +151,8 @@ pub struct StreamState {
     /// The header map the filter wrote, if it did.
     pub written_headers: Option<Vec<u8>>,
     pub replies: Vec<LocalReply>,
+    /// The bodies the replies were sent with, as the caller reads them.
+    pub reply_bodies: Vec<String>,
     pub resumed: u32,
     pub response_status: Option<u32>,
     /// Envoy's attributes of the stream, by path joined with `.`.
@@ -293,8 +295,11 @@ impl RequestStream for FakeStream {
     fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
         self.update(|s| s.written_headers = Some(serialized.to_vec()))
     }
-    fn send_reply(&self, reply: &LocalReply) -> Result<(), String> {
-        self.update(|s| s.replies.push(reply.clone()))
+    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), String> {
+        self.update(|s| {
+            s.replies.push(reply.clone());
+            s.reply_bodies.push(reply.body(detailed));
+        })
     }
     fn resume_request(&self) -> Result<(), String> {
         self.update(|s| s.resumed += 1)

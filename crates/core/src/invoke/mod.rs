@@ -95,7 +95,7 @@ mod tests {
 
     pub(crate) fn target(extra: &str) -> InvokeTarget {
         let json = format!(
-            r#"{{"arn":"arn:aws:lambda:us-east-1:123456789012:function:authentication"{extra}}}"#
+            r#"{{"arn":"arn:aws:lambda:us-east-1:123456789012:function:authentication","payload_passthrough":true{extra}}}"#
         );
         InvokeTarget::new(&parse_config(json.as_bytes()).unwrap())
     }

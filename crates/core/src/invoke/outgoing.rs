@@ -8,8 +8,12 @@ use crate::header_pairs;
 /// The caller's headers that go on with the call: the protocol Envoy's
 /// connection manager recorded (Envoy finds no route for a request without it, and the
 /// rewritten request is routed again), Envoy's request id (access logs and traces keep it),
-/// and the X-Ray trace header, which Lambda continues a trace from. None is signed.
-pub const FORWARDED: [&str; 3] = ["x-forwarded-proto", "x-request-id", "x-amzn-trace-id"];
+/// and the X-Ray trace header, which Lambda continues a trace from (unless
+/// `forward_trace_id: false`: its `Sampled=` is the caller's choice). None is signed.
+pub const FORWARDED: [&str; 3] = ["x-forwarded-proto", "x-request-id", TRACE_ID];
+
+/// The X-Ray trace header.
+pub const TRACE_ID: &str = "x-amzn-trace-id";
 
 /// Lambda is reached over HTTPS; an HTTP/2 cluster needs the pseudo-header.
 const SCHEME: &str = "https";

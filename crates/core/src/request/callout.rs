@@ -4,7 +4,7 @@
 //! errors as they are, a function error per `function_error`, a result that cannot be used as
 //! a 502).
 
-use super::{send_local_reply, Plugin};
+use super::{log_reply, send_local_reply, Plugin};
 use crate::event::response::{error_response, mapped_headers};
 use crate::event::RESULT_LIMIT_BYTES;
 use crate::header_pairs;
@@ -112,8 +112,8 @@ pub fn answer(
         Ok((headers, body)) => (headers, body, false),
         Err(reply) => {
             plugin.metrics.count_reply(reply.code);
-            stream_log!(warn, context_id, "{}: {}", reply.code, reply.message);
-            let (headers, body) = error_response(&reply);
+            log_reply(context_id, &reply);
+            let (headers, body) = error_response(&reply, plugin.detailed_errors);
             (headers, body, true)
         }
     };
@@ -245,8 +245,19 @@ mod tests {
         flow.on_done(&p);
     }
 
+    /// The answer to a call answered `status`, `extra` headers and `body`, as the caller gets
+    /// it (the filter's own replies with their full reason).
     fn answered(status: &[u8], extra: &[(&str, &[u8])], body: &[u8]) -> (u32, String) {
-        let p = plugin(r#","payload_passthrough":false"#);
+        answered_with(r#","detailed_errors":true"#, status, extra, body)
+    }
+
+    fn answered_with(
+        settings: &str,
+        status: &[u8],
+        extra: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> (u32, String) {
+        let p = plugin(&format!(r#","payload_passthrough":false{settings}"#));
         let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
         let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
         let mut pairs = vec![(":status", status)];
@@ -294,5 +305,24 @@ mod tests {
         let lambdas = [("x-amzn-errortype", &b"ServiceException"[..])];
         let (status, body) = answered(b"503", &lambdas, b"{\"message\":\"x\"}");
         assert_eq!((status, body.as_str()), (503, r#"{"message":"x"}"#));
+    }
+
+    /// By default the caller reads the code and a fixed summary: Envoy's text (which names
+    /// the cluster) stays in the log.
+    #[test]
+    fn by_default_envoys_text_stays_behind() {
+        let envoy = b"upstream connect error or disconnect/reset before headers; cluster lambda-eu";
+        let (status, body) = answered_with("", b"503", &[], envoy);
+        assert_eq!(status, 503);
+        assert_eq!(
+            body,
+            r#"{"error":"LambdaUnreachable","message":"no answer from Lambda (timeout or connection failure)"}"#
+        );
+        let (status, body) = answered_with("", b"504", &[], b"upstream request timeout");
+        assert_eq!(status, 504);
+        assert_eq!(
+            body,
+            r#"{"error":"LambdaTimeout","message":"Lambda did not answer in time"}"#
+        );
     }
 }

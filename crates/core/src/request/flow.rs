@@ -394,6 +394,76 @@ mod tests {
         });
     }
 
+    /// A failed fetch's reason (here STS's refusal, naming a role and an account) reaches the
+    /// caller only with `detailed_errors: true`; by default the body is the code and the
+    /// summary, and the reply keeps the reason for the log.
+    #[test]
+    fn the_caller_reads_the_reason_only_with_detailed_errors() {
+        let reason = "cannot assume role arn:aws:iam::444455556666:role/invoker: STS refused \
+                      (HTTP 403): AccessDenied";
+        for (extra, shown) in [
+            (
+                "",
+                r#"{"error":"CredentialsUnavailable","message":"no AWS credentials to sign the request with; nothing was sent to Lambda"}"#.to_owned(),
+            ),
+            (
+                r#","detailed_errors":true"#,
+                format!(
+                    r#"{{"error":"CredentialsUnavailable","message":"{reason}; nothing was sent to Lambda"}}"#
+                ),
+            ),
+        ] {
+            let p = plugin(extra);
+            let failed = p.credentials.borrow().failed(reason.into(), NOW_MS);
+            *p.credentials.borrow_mut() = failed;
+            let (streams, s) = stream(&[(":method", "POST")], b"{}");
+            let mut flow = RequestFlow::new(ID);
+            assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
+            streams.with(ID, |st| {
+                assert_eq!(st.reply_bodies, std::slice::from_ref(&shown), "{extra}");
+                assert!(st.replies[0].message.starts_with(reason));
+            });
+        }
+    }
+
+    /// `forward_trace_id: false` (a listener facing callers who must not choose X-Ray's
+    /// sampling): the caller's trace header stays behind, the other forwarded ones go on.
+    #[test]
+    fn the_trace_header_stays_behind_when_not_forwarded() {
+        for (extra, expected) in [
+            (
+                "",
+                Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
+            ),
+            (r#","forward_trace_id":false"#, None),
+        ] {
+            let p = plugin_with_credentials(extra);
+            let (streams, s) = stream(
+                &[
+                    (":method", "POST"),
+                    (
+                        "x-amzn-trace-id",
+                        "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+                    ),
+                    ("x-request-id", "r-1"),
+                ],
+                b"abc",
+            );
+            let mut flow = RequestFlow::new(ID);
+            flow.on_request_headers(&p, &s, false);
+            assert_eq!(flow.on_request_body(&p, &s, 3, true), Action::Continue);
+            streams.with(ID, |st| {
+                assert_eq!(
+                    st.written("x-amzn-trace-id").as_deref(),
+                    expected,
+                    "{extra}"
+                );
+                assert_eq!(st.written("x-request-id").as_deref(), Some("r-1"));
+                assert!(st.written("authorization").is_some());
+            });
+        }
+    }
+
     /// Signs a request with the timer's last reading at NOW_MS and the clock 5 s later, in a
     /// VM that has seen bodies arrive (no clock read at the headers): which `x-amz-date` was
     /// written, and how often the clock was read.

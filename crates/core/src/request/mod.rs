@@ -52,6 +52,10 @@ pub struct Plugin {
     pub max_wait_ms: u64,
     /// How long the filter's own Invoke call (event formats) may take.
     pub invoke_timeout_ms: u64,
+    /// Passthrough sends the caller's `x-amzn-trace-id` on.
+    pub forward_trace_id: bool,
+    /// The filter's own replies carry the full reason (else a fixed summary).
+    pub detailed_errors: bool,
     /// The names of the configured credential providers, for error messages.
     pub provider_names: String,
     /// This VM's copy of the shared credential state (the credential agent keeps it current).
@@ -82,6 +86,8 @@ impl Plugin {
             max_request_bytes: config.max_request_bytes,
             max_wait_ms: config.credentials.max_wait_ms,
             invoke_timeout_ms: config.invoke_timeout_ms,
+            forward_trace_id: config.forward_trace_id,
+            detailed_errors: config.detailed_errors,
             provider_names,
             credentials: RefCell::new(SharedRecord::default()),
             signer: RefCell::new(SigningCache::default()),
@@ -127,7 +133,8 @@ pub fn configure(
     Ok((plugin, agent))
 }
 
-/// Answers a request with the filter's own JSON error, logs why, and counts it.
+/// Answers a request with the filter's own JSON error, logs why (the full reason, which the
+/// caller reads only with `detailed_errors`), and counts it.
 pub fn send_local_reply(
     plugin: &Plugin,
     context_id: u32,
@@ -135,16 +142,20 @@ pub fn send_local_reply(
     reply: &LocalReply,
 ) {
     plugin.metrics.count_reply(reply.code);
-    stream_log!(
-        info,
-        context_id,
-        "{} {}: {}",
-        reply.status,
-        reply.code,
-        reply.message
-    );
-    if let Err(e) = stream.send_reply(reply) {
+    log_reply(context_id, reply);
+    if let Err(e) = stream.send_reply(reply, plugin.detailed_errors) {
         stream_log!(error, context_id, "cannot send the local reply: {e}");
+    }
+}
+
+/// The log line of a reply, with its full reason and the stream's context id: at warn, as the
+/// cause is this request's, unless it is logged once already or is the caller's (info).
+pub fn log_reply(context_id: u32, reply: &LocalReply) {
+    let (status, code, message) = (reply.status, reply.code, &reply.message);
+    if reply.cause_logged_once() {
+        stream_log!(info, context_id, "{status} {code}: {message}");
+    } else {
+        stream_log!(warn, context_id, "{status} {code}: {message}");
     }
 }
 
@@ -221,8 +232,15 @@ pub(crate) mod tests {
     /// 2015-08-30T12:36:00Z, in ms.
     pub const NOW_MS: u64 = 1_440_938_160_000;
 
+    /// A plugin for `ARN` with the fields of `extra`; passthrough unless `extra` says.
     pub fn plugin(extra: &str) -> Plugin {
-        let config = parse_config(format!(r#"{{"arn":"{ARN}"{extra}}}"#).as_bytes()).unwrap();
+        let mode = if extra.contains("payload_passthrough") {
+            ""
+        } else {
+            r#","payload_passthrough":true"#
+        };
+        let json = format!(r#"{{"arn":"{ARN}"{mode}{extra}}}"#);
+        let config = parse_config(json.as_bytes()).unwrap();
         Plugin::new(&config, "environment, container, instance_metadata".into())
     }
 

@@ -13,7 +13,7 @@ use crate::credentials::Credentials;
 use crate::event::{EventContext, PayloadFormat};
 use crate::header_pairs;
 use crate::host::RequestStream;
-use crate::invoke::outgoing::{outgoing_headers, FORWARDED};
+use crate::invoke::outgoing::{outgoing_headers, FORWARDED, TRACE_ID};
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use std::rc::Rc;
@@ -102,6 +102,9 @@ fn send_in_place(
     let values = header_pairs::find_each(&request.serialized_headers, FORWARDED);
     let mut forwarded: Vec<(&str, &[u8])> = Vec::with_capacity(FORWARDED.len());
     for (name, value) in FORWARDED.into_iter().zip(values) {
+        if name == TRACE_ID && !plugin.forward_trace_id {
+            continue;
+        }
         if let Some(value) = value {
             forwarded.push((name, value));
         }

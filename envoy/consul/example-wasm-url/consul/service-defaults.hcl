@@ -36,7 +36,7 @@ UpstreamConfig = {
                     "allow_on_headers_stop_iteration": true,
                     "configuration": {
                       "@type": "type.googleapis.com/google.protobuf.StringValue",
-                      "value": "{\"arn\":\"arn:aws:lambda:us-east-1:123456789012:function:authentication\",\"credentials\":{\"providers\":[\"environment\",\"container\"]}}"
+                      "value": "{\"arn\":\"arn:aws:lambda:us-east-1:123456789012:function:authentication\",\"credentials\":{\"providers\":[\"environment\",\"container\"]},\"payload_passthrough\":true}"
                     },
                     "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/authentication",

@@ -36,7 +36,7 @@ UpstreamConfig = {
                     "allow_on_headers_stop_iteration": true,
                     "configuration": {
                       "@type": "type.googleapis.com/google.protobuf.StringValue",
-                      "value": "{\"arn\":\"arn:aws:lambda:us-east-1:123456789012:function:authentication\"}"
+                      "value": "{\"arn\":\"arn:aws:lambda:us-east-1:123456789012:function:authentication\",\"payload_passthrough\":true}"
                     },
                     "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/authentication",
@@ -189,7 +189,7 @@ EOF
                     "allow_on_headers_stop_iteration": true,
                     "configuration": {
                       "@type": "type.googleapis.com/google.protobuf.StringValue",
-                      "value": "{\"arn\":\"arn:aws:lambda:eu-west-1:123456789012:function:reports:live\",\"credentials\":{\"providers\":[\"environment\",\"container\"]},\"invocation_mode\":\"asynchronous\"}"
+                      "value": "{\"arn\":\"arn:aws:lambda:eu-west-1:123456789012:function:reports:live\",\"credentials\":{\"providers\":[\"environment\",\"container\"]},\"invocation_mode\":\"asynchronous\",\"payload_passthrough\":true}"
                     },
                     "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/reports",

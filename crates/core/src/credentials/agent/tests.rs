@@ -41,7 +41,9 @@ impl Vm {
         credentials: &str,
         env: ProxyEnvironment,
     ) -> Self {
-        let json = format!(r#"{{"arn":"{ARN}","credentials":{{{credentials}}}}}"#);
+        let json = format!(
+            r#"{{"arn":"{ARN}","payload_passthrough":true,"credentials":{{{credentials}}}}}"#
+        );
         let config = parse_config(json.as_bytes()).unwrap();
         let chain = CredentialChain::new(config.credentials.chain.clone(), env);
         let plugin = Plugin::new(&config, chain.provider_names());
