@@ -137,7 +137,15 @@ pub fn answer(
         .into_iter()
         .filter(|(n, _)| !n.starts_with(':') && !FRAMING.contains(n))
         .collect();
-    if let Err(e) = stream.send_response(status, &kept, &body) {
+    // RFC 9110 sections 15.3.5 and 15.4.5: a 204 or 304 ends at its header section. Envoy
+    // writes a local response's body whatever its status, and the caller would read it as
+    // its next response.
+    let body = if status == 204 || status == 304 {
+        &[][..]
+    } else {
+        &body[..]
+    };
+    if let Err(e) = stream.send_response(status, &kept, body) {
         stream_log!(error, context_id, "cannot send the response: {e}");
     }
 }
@@ -260,6 +268,29 @@ mod tests {
                 String::from_utf8_lossy(&sent.body).into_owned(),
             )
         })
+    }
+
+    /// RFC 9110 sections 15.3.5 and 15.4.5: 204 and 304 carry no content, whatever the
+    /// result's body; a 1xx is refused (section 15.2) as a malformed result.
+    #[test]
+    fn no_body_for_204_and_304_and_no_1xx() {
+        for status in [204, 304] {
+            let result = format!(r#"{{"statusCode":{status},"body":"not sent"}}"#);
+            assert_eq!(
+                answered(b"200", &[], result.as_bytes()),
+                (status, String::new())
+            );
+        }
+        let (status, body) = answered(b"200", &[], br#"{"statusCode":100,"body":"HTTP/1.1"}"#);
+        assert_eq!(status, 502);
+        assert!(
+            body.contains(r#""error":"MalformedFunctionResult""#),
+            "{body}"
+        );
+        assert!(
+            body.contains("statusCode 100, not a final HTTP status"),
+            "{body}"
+        );
     }
 
     /// Envoy's own 504 (the call ran out of `invoke_timeout_ms`) is a timeout; Lambda's 504
