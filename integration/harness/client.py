@@ -46,28 +46,38 @@ def call(
     body: bytes = b"",
     chunk_size: int | None = None,
     timeout: float = TIMEOUT_SECONDS,
+    chunk_delay: float = 0.0,
 ) -> Answer:
     """One request on its own connection. Connection, (unless given) Host, and either
-    Content-Length or, with `chunk_size`, chunked Transfer-Encoding are added."""
+    Content-Length or, with `chunk_size`, chunked Transfer-Encoding are added; with
+    `chunk_delay`, each chunk is written that many seconds after the previous one, so that
+    Envoy reads them apart."""
     address = urlsplit(base_url)
     head = [f"{method} {path} HTTP/1.1"]
     if not any(name.lower() == "host" for name, _ in headers):
         head.append(f"Host: {address.netloc}")
     head += [f"{name}: {value}" for name, value in headers]
+    writes = [body]
     if chunk_size is not None:
         head.append("Transfer-Encoding: chunked")
-        body = _chunked(body, chunk_size)
+        writes = [
+            _chunked(body[i : i + chunk_size], chunk_size).removesuffix(b"0\r\n\r\n")
+            for i in range(0, len(body), chunk_size)
+        ] + [b"0\r\n\r\n"]
     elif body or method in ("POST", "PUT", "PATCH"):
         head.append(f"Content-Length: {len(body)}")
     head.append("Connection: close")
-    request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    writes[0] = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + writes[0]
 
     with socket.create_connection((address.hostname, address.port), timeout=timeout) as sock:
         send_error: list[OSError] = []
 
         def send() -> None:
             try:
-                sock.sendall(request)
+                for i, data in enumerate(writes):
+                    if i and chunk_delay:
+                        time.sleep(chunk_delay)
+                    sock.sendall(data)
             except OSError as error:  # the proxy answered and closed before reading it all
                 send_error.append(error)
 

@@ -65,7 +65,7 @@ def _error_answer(status: int) -> bytes:
     return _head(status, headers, len(body)) + body
 
 
-def _echo_error(request: RecordedRequest) -> bytes:
+def echo_error_body(request: RecordedRequest) -> bytes:
     """Lambda's answer to a bad signature: its message quotes the canonical request. Here it
     quotes every header as received (authorization too), so nothing of the call can hide."""
     quoted = "\n".join(f"{name.lower()}:{value}" for name, value in request.headers)
@@ -123,7 +123,7 @@ class FaultyLambda(RawLambda):
             body = json.dumps({"statusCode": 200, "body": "x" * HUGE_BODY_BYTES}).encode()
             connection.sendall(_complete(body))
         elif mode == "echo_error":
-            body = _echo_error(request)
+            body = echo_error_body(request)
             headers = [
                 ("Content-Type", "application/json"),
                 ("x-amzn-ErrorType", "InvalidSignatureException"),
