@@ -292,7 +292,20 @@ mod tests {
                 (status, String::new())
             );
         }
-        let (status, body) = answered(b"200", &[], br#"{"statusCode":100,"body":"HTTP/1.1"}"#);
+        let p = plugin(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
+        let lambda = header_pairs::serialize(&[(":status", &b"200"[..])]).unwrap();
+        let result = br#"{"statusCode":100,"body":"HTTP/1.1"}"#;
+        answer(&p, &s, 1, Some((&lambda, result)), &Echoed::default());
+        assert_eq!(p.metrics.pending(Counter::MalformedResults), 1);
+        let (status, body) = streams.with(1, |st| {
+            let sent = st.sent_response.as_ref().unwrap();
+            (
+                sent.status,
+                String::from_utf8_lossy(&sent.body).into_owned(),
+            )
+        });
         assert_eq!(status, 502);
         assert!(
             body.contains(r#""error":"MalformedFunctionResult""#),
