@@ -5,13 +5,15 @@
 //!
 //! Passthrough: a function error turns into 502 only for a synchronous call under
 //! `bad_gateway`. Event formats: the request gets exactly one answer, without pseudo or
-//! framing headers; Lambda's errors and non-synchronous answers pass as they are, a
-//! function error per `function_error`.
+//! framing headers; Lambda's errors pass as they are but for the call's secrets (cut out),
+//! non-synchronous answers as they are, a function error per `function_error`; a 204 or 304
+//! carries no body.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::invoke::InvocationMode;
+use mesh_lambda_core::redact::Echoed;
 use mesh_lambda_core::request::callout::answer;
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::response::{is_function_error, FunctionErrors};
@@ -47,11 +49,20 @@ fuzz_target!(|data: &[u8]| {
             assert!(sent.iter().all(|s| matches!(s, Sent::ResponseHeaders(_))));
             return;
         }
-        let expected = (synchronous && bad_gateway && function_error).then_some(Sent::Status(502));
+        // Lambda's own errors (400 and up) pass as they are, function error header or not.
+        let lambda_error = header_pairs::find(&stream.response, ":status")
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
+            .is_some_and(|s| (400..=599).contains(&s));
+        let rewritten = synchronous && bad_gateway && function_error && !lambda_error;
+        let expected = rewritten.then_some(Sent::Status(502));
         assert_eq!(stream.sent.borrow().as_slice(), expected.as_slice());
         return;
     }
-    answer(&plugin, &stream, 1, Some((&stream.response, body)));
+    let echoed = Echoed::of_call(
+        Some(b"AWS4-HMAC-SHA256 Signature=SIGNATURE"),
+        Some(b"TOKEN"),
+    );
+    answer(&plugin, &stream, 1, Some((&stream.response, body)), &echoed);
     let sent = stream.sent.borrow();
     let [answered] = sent.as_slice() else {
         panic!("the request got {} answers", sent.len());
@@ -94,7 +105,14 @@ fuzz_target!(|data: &[u8]| {
         );
         return;
     };
-    if lambda_status >= 300 || !synchronous || (function_error && !bad_gateway) {
+    if matches!(*status, 204 | 304) {
+        assert!(sent_body.is_empty(), "a {status} with a body");
+    } else if lambda_status >= 400 {
+        assert_eq!((*status, sent_body), (lambda_status, &echoed.redact(body)));
+        for secret in [&b"TOKEN"[..], b"SIGNATURE"] {
+            assert!(!sent_body.windows(secret.len()).any(|w| w == secret));
+        }
+    } else if lambda_status >= 300 || !synchronous || (function_error && !bad_gateway) {
         assert_eq!((*status, sent_body.as_slice()), (lambda_status, body));
     } else if function_error {
         assert_eq!((*status, sent_body.as_slice()), (502, body));

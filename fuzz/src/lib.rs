@@ -482,3 +482,11 @@ impl SplitPattern {
         pieces
     }
 }
+
+/// A field value as RFC 9110 section 5.5 allows it: HTAB, SP, VCHAR and obs-text (0x80 and
+/// up), so no control byte (CR, LF, NUL and the rest of 0x00..=0x1F, DEL).
+pub fn is_field_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
+}

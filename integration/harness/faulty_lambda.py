@@ -13,6 +13,9 @@ test chose:
     not_json           a complete 200 answer whose body is HTML
     huge               a complete 200 JSON answer of 6 MB + 1 KB
     error              `status` with Lambda's error headers and JSON (429 adds Retry-After)
+    echo_error         403 InvalidSignatureException whose message quotes every header of
+                       the request, as Lambda's quotes the canonical request (session token
+                       included), in `parts` writes a little apart
 
 A port nothing listens on (Lambda refusing connections) is `processes.free_port()`.
 """
@@ -23,9 +26,18 @@ import time
 from collections.abc import Mapping
 
 from .aws import AwsCredentials
-from .raw_lambda import RawLambda
+from .raw_lambda import RawLambda, RecordedRequest
 
-MODES = ("reset", "reset_mid_response", "slow", "truncated", "not_json", "huge", "error")
+MODES = (
+    "reset",
+    "reset_mid_response",
+    "slow",
+    "truncated",
+    "not_json",
+    "huge",
+    "error",
+    "echo_error",
+)
 ERROR_TYPES = {
     429: "TooManyRequestsException",
     500: "ServiceException",
@@ -53,6 +65,18 @@ def _error_answer(status: int) -> bytes:
     return _head(status, headers, len(body)) + body
 
 
+def echo_error_body(request: RecordedRequest) -> bytes:
+    """Lambda's answer to a bad signature: its message quotes the canonical request. Here it
+    quotes every header as received (authorization too), so nothing of the call can hide."""
+    quoted = "\n".join(f"{name.lower()}:{value}" for name, value in request.headers)
+    message = (
+        "The request signature we calculated does not match the signature you provided.\n\n"
+        f"The Canonical String for this request should have been\n'{request.method}\n"
+        f"{request.target}\n\n{quoted}'\n"
+    )
+    return json.dumps({"message": message}).encode()
+
+
 def _complete(body: bytes) -> bytes:
     return _head(200, [("Content-Type", "application/json")], len(body)) + body
 
@@ -71,12 +95,13 @@ class FaultyLambda(RawLambda):
         *,
         status: int = 500,
         delay: float = 0.0,
+        parts: int = 1,
     ):
         assert mode in MODES, mode
-        self.mode, self.status, self.delay = mode, status, delay
+        self.mode, self.status, self.delay, self.parts = mode, status, delay, parts
         super().__init__(credentials_by_access_key, region)
 
-    def _respond(self, connection: socket.socket) -> None:
+    def _respond(self, connection: socket.socket, request: RecordedRequest) -> None:
         mode = self.mode
         if mode == "reset":
             # RST, not FIN: the connection is torn down with nothing answered.
@@ -97,5 +122,17 @@ class FaultyLambda(RawLambda):
         elif mode == "huge":
             body = json.dumps({"statusCode": 200, "body": "x" * HUGE_BODY_BYTES}).encode()
             connection.sendall(_complete(body))
+        elif mode == "echo_error":
+            body = echo_error_body(request)
+            headers = [
+                ("Content-Type", "application/json"),
+                ("x-amzn-ErrorType", "InvalidSignatureException"),
+                ("x-amzn-RequestId", "echo-error-1"),
+            ]
+            connection.sendall(_head(403, headers, len(body)))
+            size = -(-len(body) // self.parts)
+            for start in range(0, len(body), size):
+                time.sleep(0.05)  # each part its own read in Envoy
+                connection.sendall(body[start : start + size])
         else:
             connection.sendall(_error_answer(self.status))

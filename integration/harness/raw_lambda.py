@@ -34,7 +34,7 @@ class RecordedRequest(HeaderLookup):
 
 
 class RawLambda(BackgroundServer):
-    """A subclass implements `_respond(connection)` and names itself in `NAME` (for
+    """A subclass implements `_respond(connection, request)` and names itself in `NAME` (for
     `describe`)."""
 
     NAME = "the stand-in Lambda"
@@ -63,7 +63,7 @@ class RawLambda(BackgroundServer):
         self._released.set()
         super().stop()
 
-    def _respond(self, connection: socket.socket) -> None:
+    def _respond(self, connection: socket.socket, request: RecordedRequest) -> None:
         raise NotImplementedError
 
     def _record(self, rfile) -> RecordedRequest | None:
@@ -93,10 +93,11 @@ class RawLambda(BackgroundServer):
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
-                if stand_in._record(self.rfile) is None:
+                request = stand_in._record(self.rfile)
+                if request is None:
                     return
                 try:
-                    stand_in._respond(self.connection)
+                    stand_in._respond(self.connection, request)
                 except OSError:
                     pass  # Envoy (or the caller behind it) went away first
 

@@ -104,7 +104,7 @@ class StreamingLambda(RawLambda):
         assert request.header("x-amz-invocation-type") == "RequestResponse", request.describe()
         return request
 
-    def _respond(self, connection: socket.socket) -> None:
+    def _respond(self, connection: socket.socket, request: RecordedRequest) -> None:
         played = Played()
         with self._lock:
             self._played.append(played)

@@ -7,6 +7,7 @@
 use super::iso8601::parse_utc;
 use super::xml::{find, read_leaves, Leaves};
 use super::Credentials;
+use crate::redact::redact;
 
 const CREDENTIALS: &str = "AssumeRoleResponse/AssumeRoleResult/Credentials";
 /// STS's error document is `ErrorResponse/Error`; moto's (and other Query APIs') wraps the
@@ -121,30 +122,13 @@ fn quoted(text: &str, limit: usize, hidden: &[&str]) -> String {
     let line = text.trim().split('\n').next().unwrap_or("");
     let mut out: String = line.chars().filter(|c| !c.is_control()).collect();
     for secret in hidden {
-        out = redact(&out, secret);
+        out = String::from_utf8_lossy(&redact(out.as_bytes(), secret.as_bytes())).into_owned();
     }
     if let Some((cut, _)) = out.char_indices().nth(limit) {
         out.truncate(cut);
         out.push_str("...");
     }
     out.trim().to_owned()
-}
-
-/// `text` with each `secret` (unless empty) replaced by `<redacted>`.
-fn redact(text: &str, secret: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = find(rest.as_bytes(), secret.as_bytes()) {
-        // A UTF-8 needle matches only at character boundaries, so both cuts are on one.
-        let (Some(before), Some(after)) = (rest.get(..at), rest.get(at + secret.len()..)) else {
-            break;
-        };
-        out.push_str(before);
-        out.push_str("<redacted>");
-        rest = after;
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

@@ -102,8 +102,10 @@ fn bad(what: &str) -> MalformedResult {
 }
 
 /// A result's `statusCode` (a number, or a string of one): `None` when absent, null or 0 (the
-/// caller's default status); an error outside 100..=599. Shared with the streamed HTTP
-/// integration's prelude (`invoke::http_integration`).
+/// caller's default status); an error outside 200..=599. A 1xx is interim (RFC 9110 section
+/// 15.2): the caller reads on for the final response, so a 1xx answer followed by the
+/// function's body would make that body the caller's next response. Shared with the streamed
+/// HTTP integration's prelude (`invoke::http_integration`).
 pub(crate) fn read_status(value: Option<&Value>) -> Result<Option<u16>, MalformedResult> {
     let Some(v) = value.filter(|v| !v.is_null()) else {
         return Ok(None);
@@ -114,7 +116,10 @@ pub(crate) fn read_status(value: Option<&Value>) -> Result<Option<u16>, Malforme
         .ok_or_else(|| bad(&format!("a statusCode that is not a number: {v}")))?;
     match code {
         0 => Ok(None),
-        100..=599 => Ok(u16::try_from(code).ok()),
+        200..=599 => Ok(u16::try_from(code).ok()),
+        100..=199 => Err(bad(&format!(
+            "statusCode {code}, not a final HTTP status (200 to 599)"
+        ))),
         _ => Err(bad(&format!("statusCode {code}, not an HTTP status"))),
     }
 }
@@ -164,8 +169,16 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// Whether `b` may appear in a field value (RFC 9110 section 5.5: `field-vchar` is VCHAR or
+/// obs-text, with SP and HTAB between): every byte but the control bytes 0x00..=0x1F other
+/// than HTAB, and DEL (0x7F). Bytes from 0x80 are obs-text (here, UTF-8 beyond ASCII).
+fn is_field_value_byte(b: u8) -> bool {
+    b == b'\t' || !b.is_ascii_control()
+}
+
 /// Adds a header from the function: names lower-cased; pseudo and framing headers skipped;
-/// a name or value that HTTP cannot carry refused.
+/// a name that is not a token (RFC 9110 sections 5.1 and 5.6.2: `tchar`) or a value with a
+/// control byte (section 5.5) refused.
 fn push_header(
     headers: &mut Vec<(String, String)>,
     name: &str,
@@ -184,9 +197,13 @@ fn push_header(
             "the function's result has a header name HTTP cannot carry: {name:?}"
         )));
     }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+    if let Some(b) = value.bytes().find(|&b| !is_field_value_byte(b)) {
+        let what = match b {
+            b'\r' | b'\n' => "a line break".to_owned(),
+            _ => format!("a control character (0x{b:02x})"),
+        };
         return Err(MalformedResult(format!(
-            "the function's result has a line break in header {name:?}"
+            "the function's result has {what} in header {name:?}"
         )));
     }
     headers.push((name, value.to_owned()));

@@ -5,9 +5,9 @@
 //! status and headers.
 //!
 //! The prelude is read with the same rules as a buffered function's result
-//! (`event::result`): `statusCode` 100..=599 (a number or a string of one; absent, null or 0
+//! (`event::result`): `statusCode` 200..=599 (a number or a string of one; absent, null or 0
 //! is 200, as function URLs answer), header names lower-cased and required to be HTTP tokens,
-//! values without CR, LF or NUL (anything else refuses the prelude rather than being passed
+//! values without control bytes (anything else refuses the prelude rather than being passed
 //! on), `cookies` become `set-cookie` headers, and pseudo headers and the framing headers of
 //! `event::result::FRAMING_HEADERS` (`content-length`, `transfer-encoding`, `connection`, ...)
 //! are dropped: the proxy frames the streamed response, and a function that sets them

@@ -12,6 +12,7 @@ use crate::host::{RequestStream, Streams};
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
+use crate::redact::Echoed;
 use crate::response::{is_function_error, FunctionErrors, FUNCTION_ERROR_STATUS};
 use crate::stream_log;
 use std::time::Duration;
@@ -58,24 +59,24 @@ pub fn invoke(
 /// their answers come to the root context, which passes each to its stream.
 #[derive(Default)]
 pub struct StreamCallouts {
-    /// Token of the call, and the stream it answers.
-    pending: Vec<(u32, u32)>,
+    /// Token of the call, the stream it answers, and the call's secrets.
+    pending: Vec<(u32, u32, Echoed)>,
 }
 
 impl StreamCallouts {
-    pub fn record(&mut self, token: u32, context_id: u32) {
-        self.pending.push((token, context_id));
+    pub fn record(&mut self, token: u32, context_id: u32, echoed: Echoed) {
+        self.pending.push((token, context_id, echoed));
     }
 
-    /// The stream that call `token` answers, if it is one of these.
-    pub fn take(&mut self, token: u32) -> Option<u32> {
-        let index = self.pending.iter().position(|(t, _)| *t == token)?;
-        let (_, context_id) = self.pending.swap_remove(index);
-        Some(context_id)
+    /// The stream that call `token` answers, if it is one of these, and the call's secrets.
+    pub fn take(&mut self, token: u32) -> Option<(u32, Echoed)> {
+        let index = self.pending.iter().position(|(t, _, _)| *t == token)?;
+        let (_, context_id, echoed) = self.pending.swap_remove(index);
+        Some((context_id, echoed))
     }
 
     pub fn forget(&mut self, context_id: u32) {
-        self.pending.retain(|(_, c)| *c != context_id);
+        self.pending.retain(|(_, c, _)| *c != context_id);
     }
 }
 
@@ -87,28 +88,29 @@ pub fn answer_from_root(
     token: u32,
     answer: Option<(&[u8], &[u8])>,
 ) -> bool {
-    let Some(context_id) = plugin.stream_callouts.borrow_mut().take(token) else {
+    let Some((context_id, echoed)) = plugin.stream_callouts.borrow_mut().take(token) else {
         return false;
     };
     if let Some(stream) = streams.enter(context_id) {
-        self::answer(plugin, &stream, context_id, answer);
+        self::answer(plugin, &stream, context_id, answer, &echoed);
     }
     true
 }
 
 /// Answers the request from Lambda's answer (its headers serialized, and body), or with the
-/// filter's error when none came.
+/// filter's error when none came; `echoed`, the call's secrets, cut out of Lambda's errors.
 pub fn answer(
     plugin: &Plugin,
     stream: &impl RequestStream,
     context_id: u32,
     answer: Option<(&[u8], &[u8])>,
+    echoed: &Echoed,
 ) {
     let Some((headers, body)) = answer else {
         let reply = LocalReply::lambda_unreachable();
         return send_local_reply(plugin, context_id, stream, &reply);
     };
-    let (headers, body, logged) = match respond(plugin, headers, body) {
+    let (headers, body, logged) = match respond(plugin, headers, body, echoed) {
         Ok((headers, body)) => (headers, body, false),
         Err(reply) => {
             plugin.metrics.count_reply(reply.code);
@@ -137,7 +139,15 @@ pub fn answer(
         .into_iter()
         .filter(|(n, _)| !n.starts_with(':') && !FRAMING.contains(n))
         .collect();
-    if let Err(e) = stream.send_response(status, &kept, &body) {
+    // RFC 9110 sections 15.3.5 and 15.4.5: a 204 or 304 ends at its header section. Envoy
+    // writes a local response's body whatever its status, and the caller would read it as
+    // its next response.
+    let body = if status == 204 || status == 304 {
+        &[][..]
+    } else {
+        &body[..]
+    };
+    if let Err(e) = stream.send_response(status, &kept, body) {
         stream_log!(error, context_id, "cannot send the response: {e}");
     }
 }
@@ -152,9 +162,14 @@ fn answered_by_the_proxy(status: u32, headers: &[u8]) -> bool {
 }
 
 /// The response for Lambda's answer (headers serialized with `:status`, and body), as the
-/// response path gives it: Lambda's errors as they are, a function error per
-/// `function_error`, a result mapped.
-fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec<u8>), LocalReply> {
+/// response path gives it: Lambda's errors as they are but for the call's secrets, a
+/// function error per `function_error`, a result mapped.
+fn respond(
+    plugin: &Plugin,
+    headers: &[u8],
+    body: &[u8],
+    echoed: &Echoed,
+) -> Result<(Vec<u8>, Vec<u8>), LocalReply> {
     let malformed = || LocalReply::internal("Lambda's answer headers came back malformed");
     let status = header_pairs::find(headers, ":status")
         .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
@@ -172,6 +187,10 @@ fn respond(plugin: &Plugin, headers: &[u8], body: &[u8]) -> Result<(Vec<u8>, Vec
         plugin.metrics.count(error);
     } else if failed {
         plugin.metrics.count(Counter::FunctionErrors);
+    }
+    if status >= 400 {
+        // Lambda's error: a signature error quotes the canonical request, token included.
+        return Ok((headers.to_vec(), echoed.redact(body)));
     }
     let as_is = status >= 300 || plugin.mode != InvocationMode::Synchronous;
     if as_is || (failed && plugin.function_error == FunctionErrors::Passthrough) {
@@ -263,7 +282,7 @@ mod tests {
         let mut pairs = vec![(":status", status)];
         pairs.extend_from_slice(extra);
         let headers = header_pairs::serialize(&pairs).unwrap();
-        answer(&p, &s, 1, Some((&headers, body)));
+        answer(&p, &s, 1, Some((&headers, body)), &Echoed::default());
         streams.with(1, |st| {
             let sent = st.sent_response.as_ref().unwrap();
             (
@@ -271,6 +290,70 @@ mod tests {
                 String::from_utf8_lossy(&sent.body).into_owned(),
             )
         })
+    }
+
+    /// RFC 9110 sections 15.3.5 and 15.4.5: 204 and 304 carry no content, whatever the
+    /// result's body; a 1xx is refused (section 15.2) as a malformed result.
+    #[test]
+    fn no_body_for_204_and_304_and_no_1xx() {
+        for status in [204, 304] {
+            let result = format!(r#"{{"statusCode":{status},"body":"not sent"}}"#);
+            assert_eq!(
+                answered(b"200", &[], result.as_bytes()),
+                (status, String::new())
+            );
+        }
+        let p = plugin(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
+        let lambda = header_pairs::serialize(&[(":status", &b"200"[..])]).unwrap();
+        let result = br#"{"statusCode":100,"body":"HTTP/1.1"}"#;
+        answer(&p, &s, 1, Some((&lambda, result)), &Echoed::default());
+        assert_eq!(p.metrics.pending(Counter::MalformedResults), 1);
+        let (status, body) = streams.with(1, |st| {
+            let sent = st.sent_response.as_ref().unwrap();
+            (
+                sent.status,
+                String::from_utf8_lossy(&sent.body).into_owned(),
+            )
+        });
+        assert_eq!(status, 502);
+        assert!(
+            body.contains(r#""error":"MalformedFunctionResult""#),
+            "{body}"
+        );
+        assert!(
+            body.contains("statusCode 100, not a final HTTP status"),
+            "{body}"
+        );
+    }
+
+    /// Lambda's 403 for a bad signature quotes the canonical request (session token
+    /// included); what the caller gets has the call's secrets cut out.
+    #[test]
+    fn lambdas_errors_lose_the_calls_secrets() {
+        let p = plugin(r#","payload_passthrough":false"#);
+        let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+        let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
+        let headers = header_pairs::serialize(&[
+            (":status", &b"403"[..]),
+            ("x-amzn-errortype", b"InvalidSignatureException"),
+        ])
+        .unwrap();
+        let echoed = Echoed::of_call(
+            Some(b"AWS4-HMAC-SHA256 Credential=ASIAKEY/x, Signature=abc123"),
+            Some(b"TOKEN/1"),
+        );
+        let body = br#"{"message":"x-amz-security-token:TOKEN\/1 TOKEN/1 Credential=ASIAKEY/x, Signature=abc123"}"#;
+        answer(&p, &s, 1, Some((&headers, body)), &echoed);
+        streams.with(1, |st| {
+            let sent = st.sent_response.as_ref().unwrap();
+            assert_eq!(sent.status, 403);
+            let body = String::from_utf8_lossy(&sent.body);
+            for secret in ["TOKEN", "ASIAKEY", "abc123"] {
+                assert!(!body.contains(secret), "{secret}: {body}");
+            }
+        });
     }
 
     /// Envoy's own 504 (the call ran out of `invoke_timeout_ms`) is a timeout; Lambda's 504

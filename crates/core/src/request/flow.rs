@@ -6,6 +6,7 @@
 
 use super::callout;
 use super::decision::{decide, Decision};
+use super::error_body::ErrorBody;
 use super::rewrite::{send_invoke, Sent};
 use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
@@ -15,6 +16,7 @@ use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
+use crate::redact::Echoed;
 use crate::response::{is_function_error, rewritten_status};
 use crate::stream_log;
 
@@ -61,6 +63,11 @@ pub struct RequestFlow {
     in_flight: bool,
     /// A streamed answer being passed on (`invocation_mode: streaming`, from Lambda's 200).
     streamed: Option<Box<StreamedResponse>>,
+    /// Lambda's error answer, held to cut the call's secrets out of its body (passthrough).
+    error_body: Option<Box<ErrorBody>>,
+    /// The secrets of the call the filter sent itself (event formats), cut out of Lambda's
+    /// errors.
+    echoed: Echoed,
 }
 
 impl RequestFlow {
@@ -74,6 +81,8 @@ impl RequestFlow {
             had_body: false,
             in_flight: false,
             streamed: None,
+            error_body: None,
+            echoed: Echoed::default(),
         }
     }
 
@@ -179,6 +188,8 @@ impl RequestFlow {
                 "Lambda answered {}",
                 status.unwrap_or(0)
             );
+            self.error_body =
+                ErrorBody::start(self.context_id, stream, &headers, end_of_stream).map(Box::new);
             return Action::Continue;
         }
         if plugin.mode == InvocationMode::Streaming && status == Some(200) {
@@ -207,8 +218,8 @@ impl RequestFlow {
         Action::Continue
     }
 
-    /// A part of the answer's body. Only a streamed answer is touched; for every other one
-    /// this is one branch on the flow's own state, with no host call.
+    /// A part of the answer's body. Only a streamed answer and Lambda's errors are touched;
+    /// for every other one these are two branches on the flow's own state, with no host call.
     pub fn on_response_body(
         &mut self,
         plugin: &Plugin,
@@ -216,15 +227,18 @@ impl RequestFlow {
         body_size: usize,
         end_of_stream: bool,
     ) -> Action {
-        match self.streamed.as_mut() {
-            None => Action::Continue,
-            Some(streamed) => streamed.on_body(
+        if let Some(streamed) = self.streamed.as_mut() {
+            return streamed.on_body(
                 self.context_id,
                 stream,
                 body_size,
                 end_of_stream,
                 &plugin.metrics,
-            ),
+            );
+        }
+        match self.error_body.as_mut() {
+            None => Action::Continue,
+            Some(error) => error.on_body(self.context_id, stream, body_size, end_of_stream),
         }
     }
 
@@ -237,7 +251,7 @@ impl RequestFlow {
         answer: Option<(&[u8], &[u8])>,
     ) {
         self.replied = true;
-        callout::answer(plugin, stream, self.context_id, answer);
+        callout::answer(plugin, stream, self.context_id, answer, &self.echoed);
     }
 
     /// The stream ended: a request still waiting is forgotten.
@@ -282,7 +296,10 @@ impl RequestFlow {
             Decision::Sign(credentials) => {
                 match send_invoke(plugin, stream, &credentials, &self.request, now) {
                     Ok(Sent::InPlace) => Action::Continue,
-                    Ok(Sent::ByCallout(_)) => Action::Pause,
+                    Ok(Sent::ByCallout(_, echoed)) => {
+                        self.echoed = echoed;
+                        Action::Pause
+                    }
                     Err(reply) => self.reply(plugin, stream, &reply),
                 }
             }
@@ -658,6 +675,92 @@ mod tests {
             assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
             streams.with(ID, |st| assert_eq!(st.response_status, expected, "{extra}"));
         }
+    }
+
+    /// Lambda's error in passthrough: the body is held to its end, the signed call's token,
+    /// signature and key id (read from the request's headers as signed) cut out, and the
+    /// headers lose their `content-length`. A 200 reads nothing more.
+    #[test]
+    fn lambdas_error_body_loses_the_calls_secrets_and_a_200_is_untouched() {
+        let signed = header_pairs::serialize(&[
+            (
+                "authorization",
+                &b"AWS4-HMAC-SHA256 Credential=ASIAKEY/x, Signature=f00d"[..],
+            ),
+            ("x-amz-security-token", b"TOKEN"),
+        ])
+        .unwrap();
+        let answered = |status: &str, parts: &[&[u8]]| {
+            let p = plugin_with_credentials("");
+            let (streams, s) = stream(&[(":method", "POST")], b"");
+            {
+                let mut states = streams.states.borrow_mut();
+                let st = states.get_mut(&ID).unwrap();
+                st.properties = vec![("request.headers".into(), signed.clone())];
+                st.response_headers = vec![
+                    (":status".into(), status.as_bytes().to_vec()),
+                    ("content-length".into(), b"99".to_vec()),
+                ];
+            }
+            let mut flow = RequestFlow::new(ID);
+            flow.on_request_headers(&p, &s, true);
+            flow.on_response_headers(&p, &s, false);
+            let mut actions = Vec::new();
+            for (i, part) in parts.iter().enumerate() {
+                let size = {
+                    let mut states = streams.states.borrow_mut();
+                    let st = states.get_mut(&ID).unwrap();
+                    st.response_body.extend_from_slice(part);
+                    st.response_body.len()
+                };
+                actions.push(flow.on_response_body(&p, &s, size, i + 1 == parts.len()));
+            }
+            let (body, headers) = streams.with(ID, |st| {
+                (
+                    st.response_body.clone(),
+                    st.written_response_headers.clone(),
+                )
+            });
+            (actions, String::from_utf8(body).unwrap(), headers)
+        };
+        let (actions, body, headers) = answered(
+            "403",
+            &[b"{\"m\":\"x-amz-security-", b"token:TOKEN ASIAKEY f00d\"}"],
+        );
+        assert_eq!(actions, [Action::Pause, Action::Continue]);
+        assert_eq!(
+            body,
+            r#"{"m":"x-amz-security-token:<redacted> <redacted> <redacted>"}"#
+        );
+        let headers = headers.expect("the content-length is dropped");
+        assert_eq!(header_pairs::find(&headers, "content-length"), None);
+        assert_eq!(header_pairs::find(&headers, ":status"), Some(&b"403"[..]));
+
+        let (actions, body, headers) = answered("200", &[b"TOKEN", b" f00d"]);
+        assert_eq!(actions, [Action::Continue, Action::Continue]);
+        assert_eq!((body.as_str(), headers), ("TOKEN f00d", None));
+    }
+
+    /// An error body over the limit is withheld rather than held whole.
+    #[test]
+    fn an_error_body_over_the_limit_is_withheld() {
+        use super::super::error_body::ERROR_BODY_LIMIT;
+        let p = plugin_with_credentials("");
+        let (streams, s) = stream(&[(":method", "POST")], b"");
+        let signed = header_pairs::serialize(&[("x-amz-security-token", &b"TOKEN"[..])]).unwrap();
+        {
+            let mut states = streams.states.borrow_mut();
+            let st = states.get_mut(&ID).unwrap();
+            st.properties = vec![("request.headers".into(), signed)];
+            st.response_headers = vec![(":status".into(), b"500".to_vec())];
+            st.response_body = vec![b'x'; ERROR_BODY_LIMIT + 1];
+        }
+        let mut flow = RequestFlow::new(ID);
+        flow.on_request_headers(&p, &s, true);
+        flow.on_response_headers(&p, &s, false);
+        let action = flow.on_response_body(&p, &s, ERROR_BODY_LIMIT + 1, false);
+        assert_eq!(action, Action::Continue);
+        streams.with(ID, |st| assert!(st.response_body.is_empty()));
     }
 
     fn event_stream(streams: &FakeStreams, id: u32, method: &str, body: &[u8]) -> FakeStream {

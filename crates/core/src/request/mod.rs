@@ -8,6 +8,7 @@
 pub mod body_delivery;
 pub mod callout;
 pub mod decision;
+pub mod error_body;
 pub mod flow;
 pub mod rewrite;
 pub mod streamed;

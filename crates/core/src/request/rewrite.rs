@@ -16,6 +16,7 @@ use crate::host::RequestStream;
 use crate::invoke::outgoing::{outgoing_headers, FORWARDED, TRACE_ID};
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
+use crate::redact::Echoed;
 use std::rc::Rc;
 
 /// How the signed call went out.
@@ -24,8 +25,8 @@ pub enum Sent {
     /// The request itself was rewritten: let it continue.
     InPlace,
     /// The filter sent the call itself (this token): the request stays paused until its
-    /// answer.
-    ByCallout(u32),
+    /// answer, in which Lambda's errors may quote the call's secrets (`Echoed`).
+    ByCallout(u32, Echoed),
 }
 
 /// Envoy's view of the request, for formats that carry it: the peer's address (without its
@@ -163,7 +164,15 @@ fn send_event(
         .target
         .headers(&signature, credentials.session_token.as_deref());
     let token = callout::invoke(stream, &ours, &event, plugin.invoke_timeout_ms)?;
-    Ok((Sent::ByCallout(token), event.len()))
+    let authorization = ours
+        .iter()
+        .find(|(name, _)| *name == "authorization")
+        .map(|(_, value)| value.as_bytes());
+    let echoed = Echoed::of_call(
+        authorization,
+        credentials.session_token.as_deref().map(str::as_bytes),
+    );
+    Ok((Sent::ByCallout(token, echoed), event.len()))
 }
 
 #[cfg(test)]

@@ -319,15 +319,9 @@ fn caller_headers(
 
 /// The caller's headers after a prelude: its status, Lambda's headers but the framing, the
 /// prelude's headers (replacing Lambda's of the same name; `PreludeReader` checked them:
-/// lower-case tokens, values without CR, LF or NUL, framing and pseudo-headers dropped) and a
+/// lower-case tokens, values without control bytes, framing and pseudo-headers dropped) and a
 /// `set-cookie` per cookie.
 fn prelude_headers(lambda: &[u8], prelude: &HttpPrelude) -> Result<Vec<u8>, Failure> {
-    if prelude.status < 200 {
-        return Err(Failure::Broken(format!(
-            "the prelude's statusCode {} is not a final HTTP status",
-            prelude.status
-        )));
-    }
     let mut added: Vec<(&str, &[u8])> = prelude
         .response_headers()
         .map(|(name, value)| (name, value.as_bytes()))

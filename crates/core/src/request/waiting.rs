@@ -86,12 +86,12 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                         }
                         continue;
                     }
-                    Ok(Sent::ByCallout(token)) => {
+                    Ok(Sent::ByCallout(token, echoed)) => {
                         // Sent from the root context: the answer comes back there.
                         plugin
                             .stream_callouts
                             .borrow_mut()
-                            .record(token, w.context_id);
+                            .record(token, w.context_id, echoed);
                         continue;
                     }
                     Err(reply) => reply,

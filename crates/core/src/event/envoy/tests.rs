@@ -131,6 +131,20 @@ fn malformed_results_are_refused_with_a_reason() {
             "statusCode that is not a number",
         ),
         (br#"{"statusCode": 700}"#, "statusCode 700"),
+        // RFC 9110 section 15.2: a 1xx is interim; the caller would read the body as the
+        // next response.
+        (
+            br#"{"statusCode": 100}"#,
+            "statusCode 100, not a final HTTP status",
+        ),
+        (
+            br#"{"statusCode": "101"}"#,
+            "statusCode 101, not a final HTTP status",
+        ),
+        (
+            br#"{"statusCode": 199}"#,
+            "statusCode 199, not a final HTTP status",
+        ),
         (br#"{"headers": ["x"]}"#, "headers that are not an object"),
         (br#"{"headers": {"x": 1}}"#, "whose value is not a string"),
         (
@@ -138,6 +152,37 @@ fn malformed_results_are_refused_with_a_reason() {
             "header name HTTP cannot carry",
         ),
         (br#"{"headers": {"x": "a\r\nb: c"}}"#, "line break"),
+        // RFC 9110 section 5.5: no control byte but HTAB in a field value.
+        (
+            br#"{"headers": {"x": "a\u0001b"}}"#,
+            "control character (0x01)",
+        ),
+        (
+            br#"{"headers": {"x": "\u001b[31m"}}"#,
+            "control character (0x1b)",
+        ),
+        (
+            br#"{"headers": {"x": "a\u007f"}}"#,
+            "control character (0x7f)",
+        ),
+        (
+            br#"{"headers": {"x": "\u0000"}}"#,
+            "control character (0x00)",
+        ),
+        (br#"{"cookies": ["c=\u0008"]}"#, "control character (0x08)"),
+        (
+            br#"{"multiValueHeaders": {"x": ["ok", "\u001f"]}}"#,
+            "control character (0x1f)",
+        ),
+        // Sections 5.1 and 5.6.2: a field name is a token (`tchar`), no control byte.
+        (
+            br#"{"headers": {"x\u0001y": "1"}}"#,
+            "header name HTTP cannot carry",
+        ),
+        (
+            br#"{"headers": {"x\u007f": "1"}}"#,
+            "header name HTTP cannot carry",
+        ),
         (br#"{"cookies": "c=1"}"#, "cookies that are not a list"),
         (br#"{"body": "%%%", "isBase64Encoded": true}"#, "not base64"),
         (
@@ -154,4 +199,12 @@ fn malformed_results_are_refused_with_a_reason() {
             String::from_utf8_lossy(body)
         );
     }
+}
+
+/// RFC 9110 section 5.5: HTAB, SP, VCHAR and obs-text (bytes from 0x80, UTF-8 here) are field
+/// value bytes, kept as they are.
+#[test]
+fn field_values_keep_tab_space_and_non_ascii() {
+    let r = function_result(r#"{"headers": {"x": "a\tb c~ é"}}"#.as_bytes()).unwrap();
+    assert_eq!(r.headers, [("x".to_owned(), "a\tb c~ é".to_owned())]);
 }

@@ -97,7 +97,9 @@ fn status_defaults_to_200_and_must_be_an_http_status() {
     assert_eq!(status(r#"{"statusCode":null}"#), Ok(200));
     assert_eq!(status(r#"{"statusCode":"404"}"#), Ok(404));
     assert_eq!(status(r#" { "statusCode" : 599 } "#), Ok(599));
-    for bad in ["600", "99", "-1", "\"abc\"", "2.5", "true"] {
+    for bad in [
+        "600", "99", "100", "103", "199", "-1", "\"abc\"", "2.5", "true",
+    ] {
         let error = status(&format!(r#"{{"statusCode":{bad}}}"#)).unwrap_err();
         assert!(
             matches!(error, PreludeError::Malformed(_)),
