@@ -303,7 +303,7 @@ mod tests {
                 (status, String::new())
             );
         }
-        let p = plugin(r#","payload_passthrough":false"#);
+        let p = plugin(r#","payload_passthrough":false,"detailed_errors":true"#);
         let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
         let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
         let lambda = header_pairs::serialize(&[(":status", &b"200"[..])]).unwrap();
