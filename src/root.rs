@@ -68,6 +68,11 @@ impl RootContext for LambdaRoot {
         agent.start(&Envoy, &plugin);
         let mut plugin = plugin;
         plugin.tick_time_ms.set(Envoy.now_ms());
+        // The Wasm config's `name`: signed calls carry it for their route to match.
+        plugin.route_key = self
+            .get_property(vec!["plugin_name"])
+            .and_then(|name| String::from_utf8(name).ok())
+            .unwrap_or_default();
         if let Err(e) = plugin.metrics.define(&Envoy) {
             vm_log!(error, "running without metrics: {e}");
         }
