@@ -68,10 +68,10 @@ def lambda_tls(aws, tmp_path):
 
 
 def assert_signed_call_reached_lambda_only(capture, competitor, function_arn, answer, body):
-    assert answer.status == 200 and answer.body == body, str(answer)
     assert competitor.requests == [], "another tenant received: " + "\n".join(
-        f"{r.method} {r.target} {r.headers}" for r in competitor.requests
+        f"{r.method} {r.target} {r.headers} {r.body!r}" for r in competitor.requests
     )
+    assert answer.status == 200 and answer.body == body, str(answer)
     [invoked] = capture.requests
     assert invoked.verdict.ok, invoked.describe()
     assert invoked.header("host") == LAMBDA_HOST
