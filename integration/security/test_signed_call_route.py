@@ -8,7 +8,9 @@ the ABI version of wasm extension is larger then 0.2.1"; the filter's SDK speaks
 virtual host is chosen by `:authority`, then a route by path and headers
 (envoy.config.route.v3.VirtualHost.domains, RouteMatch.headers). So the filter keeps the
 caller's `:authority` (the same virtual host is chosen again), adds its route key header, and
-the route sets the Host it signed for (`host_rewrite_literal`) and removes the key.
+the route sets the Host it signed for and removes the key (RouteAction.host_rewrite_literal:
+"during forwarding, the host header will be swapped with this value"; Route.
+request_headers_to_remove). The capture hop checks the Host Lambda receives is the signed one.
 
 Other tenants: a virtual host for `lambda.us-east-1.amazonaws.com` and one for
 `*.amazonaws.com` (Envoy prefers both to `*`), each to a recorder, on the caller's listener:

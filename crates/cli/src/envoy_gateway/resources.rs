@@ -202,7 +202,9 @@ fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
             enable_on_route(),
         ));
         // The Host the filter signed for. Here, not as the HTTPRoute's URLRewrite: its
-        // hostname takes no port, and Envoy Gateway adds x-forwarded-host with it.
+        // hostname is a Gateway API `PreciseHostname` (no port: a `host_rewrite` with one
+        // could not be said), and Envoy Gateway adds x-forwarded-host with it
+        // (`buildXdsURLRewriteAction` in internal/xds/translator/route.go).
         patches.push(on_routes(
             "/route/host_rewrite_literal",
             json!(u.config.host),

@@ -22,6 +22,19 @@ pub const FORWARDED: [&str; 3] = ["x-forwarded-proto", "x-request-id", "x-amzn-t
 /// `name`): a route matching it is reached only by calls that filter signed.
 pub const ROUTE_HEADER: &str = "x-mesh-lambda-route";
 
+/// The route key of a filter named `plugin_name` (the Wasm config's `name`): refused when a
+/// header value cannot carry it as it is (control bytes, non-ASCII, spaces at its ends).
+pub fn route_key(plugin_name: &[u8]) -> Result<String, String> {
+    let printable = plugin_name.iter().all(|b| (0x20..0x7f).contains(b));
+    match std::str::from_utf8(plugin_name) {
+        Ok(name) if printable && name.trim() == name => Ok(name.to_owned()),
+        _ => Err(format!(
+            "the Wasm plugin's name {:?} cannot be the value of {ROUTE_HEADER} (printable ASCII, no spaces at its ends)",
+            String::from_utf8_lossy(plugin_name)
+        )),
+    }
+}
+
 /// Lambda is reached over HTTPS; an HTTP/2 cluster needs the pseudo-header.
 const SCHEME: &str = "https";
 
@@ -132,6 +145,26 @@ mod tests {
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
         .collect();
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn a_route_key_is_the_plugin_name_when_a_header_value_can_carry_it() {
+        assert_eq!(
+            route_key(b"mesh-lambda/authentication").as_deref(),
+            Ok("mesh-lambda/authentication")
+        );
+        assert_eq!(route_key(b"").as_deref(), Ok(""));
+        for bad in [
+            &b"a\nb"[..],
+            b"a\x7f",
+            b" a",
+            b"a ",
+            "caf\u{e9}".as_bytes(),
+            b"\xff",
+        ] {
+            let error = route_key(bad).unwrap_err();
+            assert!(error.contains("x-mesh-lambda-route"), "{error}");
+        }
     }
 
     #[test]
