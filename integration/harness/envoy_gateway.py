@@ -6,7 +6,8 @@ with its connection manager in `default_filter_chain` and a route configuration 
 name, one virtual host `<ns>/<gateway>/<listener>/*` (routes without hostnames); per HTTPRoute
 match a route `httproute/<ns>/<route>/rule/<i>/match/<j>/*` to the cluster
 `httproute/<ns>/<route>/rule/<i>` (the Backend, TLS from its BackendTLSPolicy; the system
-CAs stand for the test CA). Exact paths sort before prefixes, as Envoy Gateway sorts them.
+CAs stand for the test CA), with its header matches and RequestHeaderModifier removals.
+Exact paths sort before prefixes, and more header matches first, as Envoy Gateway sorts them.
 Another application's HTTPRoute (`/` to a plain cluster) is added last. Then the
 EnvoyPatchPolicy's JSON patches are applied as Envoy Gateway applies them: JSONPath
 selections made JSON pointers, RFC 6902 `add` creating missing objects, and an `add` at path
