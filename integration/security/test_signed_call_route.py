@@ -138,8 +138,23 @@ def test_envoy_gateway(
         )
 
         assert_signed_call_reached_lambda_only(capture, competitor, aws.function_arn, answer, body)
+        a_caller_naming_the_other_host_reaches_it_unsigned(gateway.url, "/authentication/x")
+        assert_the_other_tenant_got_nothing_signed(competitor)
     finally:
         wasm_server.stop()
+
+
+def a_caller_naming_the_other_host_reaches_it_unsigned(url: str, path: str) -> None:
+    """The caller's own request for the other tenant's host is selected into that tenant's
+    route, where the filter is off (the generators enable it on their routes only)."""
+    answer = client.call(url, "POST", path, [("host", LAMBDA_HOST)], b"{}")
+    assert answer.status == 200 and answer.body == b"another team", str(answer)
+
+
+def assert_the_other_tenant_got_nothing_signed(competitor) -> None:
+    [received] = competitor.requests
+    for name in ["authorization", "x-amz-security-token", "x-amz-date", "x-mesh-lambda-route"]:
+        assert received.header(name) is None, f"{name} reached another tenant"
 
 
 @pytest.mark.parametrize("domains", COMPETING, ids=lambda d: d[0])
@@ -163,11 +178,14 @@ def test_istio(aws, cli, wasm_path, lambda_tls, competitor, start_bootstrap, tmp
     assert point_host_at(bootstrap, LAMBDA_HOST, capture.port) >= 1
     add_competing_hosts(bootstrap, domains, competitor.port)
     start_bootstrap("api-sidecar", bootstrap, aws.user_credentials.as_environment())
+    url = f"http://127.0.0.1:{port}"
 
     body = b'{"payload": "secret"}'
-    answer = client.call(f"http://127.0.0.1:{port}", "POST", "/", [("host", MESH_HOST)], body)
+    answer = client.call(url, "POST", "/", [("host", MESH_HOST)], body)
 
     assert_signed_call_reached_lambda_only(capture, competitor, aws.function_arn, answer, body)
+    a_caller_naming_the_other_host_reaches_it_unsigned(url, "/")
+    assert_the_other_tenant_got_nothing_signed(competitor)
 
 
 def test_two_upstreams_invoking_one_function_reach_their_own_clusters(
