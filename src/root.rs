@@ -6,6 +6,7 @@ use crate::http::LambdaHttp;
 use mesh_lambda_core::credentials::agent::{CredentialAgent, FAST_TICK};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
 use mesh_lambda_core::host::Clock;
+use mesh_lambda_core::invoke::outgoing::route_key;
 use mesh_lambda_core::metrics::Gauge;
 use mesh_lambda_core::request::body_delivery::check_body_delivery;
 use mesh_lambda_core::request::callout::answer_from_root;
@@ -65,8 +66,17 @@ impl RootContext for LambdaRoot {
                 return false;
             }
         };
-        agent.start(&Envoy, &plugin);
         let mut plugin = plugin;
+        // The Wasm config's `name`: signed calls carry it for their route to match.
+        let name = self.get_property(vec!["plugin_name"]).unwrap_or_default();
+        plugin.route_key = match route_key(&name) {
+            Ok(key) => key,
+            Err(e) => {
+                vm_log!(error, "{e}");
+                return false;
+            }
+        };
+        agent.start(&Envoy, &plugin);
         plugin.tick_time_ms.set(Envoy.now_ms());
         if let Err(e) = plugin.metrics.define(&Envoy) {
             vm_log!(error, "running without metrics: {e}");

@@ -3,17 +3,19 @@
 //! (bytes as they come) and as text (`Message`), whose map must read back as written.
 //! A map read writes out again the same; `find` agrees with the full read; the outgoing map
 //! (built as the request path builds it: from scratch, with the caller's `FORWARDED` values
-//! found in the map) carries the filter's method and signature, and of the caller's headers
-//! only the forwarded ones.
+//! found in the map) carries the filter's method and signature, the caller's `:authority` in
+//! place of the Lambda host (the signed call is routed by it), the route key, and of the
+//! caller's other headers only the forwarded ones.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::header_pairs::{find, parse, serialize};
-use mesh_lambda_core::invoke::outgoing::{outgoing_headers, FORWARDED};
+use mesh_lambda_core::invoke::outgoing::{outgoing_headers, Route, FORWARDED, ROUTE_HEADER};
 use mesh_lambda_fuzz::Message;
 
-const OURS: [(&str, &str); 4] = [
+const OURS: [(&str, &str); 5] = [
     (":path", "/2015-03-31/functions/f/invocations"),
+    (":authority", "lambda.us-east-1.amazonaws.com"),
     ("x-amz-date", "20150830T123600Z"),
     ("x-amz-security-token", "token"),
     ("authorization", "AWS4-HMAC-SHA256 Credential=..."),
@@ -34,7 +36,11 @@ fn check_map(map: &[u8]) {
         .iter()
         .filter_map(|&name| find(map, name).map(|v| (name, v)))
         .collect();
-    let outgoing = outgoing_headers(&OURS, &forwarded, 7);
+    let route = Route {
+        authority: find(map, ":authority").unwrap_or_default(),
+        key: "mesh-lambda/f",
+    };
+    let outgoing = outgoing_headers(&OURS, &route, &forwarded, 7);
     let Some(pairs) = parse(map) else {
         return;
     };
@@ -61,11 +67,16 @@ fn check_map(map: &[u8]) {
     };
     assert_eq!(values(":method"), [b"POST"]);
     for (name, value) in OURS {
-        assert_eq!(values(name), [value.as_bytes()], "{name}");
+        let value = match name {
+            ":authority" => route.authority,
+            _ => value.as_bytes(),
+        };
+        assert_eq!(values(name), [value], "{name}");
     }
+    assert_eq!(values(ROUTE_HEADER), [route.key.as_bytes()]);
     for (name, _) in &sent {
         let ours = OURS.iter().any(|(n, _)| n == name)
-            || [":method", ":scheme", "content-length"].contains(name);
+            || [":method", ":scheme", "content-length", ROUTE_HEADER].contains(name);
         assert!(
             ours || FORWARDED.contains(name),
             "the caller's {name} reaches AWS"

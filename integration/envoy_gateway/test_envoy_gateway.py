@@ -4,8 +4,9 @@ endpoint played by the capture hop (`host_rewrite` points the filter at it), whi
 every signature. The module is fetched by Envoy's remote source from a local HTTP server and
 checked against wasm_sha256.
 
-The filter rewrites `:authority` and `:path`, and Envoy selects the route again: the signed
-request must leave by the HTTPRoute's TLS backend, never by another application's route."""
+The filter rewrites `:path` (keeping `:authority`, adding its route key header), and Envoy
+selects the route again: the signed request must leave by the HTTPRoute's TLS backend, never
+by another application's route."""
 
 from dataclasses import dataclass
 

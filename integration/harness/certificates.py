@@ -106,10 +106,10 @@ class CertificateAuthority:
         return _write(self.directory, name, certificate, key)
 
 
-def serving_tls(ca: "CertificateAuthority") -> ssl.SSLContext:
-    """A server context with a certificate for `localhost` that `ca` signed (Lambda's TLS
+def serving_tls(ca: "CertificateAuthority", name: str = "localhost") -> ssl.SSLContext:
+    """A server context with a certificate for `name` that `ca` signed (Lambda's TLS
     endpoint, or a server of the .wasm, as the tests play them)."""
-    server = ca.issue("localhost", dns=["localhost"])
+    server = ca.issue(name, dns=[name])
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(server.certificate, server.key)
     return tls

@@ -87,6 +87,10 @@ def render_config(
         _connection_manager(config)["use_remote_address"] = True
     virtual_host = _only(_connection_manager(config)["route_config"]["virtual_hosts"], "host")
     route = _only(virtual_host["routes"], "route")["route"]
+    signed_host = _signed_host(plugin_configuration)
+    if signed_host is not None:
+        # As a user must: the Host the route sends is the one the filter signs for.
+        route["host_rewrite_literal"] = signed_host
     if route_timeout is not None:
         route["timeout"] = route_timeout
     if route_idle_timeout is not None:
@@ -112,6 +116,17 @@ def render_config(
     if remote_code is not None:
         config["static_resources"]["clusters"].append(remote_code.cluster())
     return config
+
+
+def _signed_host(plugin_configuration: str) -> str | None:
+    """The host the filter signs for: `host_rewrite`, else Lambda's host in the ARN's region
+    (None when the configuration is not one the filter takes)."""
+    try:
+        fields = json.loads(plugin_configuration)
+        host = fields.get("host_rewrite")
+        return host or f"lambda.{fields['arn'].split(':')[3]}.amazonaws.com"
+    except (ValueError, AttributeError, KeyError, IndexError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)

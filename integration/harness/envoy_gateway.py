@@ -6,7 +6,8 @@ with its connection manager in `default_filter_chain` and a route configuration 
 name, one virtual host `<ns>/<gateway>/<listener>/*` (routes without hostnames); per HTTPRoute
 match a route `httproute/<ns>/<route>/rule/<i>/match/<j>/*` to the cluster
 `httproute/<ns>/<route>/rule/<i>` (the Backend, TLS from its BackendTLSPolicy; the system
-CAs stand for the test CA). Exact paths sort before prefixes, as Envoy Gateway sorts them.
+CAs stand for the test CA), with its header matches and RequestHeaderModifier removals.
+Exact paths sort before prefixes, and more header matches first, as Envoy Gateway sorts them.
 Another application's HTTPRoute (`/` to a plain cluster) is added last. Then the
 EnvoyPatchPolicy's JSON patches are applied as Envoy Gateway applies them: JSONPath
 selections made JSON pointers, RFC 6902 `add` creating missing objects, and an `add` at path
@@ -143,16 +144,29 @@ def _apply(resources: dict[str, dict[str, dict]], patch: dict) -> None:
 
 
 def _route(name: str, rule_index: int, j: int, match: dict, rule: dict, ns: str) -> dict:
+    """As Envoy Gateway's xDS translator builds it (internal/xds/translator/route.go,
+    buildXdsRoute and buildXdsRouteMatch): header matches as `headers` string matchers, a
+    RequestHeaderModifier's removals as the route's `request_headers_to_remove`."""
     path = match["path"]
     kind = {"Exact": "path", "PathPrefix": "path_separated_prefix"}[path["type"]]
     route = {"cluster": f"httproute/{ns}/{name}/rule/{rule_index}"}
     if "timeouts" in rule:
         route["timeout"] = rule["timeouts"]["request"]
-    return {
+    route_match = {kind: path["value"]}
+    for header in match.get("headers", []):
+        assert header["type"] == "Exact", header
+        route_match.setdefault("headers", []).append(
+            {"name": header["name"], "string_match": {"exact": header["value"]}}
+        )
+    built = {
         "name": f"httproute/{ns}/{name}/rule/{rule_index}/match/{j}/*",
-        "match": {kind: path["value"]},
+        "match": route_match,
         "route": route,
     }
+    for f in rule.get("filters", []):
+        assert f["type"] == "RequestHeaderModifier", f"the emulation does not know {f['type']}"
+        built["request_headers_to_remove"] = f["requestHeaderModifier"]["remove"]
+    return built
 
 
 def gateway_bootstrap(
@@ -190,7 +204,8 @@ def gateway_bootstrap(
                 )
             )
             routes += [_route(name, i, j, m, rule, ns) for j, m in enumerate(rule["matches"])]
-    routes.sort(key=lambda r: "path" not in r["match"])  # Exact first; stable otherwise
+    # Exact first, then more header matches first (Gateway API's precedence); stable otherwise.
+    routes.sort(key=lambda r: ("path" not in r["match"], -len(r["match"].get("headers", []))))
     routes.append(
         {"name": OTHER_APP_ROUTE, "match": {"prefix": "/"}, "route": {"cluster": OTHER_APP_CLUSTER}}
     )

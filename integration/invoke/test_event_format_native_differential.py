@@ -66,6 +66,9 @@ def start_both(aws, capture, wasm_path, start_bootstrap, mode: dict) -> dict:
     native = copy.deepcopy(mesh)
     native["name"] = NATIVE
     manager = native["filter_chains"][0]["filters"][0]["typed_config"]
+    # The native filter signs the Host the request has when it runs, before the router:
+    # a route's Host rewrite, which mesh-lambda's signed requests need, would break its.
+    del manager["route_config"]["virtual_hosts"][0]["routes"][0]["route"]["host_rewrite_literal"]
     filters = manager["http_filters"]
     [index] = [i for i, f in enumerate(filters) if f["name"] == FILTER_NAME]
     filters[index] = {

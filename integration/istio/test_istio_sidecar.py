@@ -3,9 +3,10 @@ Istio-shaped sidecar (harness/istio.py) against moto, Lambda's TLS endpoint play
 capture hop (a certificate for `localhost` from a test CA; `host_rewrite` points the filter
 at it), which checks every signature.
 
-The Lambda upstream is called by its mesh host. The filter rewrites `:authority` to the
-Lambda host and Envoy selects the route again: the signed request must leave through a TLS
-cluster, never through `allow_any`'s plaintext PassthroughCluster (a recorder here)."""
+The Lambda upstream is called by its mesh host. The filter rewrites `:path` (keeping
+`:authority`) and Envoy selects the route again: the signed request must leave through the
+mesh host's TLS cluster, never through `allow_any`'s plaintext PassthroughCluster (a recorder
+here)."""
 
 import pytest
 
@@ -40,12 +41,8 @@ def example() -> IstioResources:
 
 def test_the_example_resources(example):
     entries = {e["metadata"]["name"]: e for e in example.service_entries}
-    assert set(entries) == {
-        "mesh-lambda-authentication",
-        "mesh-lambda-reports",
-        "mesh-lambda.lambda.us-east-1.amazonaws.com",
-        "mesh-lambda.lambda.eu-west-1.amazonaws.com",
-    }
+    # No entry for a Lambda host: the signed request stays in its mesh host's virtual host.
+    assert set(entries) == {"mesh-lambda-authentication", "mesh-lambda-reports"}
     every = [*example.service_entries, *example.destination_rules, example.envoy_filter]
     assert {r["metadata"]["namespace"] for r in every} == {"shop"}
     assert {r["apiVersion"] for r in every} == {
@@ -55,8 +52,6 @@ def test_the_example_resources(example):
     assert {r["spec"]["host"] for r in example.destination_rules} == {
         "authentication.lambda.internal",
         "reports.lambda.internal",
-        "lambda.us-east-1.amazonaws.com",
-        "lambda.eu-west-1.amazonaws.com",
     }
     assert example.envoy_filter["spec"]["workloadSelector"] == {"labels": {"app": "api"}}
     configs = [p["patch"]["value"] for p in example.patches("EXTENSION_CONFIG")]
@@ -140,13 +135,14 @@ def test_a_lambda_upstream_through_the_generated_sidecar(
         [passed] = passthrough.requests
         assert passed.header("authorization") is None
 
-        # The signed requests left by the Lambda host's route (Envoy selected the route again
-        # after the filter rewrote :authority), over TLS; none by the passthrough.
+        # The signed requests left by the mesh host's route (Envoy selected the route again
+        # after the filter's write, in the virtual host of the caller's :authority, kept),
+        # over TLS; none by the passthrough, and no cluster for the Lambda host exists.
         stats = sidecar.stats()
-        lambda_cluster = "cluster.outbound|80||localhost"
-        assert stats[f"{lambda_cluster}.upstream_rq_2xx"] == 2
-        assert stats[f"{lambda_cluster}.ssl.handshake"] >= 1
-        assert stats[f"cluster.outbound|80||{MESH_HOST}.upstream_rq_total"] == 0
+        mesh_cluster = f"cluster.outbound|80||{MESH_HOST}"
+        assert stats[f"{mesh_cluster}.upstream_rq_2xx"] == 2
+        assert stats[f"{mesh_cluster}.ssl.handshake"] >= 1
+        assert not any(name.startswith("cluster.outbound|80||localhost.") for name in stats)
         assert stats[f"cluster.outbound|80||{EVENTS_HOST}.upstream_rq_2xx"] == 1
         assert stats[f"cluster.outbound|80||{EVENTS_HOST}.ssl.handshake"] == 1
         assert stats[f"cluster.{PASSTHROUGH}.upstream_rq_total"] == 1

@@ -453,7 +453,9 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
 }
 
 /// Two upstreams with one name, or on one address and port (0.0.0.0 takes the port on every
-/// address), cannot both be listeners of one proxy.
+/// address), cannot both be listeners of one proxy. Upstreams invoking one function (the same
+/// signed path) are told apart by the route key their filter writes, the Wasm plugin name
+/// (`wasm_filter::plugin_name`), unique because the name is.
 fn check_clashes(upstreams: &[Upstream]) -> Result<(), DescriptionError> {
     let mut names = BTreeMap::new();
     let mut mesh_hosts = BTreeMap::new();

@@ -2,6 +2,7 @@
 //! extension config, Envoy Gateway's patch): what no platform's own Wasm loader sets, and
 //! what the filter needs, lives here once.
 
+pub use mesh_lambda_core::invoke::outgoing::ROUTE_HEADER;
 use serde_json::{json, Value};
 
 /// One VM for every upstream's filter: the credentials are fetched once per proxy.
@@ -65,7 +66,7 @@ pub fn wasm_config(upstream: &str, plugin_configuration: &str, code: &Code) -> V
     json!({
         "@type": WASM_TYPE_URL,
         "config": {
-            "name": format!("mesh-lambda/{upstream}"),
+            "name": plugin_name(upstream),
             "root_id": "mesh-lambda",
             // Envoy >= 1.35: without it the filter never gets the body it signs.
             "allow_on_headers_stop_iteration": true,
@@ -84,6 +85,14 @@ pub fn wasm_config(upstream: &str, plugin_configuration: &str, code: &Code) -> V
             },
         },
     })
+}
+
+/// The Wasm plugin's name for upstream `upstream`: the filter writes it into the signed
+/// call's route key header (`ROUTE_HEADER`), which a route shared with other upstreams
+/// matches. Unique per upstream name, so upstreams invoking one function reach their own
+/// routes.
+pub fn plugin_name(upstream: &str) -> String {
+    format!("mesh-lambda/{upstream}")
 }
 
 /// The name the filter has in an HTTP filter chain (and in `typed_per_filter_config`) when

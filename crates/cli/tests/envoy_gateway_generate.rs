@@ -131,3 +131,44 @@ fn walk(dir: &std::path::Path) -> String {
     }
     all
 }
+
+/// Two upstreams invoking one function (here: unqualified and alias `live`) share the signed
+/// request's exact path (a route's path match ignores the query): each one's route for it
+/// also matches the route key its own filter writes (the Wasm plugin name), so neither
+/// captures the other's calls.
+#[test]
+fn upstreams_invoking_one_function_get_routes_keyed_apart() {
+    let dir = common::scratch("envoy-gateway-one-function");
+    let description = format!(
+        r#"{{"service":"api","wasm_url":"https://h.example/x.wasm","wasm_sha256":"{SHA}","upstreams":[
+            {{"name":"latest","filter":{{"arn":"{ARN}","payload_passthrough":true}}}},
+            {{"name":"live","filter":{{"arn":"{ARN}","qualifier":"live","payload_passthrough":true}}}}]}}"#
+    );
+    let path = dir.join("description.json");
+    std::fs::write(&path, description).unwrap();
+    let run = common::generate("envoy-gateway", &path, &dir.join("out"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |file: &str| std::fs::read_to_string(dir.join("out").join(file)).unwrap();
+    let (routes, policy) = (read(FILES[0]), read(FILES[1]));
+    let invoke_path = "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aauthentication/invocations\"";
+    assert_eq!(routes.matches(invoke_path).count(), 2, "{routes}");
+    for name in ["latest", "live"] {
+        let key = format!("mesh-lambda/{name}\n");
+        assert_eq!(
+            routes.matches(&format!("value: {key}")).count(),
+            1,
+            "{routes}"
+        );
+        assert_eq!(
+            policy.matches(&format!("name: {key}")).count(),
+            1,
+            "{policy}"
+        );
+    }
+    assert_eq!(routes.matches("name: x-mesh-lambda-route").count(), 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -9,7 +9,7 @@ use crate::clusters::{
 };
 use crate::description::{Description, Upstream};
 use crate::local_replies::local_reply_config;
-use crate::wasm_filter::{wasm_config, Code};
+use crate::wasm_filter::{wasm_config, Code, ROUTE_HEADER};
 use mesh_lambda_core::event::PayloadFormat;
 use serde_json::{json, Value};
 
@@ -57,10 +57,14 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
                     "virtual_hosts": [{
                         "name": names.virtual_host,
                         "domains": ["*"],
+                        // The filter keeps the caller's `:authority` and signs for the
+                        // Lambda host, which the route sends.
                         "routes": [{
                             "match": {"prefix": "/"},
+                            "request_headers_to_remove": [ROUTE_HEADER],
                             "route": {
                                 "cluster": host_cluster_name(&u.config.host),
+                                "host_rewrite_literal": u.config.host,
                                 "timeout": format!("{}s", u.route_timeout_seconds),
                             },
                         }],

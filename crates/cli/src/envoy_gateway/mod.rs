@@ -9,9 +9,12 @@
 //!
 //! Per upstream: an `HTTPRoute` (`PathPrefix /<name>`) to a `Backend` (the Lambda host, port
 //! 443) that a `BackendTLSPolicy` makes TLS. After the filter rewrites the request Envoy
-//! selects the route again, by the Lambda host and the Invoke path (verified on Envoy 1.36 and
-//! 1.40): the same `HTTPRoute` also matches that exact path, so the signed request leaves by
-//! the same TLS backend, never by another route of the Gateway.
+//! selects the route again (verified on Envoy 1.36 and 1.40): the filter keeps the caller's
+//! host, so the virtual host is the caller's request's, and the same `HTTPRoute` matches the
+//! exact Invoke path with the route key header the filter writes (its plugin name), so the
+//! signed request leaves by that upstream's TLS backend, never by another route of the
+//! Gateway (another upstream invoking the same function included). The policy sets the Host
+//! the filter signed for on those routes.
 
 mod resources;
 

@@ -8,7 +8,9 @@ use crate::clusters::{
 use crate::description::{Description, GatewaySettings, Upstream};
 use crate::kubernetes::{file, Resource};
 use crate::output::GeneratedFile;
-use crate::wasm_filter::{enable_on_route, filter_name, wasm_config, Code};
+use crate::wasm_filter::{
+    enable_on_route, filter_name, plugin_name, wasm_config, Code, ROUTE_HEADER,
+};
 use crate::wasm_source::WasmUrl;
 use mesh_lambda_core::invoke::InvokeTarget;
 use serde_json::{json, Value};
@@ -59,8 +61,9 @@ pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
             http_route(g, u),
             &[
                 &format!("{function}: called at /{}/ on the Gateway.", u.name),
-                "The second match is the path the filter writes: Envoy selects the route again after the",
-                "filter rewrote the request, and must find this route (its TLS backend) again.",
+                "The second match is the signed request: Envoy selects the route again after the filter",
+                "rewrote it (the caller's host kept, the Invoke path and the filter's route key header),",
+                "and finds this route (its TLS backend) again, never another upstream's.",
             ],
         ));
         routes.push(Resource::new(
@@ -94,8 +97,8 @@ pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
                         "They attach to listener {:?} of Gateway {}/{}, which must allow routes from namespace {:?}.",
                         g.listener, g.gateway_namespace, g.gateway, g.namespace
                     ),
-                    "That listener must take any hostname (no hostname field): once signed, the request's host",
-                    "is Lambda's, and Envoy finds its route again by that host and the Invoke path.",
+                    "The signed request keeps the caller's host: Envoy finds its route again in the same virtual",
+                    "host, by the Invoke path and the route key header only the filter writes.",
                 ],
                 &routes,
             ),
@@ -130,8 +133,15 @@ fn http_route(g: &GatewaySettings, u: &Upstream) -> Value {
         "rules": [{
             "matches": [
                 {"path": {"type": "PathPrefix", "value": format!("/{}", u.name)}},
-                {"path": {"type": "Exact", "value": invoke_path(u)}},
+                {
+                    "path": {"type": "Exact", "value": invoke_path(u)},
+                    "headers": [{"type": "Exact", "name": ROUTE_HEADER, "value": plugin_name(&u.name)}],
+                },
             ],
+            "filters": [{
+                "type": "RequestHeaderModifier",
+                "requestHeaderModifier": {"remove": [ROUTE_HEADER]},
+            }],
             "backendRefs": [{
                 "group": "gateway.envoyproxy.io",
                 "kind": "Backend",
@@ -186,6 +196,11 @@ fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
     let mut patches = Vec::new();
     for u in &d.upstreams {
         let name = filter_name(&u.name);
+        let routes = format!(
+            "$.virtual_hosts[*].routes[?(@.name =~ /^httproute\\/{}\\/{}\\/rule\\/0\\/match\\/.*/)]",
+            g.namespace,
+            resource_name(u)
+        );
         // Added at the router's index: before it, after Envoy Gateway's own filters.
         patches.push(json_patch(
             LISTENER_TYPE,
@@ -200,19 +215,21 @@ fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
                 },
             }),
         ));
-        patches.push(json_patch(
-            ROUTE_CONFIG_TYPE,
-            &listener,
-            json!({
-                "op": "add",
-                "jsonPath": format!(
-                    "$.virtual_hosts[*].routes[?(@.name =~ /^httproute\\/{}\\/{}\\/rule\\/0\\/match\\/.*/)]",
-                    g.namespace,
-                    resource_name(u)
-                ),
-                "path": format!("/typed_per_filter_config/{name}"),
-                "value": enable_on_route(),
-            }),
+        let on_routes = |path: &str, value: Value| {
+            let operation = json!({"op": "add", "jsonPath": routes, "path": path, "value": value});
+            json_patch(ROUTE_CONFIG_TYPE, &listener, operation)
+        };
+        patches.push(on_routes(
+            &format!("/typed_per_filter_config/{name}"),
+            enable_on_route(),
+        ));
+        // The Host the filter signed for. Here, not as the HTTPRoute's URLRewrite: its
+        // hostname is a Gateway API `PreciseHostname` (no port: a `host_rewrite` with one
+        // could not be said), and Envoy Gateway adds x-forwarded-host with it
+        // (`buildXdsURLRewriteAction` in internal/xds/translator/route.go).
+        patches.push(on_routes(
+            "/route/host_rewrite_literal",
+            json!(u.config.host),
         ));
     }
     // Room for the largest payload: Envoy's default buffer (1 MiB) would answer 413 itself.

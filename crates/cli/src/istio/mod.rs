@@ -6,12 +6,12 @@
 //! routes and enables it on each Lambda upstream's mesh host; and the `ServiceEntry` and
 //! `DestinationRule` pairs that make every way out of the filter TLS to Lambda.
 //!
-//! Why both hosts: the app calls `<mesh host>:80`. The filter replaces `:authority` with the
-//! Lambda host, and Envoy then selects the route again (verified on Envoy 1.36 and 1.40): the
-//! signed request leaves by the Lambda host's route of the same port-80 route table. Without
-//! a `ServiceEntry` for the Lambda host on port 80 that route would be Istio's catch-all
-//! (`allow_any`, a plaintext passthrough). Both hosts' clusters originate TLS to Lambda, so
-//! the request leaves over TLS whether or not a future Envoy re-selects the route.
+//! How the signed request leaves: the app calls `<mesh host>:80`. The filter keeps that
+//! `:authority` and Envoy selects the route again (the route cache is cleared on the filter's
+//! header write): in the mesh host's virtual host again, whose route sends the Lambda host
+//! the filter signed for (`host_rewrite_literal`) through the mesh host's cluster, TLS to
+//! Lambda. No virtual host of the shared port-80 route table (another team's `ServiceEntry`
+//! for `*.amazonaws.com`, say) can claim it, and none for the Lambda host is made.
 
 mod resources;
 

@@ -1,49 +1,26 @@
 //! The Istio resources: per upstream a `ServiceEntry` and `DestinationRule` for its mesh host,
-//! per Lambda host the same pair, and one `EnvoyFilter` for the caller's pods.
+//! and one `EnvoyFilter` for the caller's pods.
 
 use super::{envoy_filter_name, file_list, resource_name};
 use crate::clusters::{credential_clusters, host_and_port, request_buffer_bytes};
 use crate::description::{Description, Upstream};
 use crate::kubernetes::{file, Resource};
 use crate::output::GeneratedFile;
-use crate::wasm_filter::{enable_on_route, filter_name, wasm_config, Code, WASM_TYPE_URL};
+use crate::wasm_filter::{
+    enable_on_route, filter_name, wasm_config, Code, ROUTE_HEADER, WASM_TYPE_URL,
+};
 use crate::wasm_source::OciImage;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 const COMMAND: &str = "istio generate";
 const NETWORKING: &str = "networking.istio.io/v1";
-/// The port the app calls a mesh host on, and the Lambda host's port in the mesh: both land
-/// in the sidecar's port-80 outbound route table, where the route is selected again after the
-/// filter rewrote the request.
+/// The port the app calls a mesh host on: the sidecar's port-80 outbound route table, where
+/// the route is selected again (in the mesh host's virtual host) after the filter rewrote the
+/// request.
 const MESH_PORT: u16 = 80;
 /// What Istio's agent does not read: the remote source's cluster is required by Envoy's
 /// schema, but the agent replaces the whole remote source with its local copy of the image.
 const OCI_PLACEHOLDER_CLUSTER: &str = "mesh-lambda.oci-image";
-
-/// A Lambda host (the host the filter signs for) and the upstreams that call it.
-struct LambdaHost<'a> {
-    name: &'a str,
-    port: u16,
-    /// As the filter writes it into `:authority` (`name` or `name:port`).
-    authority: &'a str,
-    route_timeout_seconds: u64,
-}
-
-fn lambda_hosts(d: &Description) -> Vec<LambdaHost<'_>> {
-    let mut hosts: BTreeMap<&str, LambdaHost> = BTreeMap::new();
-    for u in &d.upstreams {
-        let (name, port) = host_and_port(&u.config.host);
-        let host = hosts.entry(&u.config.host).or_insert(LambdaHost {
-            name,
-            port,
-            authority: &u.config.host,
-            route_timeout_seconds: 0,
-        });
-        host.route_timeout_seconds = host.route_timeout_seconds.max(u.route_timeout_seconds);
-    }
-    hosts.into_values().collect()
-}
 
 /// `<host>:80`: the name Istio gives a service's virtual host in the port-80 route table.
 fn vhost_name(host: &str) -> String {
@@ -62,7 +39,7 @@ pub fn files(d: &Description, oci: &OciImage) -> Vec<GeneratedFile> {
             &name,
             ns,
             &u.mesh_host,
-            Some(lambda),
+            lambda,
             port,
             &[
                 &what,
@@ -79,29 +56,7 @@ pub fn files(d: &Description, oci: &OciImage) -> Vec<GeneratedFile> {
             &u.mesh_host,
             lambda,
             &d.ca_bundle,
-            &["Its cluster originates TLS to Lambda, in case the route is not selected again."],
-        ));
-    }
-    for host in lambda_hosts(d) {
-        let name = format!("mesh-lambda.{}", host.authority.replace(':', "-"));
-        entries.push(service_entry(
-            &name,
-            ns,
-            host.name,
-            None,
-            host.port,
-            &[
-                &format!("The Lambda endpoint on port 80 of the mesh: after the filter rewrites the request to {},", host.authority),
-                "Envoy selects its route again and finds this host (without it: Istio's plaintext passthrough).",
-            ],
-        ));
-        rules.push(tls_rule(
-            &name,
-            ns,
-            host.name,
-            host.name,
-            &d.ca_bundle,
-            &["TLS origination to Lambda: SNI and the certificate checked for the Lambda host."],
+            &["Its cluster originates TLS to Lambda: the signed request leaves by it."],
         ));
     }
     file_list([
@@ -140,20 +95,18 @@ fn service_entry(
     name: &str,
     ns: &str,
     host: &str,
-    endpoint: Option<&str>,
+    endpoint: &str,
     target_port: u16,
     comment: &[&str],
 ) -> Resource {
-    let mut spec = json!({
+    let spec = json!({
         "hosts": [host],
         "location": "MESH_EXTERNAL",
         "ports": [{"number": MESH_PORT, "name": "http", "protocol": "HTTP", "targetPort": target_port}],
         "resolution": "DNS",
         "exportTo": ["."],
+        "endpoints": [{"address": endpoint}],
     });
-    if let (Some(address), Some(spec)) = (endpoint, spec.as_object_mut()) {
-        spec.insert("endpoints".into(), json!([{"address": address}]));
-    }
     Resource::new(NETWORKING, "ServiceEntry", name, ns, spec, comment)
 }
 
@@ -201,8 +154,16 @@ fn patch(apply_to: &str, matching: Option<Value>, operation: &str, value: Value)
 /// The route Istio makes for a host without a VirtualService.
 const DEFAULT_ROUTE: &str = "default";
 
-fn timeout(seconds: u64) -> Value {
-    json!({"route": {"timeout": format!("{seconds}s")}})
+/// The mesh host's route: the signed request is selected into it again (the filter keeps the
+/// caller's `:authority`), and it sends the Host the filter signed for and drops the route key.
+fn signed_call_route(u: &Upstream) -> Value {
+    json!({
+        "route": {
+            "timeout": format!("{}s", u.route_timeout_seconds),
+            "host_rewrite_literal": u.config.host,
+        },
+        "request_headers_to_remove": [ROUTE_HEADER],
+    })
 }
 
 fn upstream_patches(u: &Upstream, oci: &OciImage) -> [Value; 4] {
@@ -252,7 +213,7 @@ fn upstream_patches(u: &Upstream, oci: &OciImage) -> [Value; 4] {
             "HTTP_ROUTE",
             Some(route_table(&u.mesh_host, Some(DEFAULT_ROUTE))),
             "MERGE",
-            timeout(u.route_timeout_seconds),
+            signed_call_route(u),
         ),
     ]
 }
@@ -261,24 +222,6 @@ fn envoy_filter(d: &Description, oci: &OciImage) -> Resource {
     let mut patches: Vec<Value> = Vec::new();
     for u in &d.upstreams {
         patches.extend(upstream_patches(u, oci));
-    }
-    for host in lambda_hosts(d) {
-        // The signed request's route: the Lambda host's, its timeout the longest upstream's.
-        patches.push(patch(
-            "HTTP_ROUTE",
-            Some(route_table(host.name, Some(DEFAULT_ROUTE))),
-            "MERGE",
-            timeout(host.route_timeout_seconds),
-        ));
-        if host.authority != host.name {
-            // `:authority` carries the port: the Lambda host's virtual host must answer to it.
-            patches.push(patch(
-                "VIRTUAL_HOST",
-                Some(route_table(host.name, None)),
-                "MERGE",
-                json!({"domains": [host.authority]}),
-            ));
-        }
     }
     // Room for the largest payload: Envoy's default buffer (1 MiB) would answer 413 itself.
     patches.push(patch(

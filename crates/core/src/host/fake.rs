@@ -179,10 +179,14 @@ pub struct StreamState {
 }
 
 impl StreamState {
-    /// A request with these headers (`content-length` is added for a body) and body.
+    /// A request with these headers (`content-length` is added for a body, `:authority` when
+    /// missing: Envoy's connection manager always sets it) and body.
     pub fn request(headers: &[(&str, &str)], body: &[u8]) -> Self {
         let mut pairs: Vec<(&str, &[u8])> =
             headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        if !headers.iter().any(|(n, _)| *n == ":authority") {
+            pairs.push((":authority", b"caller.test"));
+        }
         let length = body.len().to_string();
         if !body.is_empty() {
             pairs.push(("content-length", length.as_bytes()));

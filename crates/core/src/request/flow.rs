@@ -176,12 +176,23 @@ impl RequestFlow {
             return Action::Continue;
         }
         let headers = stream.response_headers();
-        let [status, function_error] =
-            header_pairs::find_each(&headers, [":status", "x-amz-function-error"]);
+        let [status, function_error, error_type] = header_pairs::find_each(
+            &headers,
+            [":status", "x-amz-function-error", "x-amzn-errortype"],
+        );
         let status = status.and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
         if let Some(error) = status.and_then(Counter::lambda_error) {
             // Lambda's own error (or Envoy's on the way): it reaches the caller as it is.
             plugin.metrics.count(error);
+            if error_type.is_some_and(|t| t.starts_with(b"InvalidSignatureException")) {
+                stream_log!(
+                    warn,
+                    self.context_id,
+                    "Lambda refused the signature, signed for host {}: the route to Lambda must set \
+                     that Host (host_rewrite_literal), the filter keeps the caller's :authority",
+                    plugin.target.host
+                );
+            }
             stream_log!(
                 info,
                 self.context_id,

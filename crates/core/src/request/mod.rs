@@ -74,6 +74,9 @@ pub struct Plugin {
     /// The root timer's last clock reading (ms; 0: none yet), which passthrough requests are
     /// signed at when it is certainly recent enough (`flow::request_time`).
     pub tick_time_ms: Cell<u64>,
+    /// The Wasm plugin's name (set by the glue): the value of the header a route for this
+    /// filter's signed calls matches (`invoke::outgoing::ROUTE_HEADER`).
+    pub route_key: String,
 }
 
 impl Plugin {
@@ -97,6 +100,7 @@ impl Plugin {
             stream_callouts: RefCell::new(StreamCallouts::default()),
             metrics: Metrics::default(),
             tick_time_ms: Cell::new(0),
+            route_key: String::new(),
         }
     }
 }

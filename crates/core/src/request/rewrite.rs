@@ -13,7 +13,7 @@ use crate::credentials::Credentials;
 use crate::event::{EventContext, PayloadFormat};
 use crate::header_pairs;
 use crate::host::RequestStream;
-use crate::invoke::outgoing::{outgoing_headers, FORWARDED, TRACE_ID};
+use crate::invoke::outgoing::{outgoing_headers, Route, FORWARDED, TRACE_ID};
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;
@@ -74,6 +74,9 @@ fn internal(e: String) -> LocalReply {
     LocalReply::internal(&e)
 }
 
+/// The caller's headers the signed call takes: `:authority`, then `FORWARDED`.
+const CALLER_HEADERS: [&str; 4] = [":authority", FORWARDED[0], FORWARDED[1], FORWARDED[2]];
+
 /// Passthrough: the body, hashed as it arrived, stays in Envoy's buffer; the request's
 /// headers become the signed call's.
 fn send_in_place(
@@ -100,7 +103,10 @@ fn send_in_place(
     let ours = plugin
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let values = header_pairs::find_each(&request.serialized_headers, FORWARDED);
+    let [authority, values @ ..] =
+        header_pairs::find_each(&request.serialized_headers, CALLER_HEADERS);
+    // Without it Envoy would select the signed call's virtual host by an empty host.
+    let authority = authority.ok_or_else(|| internal("the request has no :authority".into()))?;
     let mut forwarded: Vec<(&str, &[u8])> = Vec::with_capacity(FORWARDED.len());
     for (name, value) in FORWARDED.into_iter().zip(values) {
         if name == TRACE_ID && !plugin.forward_trace_id {
@@ -110,7 +116,11 @@ fn send_in_place(
             forwarded.push((name, value));
         }
     }
-    let headers = outgoing_headers(&ours, &forwarded, request.body_size)
+    let route = Route {
+        authority,
+        key: &plugin.route_key,
+    };
+    let headers = outgoing_headers(&ours, &route, &forwarded, request.body_size)
         .map_err(|e| internal(e.to_owned()))?;
     stream
         .set_request_headers(&headers)
@@ -182,9 +192,34 @@ mod tests {
     use crate::host::fake::{FakeClock, FakeStreams, StreamState};
 
     fn signed(body: &[u8], body_size: usize) -> (Result<(), LocalReply>, StreamState) {
-        let p = plugin_with_credentials("");
+        signed_with(
+            &[
+                (":method", "PUT"),
+                (":path", "/x"),
+                (":authority", "caller.test"),
+            ],
+            body,
+            body_size,
+            "",
+        )
+    }
+
+    fn signed_with(
+        headers: &[(&str, &str)],
+        body: &[u8],
+        body_size: usize,
+        route_key: &str,
+    ) -> (Result<(), LocalReply>, StreamState) {
+        let mut p = plugin_with_credentials("");
+        p.route_key = route_key.to_owned();
         let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
-        let state = StreamState::request(&[(":method", "PUT"), (":path", "/x")], body);
+        let mut state = StreamState::request(headers, body);
+        if !headers.iter().any(|(n, _)| *n == ":authority") {
+            // As no Envoy hands it: without `:authority`.
+            let pairs: Vec<(&str, &[u8])> =
+                headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+            state.headers = header_pairs::serialize(&pairs).unwrap();
+        }
         let mut request = ReadyRequest {
             serialized_headers: state.headers.clone(),
             body_size,
@@ -217,6 +252,39 @@ mod tests {
             .written("authorization")
             .unwrap()
             .starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/"));
+    }
+
+    /// The signed call is routed again by what it carries: the caller's authority (its own
+    /// virtual host, never a Lambda host's) and the filter's route key; the signature is for
+    /// the Lambda host, which the route sets on the way out.
+    #[test]
+    fn keeps_the_callers_authority_and_writes_the_route_key() {
+        let headers = [
+            (":method", "PUT"),
+            (":path", "/x"),
+            (":authority", "api.test:80"),
+        ];
+        let (result, state) = signed_with(&headers, b"{}", 2, "mesh-lambda/authentication");
+        assert_eq!(result, Ok(()));
+        assert_eq!(state.written(":authority").as_deref(), Some("api.test:80"));
+        assert_eq!(
+            state.written("x-mesh-lambda-route").as_deref(),
+            Some("mesh-lambda/authentication")
+        );
+        assert!(state
+            .written("authorization")
+            .unwrap()
+            .contains("SignedHeaders=host;"));
+    }
+
+    #[test]
+    fn a_request_without_authority_writes_nothing() {
+        let (result, state) = signed_with(&[(":method", "PUT"), (":path", "/x")], b"{}", 2, "k");
+        assert_eq!(
+            result.unwrap_err().message,
+            "the request has no :authority; nothing was sent to Lambda"
+        );
+        assert_eq!(state.written_headers, None);
     }
 
     #[test]

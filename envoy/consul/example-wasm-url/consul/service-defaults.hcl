@@ -152,8 +152,12 @@ UpstreamConfig = {
                       "match": {
                         "prefix": "/"
                       },
+                      "request_headers_to_remove": [
+                        "x-mesh-lambda-route"
+                      ],
                       "route": {
                         "cluster": "mesh-lambda.lambda.us-east-1.amazonaws.com",
+                        "host_rewrite_literal": "lambda.us-east-1.amazonaws.com",
                         "timeout": "300s"
                       }
                     }

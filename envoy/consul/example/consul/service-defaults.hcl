@@ -140,8 +140,12 @@ UpstreamConfig = {
                       "match": {
                         "prefix": "/"
                       },
+                      "request_headers_to_remove": [
+                        "x-mesh-lambda-route"
+                      ],
                       "route": {
                         "cluster": "mesh-lambda.lambda.us-east-1.amazonaws.com",
+                        "host_rewrite_literal": "lambda.us-east-1.amazonaws.com",
                         "timeout": "300s"
                       }
                     }
@@ -293,8 +297,12 @@ EOF
                       "match": {
                         "prefix": "/"
                       },
+                      "request_headers_to_remove": [
+                        "x-mesh-lambda-route"
+                      ],
                       "route": {
                         "cluster": "mesh-lambda.lambda.eu-west-1.amazonaws.com",
+                        "host_rewrite_literal": "lambda.eu-west-1.amazonaws.com",
                         "timeout": "60s"
                       }
                     }
