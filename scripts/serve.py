@@ -4,7 +4,7 @@ Without LAMBDA_ARN: a local AWS emulator (moto server on 127.0.0.1:5000, signatu
 on) holding a function `authentication` that echoes its payload, and Envoy on
 envoy/local.yaml with credentials the emulator issued.
 With LAMBDA_ARN (and AWS credentials in the environment): Envoy on envoy/sidecar.yaml with
-that ARN, in front of the real lambda.<region>.amazonaws.com.
+that ARN, in front of the real lambda.<region>.<partition's domain>.
 Runs until interrupted; stops what it started.
 """
 
@@ -42,14 +42,43 @@ def real_aws_config(arn: str) -> dict:
     fields = json.loads(plugin["configuration"]["value"])
     fields["arn"] = arn
     plugin["configuration"]["value"] = json.dumps(fields)
-    parts = arn.split(":")
-    region = parts[3] if len(parts) > 3 else ""
-    host = f"lambda.{region}.amazonaws.com"
+    host = lambda_host(arn)
     cluster = config["static_resources"]["clusters"][0]
     endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
     endpoint["address"]["socket_address"]["address"] = host
     cluster["transport_socket"]["typed_config"]["sni"] = host
+    # The filter signs for the Lambda host and keeps the caller's :authority; the route sends
+    # the host the signature covers.
+    route_config = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]["route_config"]
+    for virtual_host in route_config["virtual_hosts"]:
+        for route in virtual_host["routes"]:
+            route["route"]["host_rewrite_literal"] = host
     return config
+
+
+# The DNS suffix of each partition's endpoints (botocore's data/partitions.json), as the
+# filter derives its default host (crates/core/src/arn.rs).
+PARTITION_DOMAINS = {
+    "aws": "amazonaws.com",
+    "aws-cn": "amazonaws.com.cn",
+    "aws-us-gov": "amazonaws.com",
+    "aws-iso": "c2s.ic.gov",
+    "aws-iso-b": "sc2s.sgov.gov",
+    "aws-iso-e": "cloud.adc-e.uk",
+    "aws-iso-f": "csp.hci.ic.gov",
+    "aws-eusc": "amazonaws.eu",
+}
+
+
+def lambda_host(arn: str) -> str:
+    """lambda.<region>.<partition's domain> for `arn` (the filter refuses a malformed ARN at
+    start with a message naming it; an unknown partition falls back to amazonaws.com here)."""
+    parts = arn.split(":")
+    partition = parts[1] if len(parts) > 1 else "aws"
+    region = parts[3] if len(parts) > 3 else ""
+    return f"lambda.{region}.{PARTITION_DOMAINS.get(partition, 'amazonaws.com')}"
 
 
 def run_envoy(config: dict, environment: dict) -> int:
