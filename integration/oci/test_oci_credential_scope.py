@@ -61,6 +61,26 @@ def test_the_password_does_not_follow_a_realm_to_another_host(cli, token_service
         registry.stop()
 
 
+def test_a_token_service_the_user_names_gets_the_password(cli, packaged, token_service, tmp_path):
+    """Docker Hub's token service is on another host (auth.docker.io): with
+    MESH_LAMBDA_REGISTRY_TOKEN_SERVICE naming it, the password goes there, and nowhere else."""
+    registry = FakeRegistry().start()
+    registry.challenge = f'Bearer realm="http://localhost:{token_service.port}/token",service="f"'
+    registry.serve_layout(packaged.layout("oci-compat"), "1")
+    try:
+        environment = env_variables(registry.host, USER, SECRET)
+        environment["MESH_LAMBDA_REGISTRY_TOKEN_SERVICE"] = f"localhost:{token_service.port}"
+        result = pull(
+            cli, f"{registry.host}/mesh-lambda:1", tmp_path / "out", environment, "--plain-http"
+        )
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "out" / "plugin.wasm").read_bytes() == packaged.wasm
+        assert [seen.authorization for seen in token_service.seen] == [basic(USER, SECRET)]
+        never_received(SECRET, registry)
+    finally:
+        registry.stop()
+
+
 def test_a_plain_http_realm_needs_plain_http(cli, token_service, tmp_path):
     """A registry on https whose realm is plain http: refused before any token request."""
     ca = CertificateAuthority(tmp_path / "ca", "fake registry CA")

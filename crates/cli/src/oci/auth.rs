@@ -23,6 +23,8 @@ use std::process::{Command, Stdio};
 pub const USERNAME_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_USERNAME";
 pub const PASSWORD_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_PASSWORD";
 pub const HOST_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_HOST";
+/// A token service on another host than the registry that may receive the password.
+pub const TOKEN_SERVICE_VARIABLE: &str = "MESH_LAMBDA_REGISTRY_TOKEN_SERVICE";
 
 /// Credentials and where they came from (for messages).
 pub struct Credentials {

@@ -14,6 +14,7 @@
 //! `fetchDistributionToken`, oci-client `_auth`): this command does the token exchange itself
 //! and is stricter there (`realm_is_allowed`).
 
+use super::auth::TOKEN_SERVICE_VARIABLE;
 use super::body::read_capped;
 use super::problem::Problem;
 use oci_client::secrets::RegistryAuth;
@@ -57,6 +58,10 @@ pub struct Target<'a> {
     pub repository: &'a str,
     pub push: bool,
     pub plain_http: bool,
+    /// A token service on another host that the user trusts with the password
+    /// (`host[:port]`, from `MESH_LAMBDA_REGISTRY_TOKEN_SERVICE`): Docker Hub's is
+    /// `auth.docker.io`.
+    pub trusted_token_service: Option<&'a str>,
 }
 
 pub async fn authorize(
@@ -157,10 +162,14 @@ pub fn realm_is_allowed(realm: &Url, target: &Target, with_password: bool) -> Re
              refusing (only --plain-http allows a plain-http token service)"
         ));
     }
-    if with_password && origin(realm) != origin(target.base) {
+    let trusted = target
+        .trusted_token_service
+        .is_some_and(|t| t.eq_ignore_ascii_case(&authority(realm)));
+    if with_password && origin(realm) != origin(target.base) && !trusted {
         return Err(format!(
             "the registry {registry} sends token requests to {}, another host; the password \
-             given for {registry} is not sent there",
+             given for {registry} is not sent there (set {TOKEN_SERVICE_VARIABLE}={} to trust it)",
+            authority(realm),
             authority(realm)
         ));
     }
@@ -188,8 +197,29 @@ mod tests {
             repository: "r",
             push: false,
             plain_http,
+            trusted_token_service: None,
         };
         realm_is_allowed(&Url::parse(realm).unwrap(), &target, with_password)
+    }
+
+    /// Docker Hub's token service is on another host (`auth.docker.io`): the password goes
+    /// there only when the user names that host, and never to a third one.
+    #[test]
+    fn a_named_token_service_on_another_host_is_trusted() {
+        let base = Url::parse("https://registry-1.docker.io").unwrap();
+        let target = Target {
+            base: &base,
+            repository: "r",
+            push: true,
+            plain_http: false,
+            trusted_token_service: Some("auth.docker.io"),
+        };
+        let realm = |r: &str| realm_is_allowed(&Url::parse(r).unwrap(), &target, true);
+        assert!(realm("https://auth.docker.io/token").is_ok());
+        assert!(realm("https://AUTH.docker.io:443/token").is_ok());
+        assert!(realm("https://evil.example.com/token").is_err());
+        assert!(realm("https://auth.docker.io:8443/token").is_err());
+        assert!(realm("http://auth.docker.io/token").is_err());
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub const USAGE: &str =
                                     else the docker config (DOCKER_CONFIG or ~/.docker; auths,
                                     credHelpers, credsStore), else anonymous. They go to that
                                     registry only, and to its token service only on the same
-                                    host and port. --plain-http talks HTTP (and allows a
+                                    host and port or the one MESH_LAMBDA_REGISTRY_TOKEN_SERVICE
+                                    names (e.g. auth.docker.io). --plain-http talks HTTP (and allows a
                                     plain-http token service); --ca-file trusts a private CA";
 
 /// A command's arguments: positionals, `--name value` options and `--switch`es.

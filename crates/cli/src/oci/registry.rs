@@ -3,7 +3,7 @@
 //! stream to disk). Requests carry what `authorize` found; the registry's failures become
 //! one-line messages that say what to do.
 
-use super::auth::{self, Credentials};
+use super::auth::{self, Credentials, TOKEN_SERVICE_VARIABLE};
 use super::authorize::{authorize, Authorization, Target};
 use super::body::{read_capped, stream_verified};
 use super::image::{Descriptor, Image};
@@ -94,11 +94,15 @@ impl Session {
             plain_http: transport.plain_http,
             ca,
         };
+        let trusted_token_service = std::env::var(TOKEN_SERVICE_VARIABLE)
+            .ok()
+            .filter(|v| !v.is_empty());
         let target = Target {
             base: &session.base,
             repository: &reference.repository,
             push,
             plain_http: transport.plain_http,
+            trusted_token_service: trusted_token_service.as_deref(),
         };
         session.authorization = session.block_on(
             "authenticating",
