@@ -91,16 +91,15 @@ impl LocalReply {
         }
     }
 
-    pub fn body_not_delivered(waited_ms: u64) -> Self {
+    pub fn body_not_delivered() -> Self {
         Self {
             status: 500,
             code: "BodyNotDelivered",
-            message: format!(
-                "the request body did not reach the filter within {waited_ms} ms: Envoy holds \
-                 bodies back unless the wasm filter's config sets \
-                 allow_on_headers_stop_iteration: true (Envoy 1.35 or later); nothing was sent \
-                 to Lambda"
-            ),
+            message: "Envoy received the request body but did not hand it to the filter: it \
+                      holds bodies back unless the wasm filter's config sets \
+                      allow_on_headers_stop_iteration: true (Envoy 1.35 or later); nothing was \
+                      sent to Lambda"
+                .into(),
         }
     }
 

@@ -85,7 +85,7 @@ impl RequestFlow {
         }
         plugin
             .body_delivery
-            .watch(self.context_id, || stream.now_ms());
+            .watch(self.context_id, declared_length, stream);
         Action::Pause
     }
 
@@ -367,9 +367,9 @@ mod tests {
         });
     }
 
-    /// Signs a request with the clock at `clock_ms`, in a VM that has seen bodies arrive (no
-    /// clock read at the headers): which `x-amz-date` was written, and how often the clock was
-    /// read.
+    /// Signs a request with the clock at `clock_ms`, in a VM that has seen bodies arrive (the
+    /// headers are not watched for their body): which `x-amz-date` was written, and how often
+    /// the clock was read.
     fn signed_at(p: &Plugin, clock_ms: u64) -> (Option<String>, u32) {
         p.body_delivery.body_arrived();
         let streams = FakeStreams::new(&FakeClock::at(clock_ms));
