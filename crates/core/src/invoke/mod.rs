@@ -65,6 +65,16 @@ impl InvokeTarget {
         }
     }
 
+    /// Whether a request for `other` is signed exactly as one for this target: same path
+    /// (ARN, qualifier, mode), host, region and invocation type, all that the signature
+    /// covers of the target (the scope and the canonical prefix are made from them).
+    pub fn signs_as(&self, other: &InvokeTarget) -> bool {
+        self.path == other.path
+            && self.host == other.host
+            && self.region == other.region
+            && self.invocation_type == other.invocation_type
+    }
+
     /// Everything the filter sets on the outgoing request besides the method.
     pub fn headers<'a>(
         &'a self,
