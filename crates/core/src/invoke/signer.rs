@@ -38,8 +38,8 @@ pub struct Signature {
 
 /// One VM's signing state: the signing keys (per UTC day, region and service) and, per
 /// target, the current second's hash states. Several functions may share a VM: each target
-/// keeps its own state, found by what it signs (`InvokeTarget::signs_as`), so that no request
-/// is signed with another target's.
+/// keeps its own state, found by what it signs (`InvokeTarget::signing_id`), so that no
+/// request is signed with another target's.
 #[derive(Default)]
 pub struct SigningCache {
     keys: SigningKeyCache,
@@ -48,8 +48,8 @@ pub struct SigningCache {
 
 /// Everything about signing that is the same for one target, second and set of credentials.
 struct PerSecond {
-    /// The target it signs for.
-    target: InvokeTarget,
+    /// The target it signs for (`InvokeTarget::signing_id`).
+    target: u128,
     unix_seconds: u64,
     credentials: Rc<Credentials>,
     amz_date: String,
@@ -127,7 +127,8 @@ impl SigningCache {
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
     ) -> &mut PerSecond {
-        let slot = self.seconds.slot(|s| s.target.signs_as(target));
+        let id = target.signing_id();
+        let slot = self.seconds.slot(|s| s.target == id);
         // Same allocation: no comparison. Equal but re-read from shared data: keep the new
         // allocation so the next request takes the quick way. (Checked in place: the state is
         // a few hundred bytes, not worth moving per request.)
@@ -173,7 +174,7 @@ impl PerSecond {
             b"\n",
         ]);
         Self {
-            target: target.clone(),
+            target: target.signing_id(),
             unix_seconds,
             with_body: CanonicalStart::new(target, credentials, &amz_date, None),
             credentials: Rc::clone(credentials),
