@@ -13,6 +13,8 @@ that count plus the headers' size (Envoy's `source/extensions/filters/common/exp
 import json
 import time
 
+import pytest
+
 from harness import client
 from harness.envoy import plugin_configuration
 from harness.expectations import the_signed_request
@@ -27,14 +29,21 @@ def configuration(aws) -> str:
     return plugin_configuration(arn=aws.function_arn, payload_passthrough=True)
 
 
+# With a declared length the whole body must have arrived; chunked, any of it.
+@pytest.mark.parametrize("chunk_size", [None, 4], ids=["content-length", "chunked"])
 def test_a_body_envoy_holds_back_is_answered_once_sent_with_the_setting_to_fix(
-    aws, capture, start_envoy
+    aws, capture, start_envoy, chunk_size
 ):
     envoy = start_envoy(configuration(aws), allow_on_headers_stop_iteration=False)
 
     started = time.monotonic()
     answer = client.call(
-        envoy.url, "POST", "/", body=b'{"user": "alice"}', body_after=BODY_AFTER_SECONDS
+        envoy.url,
+        "POST",
+        "/",
+        body=b'{"user": "alice"}',
+        chunk_size=chunk_size,
+        body_after=BODY_AFTER_SECONDS,
     )
     waited = answer.answered_at - started
 
