@@ -77,7 +77,7 @@ impl RootContext for LambdaRoot {
             }
         };
         agent.start(&Envoy, &plugin);
-        plugin.tick_time_ms.set(Envoy.now_ms());
+        plugin.clock_reading.set(Envoy.now_ms());
         if let Err(e) = plugin.metrics.define(&Envoy) {
             vm_log!(error, "running without metrics: {e}");
         }
@@ -92,7 +92,7 @@ impl RootContext for LambdaRoot {
         if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
             let wanted = agent.tick(&Envoy, &Envoy, plugin);
             let now = Envoy.now_ms();
-            plugin.tick_time_ms.set(now);
+            plugin.clock_reading.set(now);
             check_body_delivery(plugin, &Envoy, now);
             let [expiry, age] = plugin.credential_gauges(now);
             let gauges = [expiry, age, (Gauge::VmMemoryBytes, vm_memory_bytes())];

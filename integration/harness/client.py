@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .header_list import HeaderLookup
@@ -24,6 +24,8 @@ class Answer(HeaderLookup):
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    # When the status line and headers had been read (`time.monotonic()`).
+    answered_at: float = field(default=0.0, compare=False)
 
     def json(self):
         return json.loads(self.body)
@@ -47,11 +49,13 @@ def call(
     chunk_size: int | None = None,
     timeout: float = TIMEOUT_SECONDS,
     chunk_delay: float = 0.0,
+    body_after: float = 0.0,
 ) -> Answer:
     """One request on its own connection. Connection, (unless given) Host, and either
     Content-Length or, with `chunk_size`, chunked Transfer-Encoding are added; with
     `chunk_delay`, each chunk is written that many seconds after the previous one, so that
-    Envoy reads them apart."""
+    Envoy reads them apart. `body_after`: the body is sent that many seconds after the
+    headers (a slow caller)."""
     address = urlsplit(base_url)
     head = [f"{method} {path} HTTP/1.1"]
     if not any(name.lower() == "host" for name, _ in headers):
@@ -67,15 +71,23 @@ def call(
     elif body or method in ("POST", "PUT", "PATCH"):
         head.append(f"Content-Length: {len(body)}")
     head.append("Connection: close")
-    writes[0] = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + writes[0]
+    head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+    if body_after:
+        writes = [head_bytes, *writes]
+    else:
+        writes[0] = head_bytes + writes[0]
 
     with socket.create_connection((address.hostname, address.port), timeout=timeout) as sock:
         send_error: list[OSError] = []
+        answered = threading.Event()
 
         def send() -> None:
             try:
                 for i, data in enumerate(writes):
-                    if i and chunk_delay:
+                    if i == 1 and body_after:
+                        if answered.wait(body_after):
+                            return
+                    elif i and chunk_delay:
                         time.sleep(chunk_delay)
                     sock.sendall(data)
             except OSError as error:  # the proxy answered and closed before reading it all
@@ -86,12 +98,14 @@ def call(
         response = http.client.HTTPResponse(sock, method=method)
         try:
             response.begin()
-            answer = Answer(response.status, response.getheaders(), response.read())
+            answered_at = time.monotonic()
+            answer = Answer(response.status, response.getheaders(), response.read(), answered_at)
         except (OSError, http.client.HTTPException) as error:
             raise ConnectionError(
                 f"no answer from {base_url} (send error: {send_error})"
             ) from error
         finally:
+            answered.set()
             response.close()
             with contextlib.suppress(OSError):  # also ends a send blocked on a full buffer
                 sock.shutdown(socket.SHUT_RDWR)

@@ -17,6 +17,7 @@ pub use mesh_lambda_header_pairs as header_pairs;
 pub mod invoke;
 pub mod local_reply;
 pub mod metrics;
+pub mod recent;
 pub mod redact;
 pub mod request;
 pub mod response;

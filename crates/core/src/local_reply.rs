@@ -129,17 +129,16 @@ impl LocalReply {
         }
     }
 
-    pub fn body_not_delivered(waited_ms: u64) -> Self {
+    pub fn body_not_delivered() -> Self {
         Self {
             status: 500,
             code: Self::BODY_NOT_DELIVERED,
             summary: "the request body did not reach the filter; nothing was sent to Lambda",
-            message: format!(
-                "the request body did not reach the filter within {waited_ms} ms: Envoy holds \
-                 bodies back unless the wasm filter's config sets \
-                 allow_on_headers_stop_iteration: true (Envoy 1.35 or later); nothing was sent \
-                 to Lambda"
-            ),
+            message: "Envoy received the request body but did not hand it to the filter: it \
+                      holds bodies back unless the wasm filter's config sets \
+                      allow_on_headers_stop_iteration: true (Envoy 1.35 or later); nothing was \
+                      sent to Lambda"
+                .into(),
         }
     }
 
@@ -197,7 +196,7 @@ mod tests {
             LocalReply::lambda_unreachable_answered(503, OUTSIDE.as_bytes()),
             LocalReply::credentials_unavailable(OUTSIDE),
             LocalReply::credentials_timeout(5_000, OUTSIDE),
-            LocalReply::body_not_delivered(5_000),
+            LocalReply::body_not_delivered(),
             LocalReply::internal(OUTSIDE),
         ];
         let secret_words = [

@@ -23,6 +23,28 @@ pub const SLOW_TICK: Duration = Duration::from_millis(1000);
 /// A callout's answer as the host gave it: status and body, or none (timeout, reset).
 pub type CalloutAnswer<'a> = Option<(u32, &'a [u8])>;
 
+/// What only this build of the filter puts into its shared-data names: its version and a
+/// random constant. Shared data belongs to a `vm_id`, and any module configured with the same
+/// one reads and writes it by name; hashed with this, a name cannot be made from the
+/// credential settings alone (nor collide with another module's, or another version's, whose
+/// record format may differ).
+const NAME_CONSTANT: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "/c2f9986db59aaa437ee6a53aa6e45e30"
+);
+
+/// The shared-data name of the credential record of one set of settings (`settings_id`);
+/// its lease's is derived from it.
+fn record_name(settings_id: &str) -> String {
+    let digest = mesh_lambda_sha256::digest([NAME_CONSTANT, "|", settings_id].concat().as_bytes());
+    let hex = crate::sigv4::hex_digest(&digest);
+    // Hex digits: always UTF-8.
+    format!(
+        "mesh-lambda/credentials/{}",
+        std::str::from_utf8(&hex).unwrap_or_default()
+    )
+}
+
 pub struct CredentialAgent {
     chain: CredentialChain,
     refresh_margin_seconds: u64,
@@ -48,7 +70,7 @@ impl CredentialAgent {
             c.instance_metadata_cluster
         );
         if let Some(role) = &c.assume_role {
-            // Shared-data keys are never logged; the external id may be part of one.
+            // The settings (the external id among them) are only hashed into the names.
             id.push_str(&format!(
                 "|{}|{}|{}|{}|{}|{:?}",
                 role.sts_cluster,
@@ -64,8 +86,8 @@ impl CredentialAgent {
             refresh_margin_seconds: settings.refresh_margin_seconds,
             fetch_timeout: Duration::from_millis(settings.fetch_timeout_ms),
             lease_ms: settings.fetch_timeout_ms * MAX_CALLS_PER_FETCH + LEASE_SLACK_MS,
-            record_key: format!("mesh-lambda/credentials/{id}"),
-            lease_key: format!("mesh-lambda/credentials-lease/{id}"),
+            lease_key: format!("{}/lease", record_name(&id)),
+            record_key: record_name(&id),
             seen_cas: None,
             in_flight: None,
         }

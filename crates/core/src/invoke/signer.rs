@@ -15,6 +15,7 @@
 
 use super::{InvokeTarget, SERVICE};
 use crate::credentials::Credentials;
+use crate::recent::Recent;
 use crate::sigv4::{self, canonical, hmac::KeyedHmac, SigningKeyCache};
 use mesh_lambda_sha256::{digest, Sha256};
 use std::borrow::Cow;
@@ -35,15 +36,20 @@ pub struct Signature {
     pub content_sha256: Option<&'static str>,
 }
 
-/// One VM's signing state: the signing key (per UTC day) and the current second's hash states.
+/// One VM's signing state: the signing keys (per UTC day, region and service) and, per
+/// target, the current second's hash states. Several functions may share a VM: each target
+/// keeps its own state, found by what it signs (`InvokeTarget::signing_id`), so that no
+/// request is signed with another target's.
 #[derive(Default)]
 pub struct SigningCache {
     keys: SigningKeyCache,
-    second: Option<PerSecond>,
+    seconds: Recent<PerSecond>,
 }
 
 /// Everything about signing that is the same for one target, second and set of credentials.
 struct PerSecond {
+    /// The target it signs for (`InvokeTarget::signing_id`).
+    target: u128,
     unix_seconds: u64,
     credentials: Rc<Credentials>,
     amz_date: String,
@@ -114,28 +120,28 @@ impl SigningCache {
         }
     }
 
-    /// The state for this second and these credentials: the cached one, or a new one. The
-    /// cache belongs to one target (one plugin), so the target is not part of the key.
+    /// The state for this target, second and these credentials: the cached one, or a new one.
     fn second_for(
         &mut self,
         target: &InvokeTarget,
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
     ) -> &mut PerSecond {
+        let id = target.signing_id();
+        let slot = self.seconds.slot(|s| s.target == id);
         // Same allocation: no comparison. Equal but re-read from shared data: keep the new
         // allocation so the next request takes the quick way. (Checked in place: the state is
         // a few hundred bytes, not worth moving per request.)
-        let current = self.second.as_ref().is_some_and(|s| {
+        let current = slot.as_ref().is_some_and(|s| {
             s.unix_seconds == unix_seconds
                 && (Rc::ptr_eq(&s.credentials, credentials) || s.credentials == *credentials)
         });
         if !current {
-            self.second = None;
+            *slot = None;
         }
         let keys = &mut self.keys;
-        let second = self
-            .second
-            .get_or_insert_with(|| PerSecond::new(target, credentials, keys, unix_seconds));
+        let second =
+            slot.get_or_insert_with(|| PerSecond::new(target, credentials, keys, unix_seconds));
         if !Rc::ptr_eq(&second.credentials, credentials) {
             second.credentials = Rc::clone(credentials);
         }
@@ -168,6 +174,7 @@ impl PerSecond {
             b"\n",
         ]);
         Self {
+            target: target.signing_id(),
             unix_seconds,
             with_body: CanonicalStart::new(target, credentials, &amz_date, None),
             credentials: Rc::clone(credentials),
@@ -408,6 +415,31 @@ mod tests {
         check(&mut cache, &t, &first, NOW, b"");
         check(&mut cache, &t, &with_token, NOW, b"");
         check(&mut cache, &t, &with_token, NOW + 2, b"");
+    }
+
+    /// Several functions sharing a VM (and its cache): two targets signed in turn, in the
+    /// same second with the same credentials, each get the general signer's signature for
+    /// their own path, qualifier, host, region and invocation type.
+    #[test]
+    fn targets_signed_in_turn_each_get_their_own_signature() {
+        let targets = [
+            target(""),
+            target(
+                r#","arn":"arn:aws:lambda:eu-west-1:123456789012:function:other","qualifier":"live""#,
+            ),
+            target(r#","host_rewrite":"lambda.example.test""#),
+            target(r#","invocation_mode":"asynchronous""#),
+            target(r#","invocation_mode":"streaming""#),
+        ];
+        let mut cache = SigningCache::default();
+        let c = creds("AKIDEXAMPLE", Some("TOKEN"));
+        for round in 0..3 {
+            for t in &targets {
+                for body in [&b"{}"[..], b""] {
+                    check(&mut cache, t, &c, NOW + round / 2, body);
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,9 +8,9 @@ use super::callout;
 use super::decision::{decide, Decision};
 use super::error_body::ErrorBody;
 use super::rewrite::{send_invoke, Sent};
+use super::signing_time::request_time;
 use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
-use crate::credentials::shared::Availability;
 use crate::header_pairs;
 use crate::host::RequestStream;
 use crate::invoke::InvocationMode;
@@ -19,34 +19,6 @@ use crate::metrics::Counter;
 use crate::redact::Echoed;
 use crate::response::{is_function_error, rewritten_status};
 use crate::stream_log;
-
-/// How much later than the root timer's last reading a request may run for that reading to be
-/// its signing time. The timer runs every second at most (`agent::SLOW_TICK`) on the thread
-/// that runs the requests, so its reading is a second old at most in practice; this bound is
-/// what correctness rests on: credentials valid this much after the reading are valid now,
-/// and a signing time this much in the past is well within SigV4's five minutes of skew.
-pub const TICK_TIME_TRUSTED_MS: u64 = 60_000;
-
-/// The time a complete request is signed (and its credentials checked) at. A clock read is a
-/// host call (about 1.4 k instructions, measured), so passthrough takes the root timer's last
-/// reading when the credentials in use stay valid for `TICK_TIME_TRUSTED_MS` after it (else
-/// the cut-off before their expiry could be missed) and reads the clock otherwise: with no
-/// usable credentials (the wait's deadline needs the time), near their expiry, before the
-/// first tick, and for events, whose timestamps are the request's.
-fn request_time(plugin: &Plugin, stream: &impl RequestStream) -> u64 {
-    let tick = plugin.tick_time_ms.get();
-    if tick > 0 && plugin.event_format.is_none() {
-        let trusted_until = tick.saturating_add(TICK_TIME_TRUSTED_MS);
-        let credentials = plugin.credentials.borrow();
-        if matches!(
-            credentials.availability(trusted_until),
-            Availability::Ready(_)
-        ) {
-            return tick;
-        }
-    }
-    stream.now_ms()
-}
 
 pub struct RequestFlow {
     context_id: u32,
@@ -122,7 +94,7 @@ impl RequestFlow {
         }
         plugin
             .body_delivery
-            .watch(self.context_id, || stream.now_ms());
+            .watch(self.context_id, declared_length, stream);
         Action::Pause
     }
 
@@ -348,6 +320,7 @@ mod tests {
     use crate::credentials::shared::SharedRecord;
     use crate::header_pairs;
     use crate::host::fake::{FakeClock, FakeStream, FakeStreams, StreamState};
+    use crate::request::signing_time::{READING_TRUSTED_MS, READING_USES};
 
     const ID: u32 = 7;
 
@@ -492,18 +465,23 @@ mod tests {
         }
     }
 
-    /// Signs a request with the timer's last reading at NOW_MS and the clock 5 s later, in a
-    /// VM that has seen bodies arrive (no clock read at the headers): which `x-amz-date` was
-    /// written, and how often the clock was read.
-    fn signed_date_and_clock_reads(p: &Plugin) -> (Option<String>, u32) {
-        p.tick_time_ms.set(NOW_MS);
+    /// Signs a request with the clock at `clock_ms`, in a VM that has seen bodies arrive (the
+    /// headers are not watched for their body): which `x-amz-date` was written, and how often
+    /// the clock was read.
+    fn signed_at(p: &Plugin, clock_ms: u64) -> (Option<String>, u32) {
         p.body_delivery.body_arrived();
-        let streams = FakeStreams::new(&FakeClock::at(NOW_MS + 5_000));
+        let streams = FakeStreams::new(&FakeClock::at(clock_ms));
         let s = streams.add(ID, StreamState::request(&[(":method", "POST")], b"{}"));
         let mut flow = RequestFlow::new(ID);
         flow.on_request_headers(p, &s, false);
         flow.on_request_body(p, &s, 2, true);
         streams.with(ID, |st| (st.written("x-amz-date"), st.clock_reads))
+    }
+
+    /// `signed_at` with the timer's last reading at NOW_MS and the clock 5 s later.
+    fn signed_date_and_clock_reads(p: &Plugin) -> (Option<String>, u32) {
+        p.clock_reading.set(NOW_MS);
+        signed_at(p, NOW_MS + 5_000)
     }
 
     #[test]
@@ -515,6 +493,33 @@ mod tests {
         assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 1);
     }
 
+    /// After the process was paused for ten minutes (past SigV4's five of skew) the timer's
+    /// reading is that old when the first requests come (Envoy runs the sockets' callbacks
+    /// before the overdue timer's): it serves `READING_USES` requests at most, then the clock
+    /// is read and its reading serves the next ones.
+    #[test]
+    fn a_reading_serves_a_bounded_number_of_requests_then_the_clock_is_read() {
+        let p = plugin_with_credentials("");
+        p.clock_reading.set(NOW_MS);
+        let after_pause = NOW_MS + 600_000;
+        for _ in 0..READING_USES {
+            assert_eq!(
+                signed_at(&p, after_pause),
+                (Some("20150830T123600Z".into()), 0)
+            );
+        }
+        assert_eq!(
+            signed_at(&p, after_pause),
+            (Some("20150830T124600Z".into()), 1),
+            "the old reading is not used again"
+        );
+        assert_eq!(
+            signed_at(&p, after_pause + 1_000),
+            (Some("20150830T124600Z".into()), 0),
+            "the request's reading is lent on"
+        );
+    }
+
     #[test]
     fn credentials_near_their_expiry_are_checked_against_the_clock() {
         let p = plugin_with_credentials("");
@@ -523,7 +528,7 @@ mod tests {
             SharedRecord::succeeded("container", c, NOW_MS, 0)
         };
         // Valid past the trusted window: the timer's reading is enough.
-        *p.credentials.borrow_mut() = expiring(TICK_TIME_TRUSTED_MS / 1000 + 6);
+        *p.credentials.borrow_mut() = expiring(READING_TRUSTED_MS / 1000 + 6);
         assert_eq!(signed_date_and_clock_reads(&p).1, 0);
         // Expiring inside it: the clock decides, and is the signing time.
         *p.credentials.borrow_mut() = expiring(30);

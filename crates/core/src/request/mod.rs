@@ -1,8 +1,8 @@
 //! The request path, written against the host traits: `flow` takes a stream from its headers
 //! to a signed Invoke call (or a local reply), `decision` says whether a request is signed, is
 //! answered or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
-//! buffered request into the signed call in one step, `callout` sends an event's call and
-//! answers from its result, `streamed` passes a streamed answer on as it arrives, and
+//! buffered request into the signed call in one step, `signing_time` says at what time,
+//! `callout` sends an event's call and answers from its result, `streamed` passes a streamed answer on as it arrives, and
 //! `body_delivery` notices an Envoy that holds bodies back.
 
 pub mod body_delivery;
@@ -11,6 +11,7 @@ pub mod decision;
 pub mod error_body;
 pub mod flow;
 pub mod rewrite;
+pub mod signing_time;
 pub mod streamed;
 pub mod waiting;
 
@@ -30,7 +31,8 @@ use crate::stream_log;
 use body_delivery::BodyDelivery;
 use callout::StreamCallouts;
 use mesh_lambda_sha256::Sha256;
-use std::cell::{Cell, RefCell};
+use signing_time::ClockReading;
+use std::cell::RefCell;
 use waiting::WaitingRequests;
 
 /// What a stream callback tells the host.
@@ -71,9 +73,9 @@ pub struct Plugin {
     pub stream_callouts: RefCell<StreamCallouts>,
     /// This VM's metrics (defined by the glue at configure time, flushed by its timer).
     pub metrics: Metrics,
-    /// The root timer's last clock reading (ms; 0: none yet), which passthrough requests are
-    /// signed at when it is certainly recent enough (`flow::request_time`).
-    pub tick_time_ms: Cell<u64>,
+    /// The last clock reading (the root timer's, or a request's), which a few passthrough
+    /// requests are signed at (`signing_time`).
+    pub clock_reading: ClockReading,
     /// The Wasm plugin's name (set by the glue): the value of the header a route for this
     /// filter's signed calls matches (`invoke::outgoing::ROUTE_HEADER`).
     pub route_key: String,
@@ -99,7 +101,7 @@ impl Plugin {
             body_delivery: BodyDelivery::default(),
             stream_callouts: RefCell::new(StreamCallouts::default()),
             metrics: Metrics::default(),
-            tick_time_ms: Cell::new(0),
+            clock_reading: ClockReading::default(),
             route_key: String::new(),
         }
     }

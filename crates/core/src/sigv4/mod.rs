@@ -11,16 +11,19 @@ pub mod form_post;
 pub mod general;
 pub mod hmac;
 
+use crate::recent::Recent;
+
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Lower-case hex of a SHA-256 digest, without allocating.
 pub use mesh_lambda_sha256::hex as hex_digest;
 
-/// The signing key for one secret, day, region and service, derived once and reused: for one
-/// function the key changes only at midnight UTC or when the credentials rotate.
+/// The signing keys for one secret and day, one per region and service, each derived once and
+/// reused: for one function the key changes only at midnight UTC or when the credentials
+/// rotate; functions in several regions keep a key each.
 #[derive(Default)]
 pub struct SigningKeyCache {
-    cached: Option<CachedKey>,
+    cached: Recent<CachedKey>,
 }
 
 struct CachedKey {
@@ -57,18 +60,14 @@ impl SigningKeyCache {
         service: &str,
     ) -> &CachedKey {
         let day = unix_seconds / 86_400;
-        match self.cached.take() {
-            Some(c)
-                if c.day == day
-                    && c.secret == secret
-                    && c.region == region
-                    && c.service == service =>
-            {
-                self.cached.insert(c)
-            }
+        let slot = self
+            .cached
+            .slot(|c| c.region == region && c.service == service);
+        match slot.take() {
+            Some(c) if c.day == day && c.secret == secret => slot.insert(c),
             _ => {
                 let key = signing_key(secret, unix_seconds, region, service);
-                self.cached.insert(CachedKey {
+                slot.insert(CachedKey {
                     day,
                     region: region.to_owned(),
                     service: service.to_owned(),

@@ -324,9 +324,9 @@ fn an_unreadable_shared_record_is_not_taken() {
     let mut a = Vm::container(&clock, &store, r#""provider":"container""#);
     a.tick();
     a.answer(Some((200, &document("ASIA1", T0, 3600))));
-    let key = "mesh-lambda/credentials/container|aws_container_credentials|aws_instance_metadata";
-    assert!(store.borrow().value(key).is_some());
-    a.host.set_shared(key, b"garbage", None).unwrap();
+    let key = a.agent.record_key.clone();
+    assert!(store.borrow().value(&key).is_some());
+    a.host.set_shared(&key, b"garbage", None).unwrap();
     a.tick();
     assert_eq!(a.key_id().as_deref(), Some("ASIA1"), "kept its own copy");
 }
@@ -570,4 +570,24 @@ fn a_missing_sts_cluster_is_named_with_a_hint() {
              (BadArgument); is it defined?; nothing was sent to Lambda"
         );
     });
+}
+
+/// Shared data is a map per `vm_id`, read and written by name (proxy-wasm-cpp-host,
+/// `src/shared_data.cc`: `SharedData::get` / `set` take the vm_id and the key; the ABI lists
+/// no names). The record's name is a hash of this build's constant and the settings: it shows
+/// neither, and a module that knows the settings (the defaults, say) cannot make it from them.
+/// VMs with the same settings still share the record; other settings get another.
+#[test]
+fn the_shared_record_is_named_by_a_hash_of_this_build_and_the_settings() {
+    let (clock, store) = shared();
+    let a = Vm::container(&clock, &store, r#""provider":"container""#);
+    let b = Vm::container(&clock, &store, r#""provider":"container""#);
+    let key = &a.agent.record_key;
+    assert_eq!(*key, b.agent.record_key);
+    let settings = "container|aws_container_credentials|aws_instance_metadata";
+    assert_ne!(*key, format!("mesh-lambda/credentials/{settings}"));
+    assert!(!key.contains("aws_container_credentials"), "{key}");
+    assert_ne!(*key, record_name("other settings"));
+    assert_eq!(*key, record_name(settings));
+    assert_eq!(a.agent.lease_key, format!("{key}/lease"));
 }
