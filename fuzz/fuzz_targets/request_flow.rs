@@ -6,7 +6,8 @@
 //! which carries the filter's method, path, host and signature and none of the caller's
 //! `authorization` or `x-amz-*`. Event formats: the filter's own call carries the event
 //! (JSON) with its length, and the same. The signature is the one the general SigV4 signer
-//! computes for what is sent. Else a 413.
+//! computes for what is sent. Else a 413 (or a 500 for a request without `:authority`, which
+//! Envoy never hands a filter).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -46,6 +47,10 @@ fuzz_target!(|data: &[u8]| {
         envoy: Some(envoy),
         ..Stream::default()
     };
+    let has_authority = request
+        .request_headers()
+        .iter()
+        .any(|(name, _)| name == ":authority");
     let mut flow = RequestFlow::new(1);
     let body_len = stream.body.len();
     let action = flow.on_request_headers(&plugin, &stream, request.body.is_none());
@@ -63,7 +68,15 @@ fuzz_target!(|data: &[u8]| {
                 panic!("the rewritten request does not read");
             };
             let pairs: Vec<(&str, &[u8])> = pairs;
-            check_call(&plugin, &credentials, now_ms, &pairs, &stream.body);
+            // The signed call keeps the caller's `:authority` (its route is found by it); the
+            // route sends the Lambda host the signature covers.
+            let caller = request
+                .request_headers()
+                .into_iter()
+                .find(|(name, _)| name == ":authority")
+                .map(|(_, value)| value)
+                .unwrap_or_default();
+            check_call(&plugin, &credentials, now_ms, &pairs, &stream.body, caller);
         }
         Sent::CallOut {
             cluster,
@@ -79,7 +92,19 @@ fuzz_target!(|data: &[u8]| {
                 .collect();
             let length = body.len().to_string();
             assert_eq!(values(&pairs, "content-length"), [length.as_bytes()]);
-            check_call(&plugin, &credentials, now_ms, &pairs, body);
+            check_call(
+                &plugin,
+                &credentials,
+                now_ms,
+                &pairs,
+                body,
+                plugin.target.host.as_bytes(),
+            );
+        }
+        // Envoy always gives a request an `:authority` (its codecs refuse one without); the
+        // filter refuses to sign one that has none, since its route is found by it.
+        Sent::Reply(reply) if !has_authority && reply.status == 500 => {
+            assert_eq!(reply.code, "InternalError", "{reply:?}");
         }
         Sent::Reply(reply) => assert_eq!(reply.status, 413, "{reply:?}"),
         other => panic!("a request answered with {other:?}"),
@@ -94,14 +119,16 @@ fn values<'a>(pairs: &[(&str, &'a [u8])], name: &str) -> Vec<&'a [u8]> {
         .collect()
 }
 
-/// The Invoke call: the filter's method, path and host, only its own `authorization` and
-/// `x-amz-*`, signed as the general signer signs it.
+/// The Invoke call: the filter's method and path, `authority` (the caller's for the signed
+/// request, the Lambda host for the filter's own call), only its own `authorization` and
+/// `x-amz-*`, signed (for the Lambda host) as the general signer signs it.
 fn check_call(
     plugin: &Plugin,
     credentials: &Credentials,
     now_ms: u64,
     pairs: &[(&str, &[u8])],
     payload: &[u8],
+    authority: &[u8],
 ) {
     let one = |name: &str| -> String {
         let found = values(pairs, name);
@@ -112,7 +139,7 @@ fn check_call(
     };
     assert_eq!(one(":method"), "POST");
     assert_eq!(one(":path"), plugin.target.path);
-    assert_eq!(one(":authority"), plugin.target.host);
+    assert_eq!(values(pairs, ":authority"), [authority]);
     let authorization = one("authorization");
     let Some(signed) = authorization
         .split(", ")
@@ -131,7 +158,10 @@ fn check_call(
     let signed_values: Vec<(&str, String)> = signed
         .split(';')
         .filter(|n| !matches!(*n, "x-amz-date" | "x-amz-security-token"))
-        .map(|n| (n, one(if n == "host" { ":authority" } else { n })))
+        .map(|n| match n {
+            "host" => (n, plugin.target.host.clone()),
+            _ => (n, one(n)),
+        })
         .collect();
     let headers: Vec<(&str, &str)> = signed_values
         .iter()
