@@ -5,12 +5,15 @@ ready (three at once, on two workers) all succeed, with one fetch between them."
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from harness.envoy import plugin_configuration
 from harness.traffic import timed_call
 
 FIRST_ANSWER_DELAY_SECONDS = 1.5
 
 
+@pytest.mark.smoke
 def test_first_requests_wait_for_the_first_fetch(aws, capture, start_envoy, container_endpoint):
     container_endpoint.delay_next_answers(FIRST_ANSWER_DELAY_SECONDS)
     configuration = plugin_configuration(

@@ -37,6 +37,7 @@ def test_missing_credentials_give_a_local_503(aws, capture, start_envoy, environ
     assert_nothing_sent_upstream(capture)
 
 
+@pytest.mark.smoke
 def test_by_default_the_caller_reads_a_summary_and_the_log_the_reason(aws, capture, start_envoy):
     """`detailed_errors` left out: the answer names no variable, provider or reason (on an
     internet-facing listener those would tell anyone how the proxy gets its keys); the log

@@ -29,6 +29,7 @@ def event_of(request) -> dict:
     return json.loads(request.body)
 
 
+@pytest.mark.smoke
 def test_a_json_request_becomes_the_native_event(aws, capture, event_envoy):
     envoy = event_envoy()
     body = json.dumps({"user": "alice"}).encode()

@@ -4,6 +4,8 @@ answer comes back unchanged."""
 import hashlib
 import json
 
+import pytest
+
 from harness import client
 from harness.envoy import plugin_configuration
 from harness.expectations import invoke_path, the_signed_request
@@ -11,6 +13,7 @@ from harness.expectations import invoke_path, the_signed_request
 EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
+@pytest.mark.smoke
 def test_post_is_invoked_signed_and_answered_with_the_function_result(aws, capture, start_envoy):
     envoy = start_envoy()
     body = json.dumps({"user": "alice", "action": "login"}).encode()

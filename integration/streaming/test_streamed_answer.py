@@ -4,6 +4,8 @@ type; the event stream's frames never reach it."""
 
 import json
 
+import pytest
+
 from harness import client
 from harness.event_stream import invoke_complete, payload_chunk, response_stream
 from harness.metrics import wait_for_metrics
@@ -13,6 +15,7 @@ PAYLOAD = json.dumps({"question": "stream?"}).encode()
 SLOW_GAP_SECONDS = 1.5
 
 
+@pytest.mark.smoke
 def test_frames_split_anywhere_arrive_as_the_payload(streaming_envoy):
     payloads = [b"data: token %d\n\n" % i for i in range(40)]
     script = StreamScript(
