@@ -29,7 +29,7 @@ impl<T> Recent<T> {
                 .others
                 .iter()
                 .position(&is_for)
-                .map(|i| self.others.swap_remove(i));
+                .map(|i| self.others.remove(i));
             if let Some(previous) = std::mem::replace(&mut self.current, kept) {
                 if self.others.len() >= OTHERS_KEPT {
                     self.others.remove(0);
