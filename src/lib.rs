@@ -19,7 +19,7 @@ proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
     // A panic aborts the VM (panic = "abort"); say where, at critical, before it goes.
     std::panic::set_hook(Box::new(|info| {
-        let message = format!("mesh-lambda: panic: {info}");
+        let message = format!("panic: {info}");
         let _ = proxy_wasm::hostcalls::log(proxy_wasm::types::LogLevel::Critical, &message);
     }));
     proxy_wasm::set_root_context(|_| Box::new(root::LambdaRoot::default()));

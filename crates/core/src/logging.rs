@@ -1,5 +1,7 @@
-//! Log lines of the filter: every line starts `mesh-lambda: ` (the VM's own) or
-//! `mesh-lambda[<context id>]: ` (one stream's), so an operator can follow one request.
+//! Log lines of the filter. Envoy starts every line a Wasm plugin logs with the plugin's
+//! identifiers (`wasm log <name> <root_id> <vm_id>: `; a VM's own lines without the name), so a
+//! VM's lines add nothing before the message, and one stream's lines add only the stream's
+//! marker, `mesh-lambda[<context id>]: `, by which an operator follows one request.
 
 /// A log line about one stream: `stream_log!(info, context_id, "format", args...)`.
 #[macro_export]
@@ -10,9 +12,10 @@ macro_rules! stream_log {
 }
 
 /// A log line of the VM (configuration, credentials): `vm_log!(warn, "format", args...)`.
+/// No prefix of its own: Envoy's names the plugin.
 #[macro_export]
 macro_rules! vm_log {
     ($level:ident, $($arg:tt)+) => {
-        ::log::$level!("mesh-lambda: {}", ::core::format_args!($($arg)+))
+        ::log::$level!($($arg)+)
     };
 }
