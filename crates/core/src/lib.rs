@@ -7,6 +7,7 @@
 
 mod logging;
 
+pub mod access_keys;
 pub mod arn;
 pub mod config;
 pub mod credentials;

@@ -6,7 +6,7 @@
 
 use super::iso8601::parse_utc;
 use super::xml::{find, read_leaves, Leaves};
-use super::Credentials;
+use crate::access_keys::Credentials;
 use crate::redact::redact;
 
 const CREDENTIALS: &str = "AssumeRoleResponse/AssumeRoleResult/Credentials";

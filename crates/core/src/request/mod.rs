@@ -232,8 +232,8 @@ impl BodyHash {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::access_keys::Credentials;
     use crate::config::parse_config;
-    use crate::credentials::Credentials;
 
     pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
     /// 2015-08-30T12:36:00Z, in ms.
