@@ -1,6 +1,6 @@
 //! AWS credentials: where they come from (`chain`: environment, container endpoint, EC2
 //! instance metadata, and a role assumed with them through STS), how their documents parse
-//! (`document`, `sts_answer` over `xml`), and how the VMs of one proxy share one fetch and its
+//! (`document`, `sts_answer` over the top-level `xml`), and how the VMs of one proxy share one fetch and its
 //! result (`shared`).
 
 pub mod agent;
@@ -11,4 +11,3 @@ pub mod iso8601;
 mod providers;
 pub mod shared;
 pub mod sts_answer;
-pub mod xml;
