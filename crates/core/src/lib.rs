@@ -23,4 +23,5 @@ pub mod redact;
 pub mod request;
 pub mod response;
 pub mod sigv4;
+pub mod vm;
 pub mod xml;

@@ -3,7 +3,6 @@
 //! (`document`, `sts_answer` over the top-level `xml`), and how the VMs of one proxy share one fetch and its
 //! result (`shared`).
 
-pub mod agent;
 pub mod chain;
 pub mod document;
 pub mod environment;
