@@ -11,7 +11,7 @@ use mesh_lambda_core::config::fields::Fields;
 use mesh_lambda_core::config::{
     parse_config, ConfigError, FilterConfig, DEFAULT_PAYLOAD_PASSTHROUGH,
 };
-use mesh_lambda_core::invoke::InvocationMode;
+use mesh_lambda_core::invocation_mode::InvocationMode;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -15,6 +15,7 @@ pub mod event;
 pub mod host;
 /// The serialized header map (its own crate, compiled for speed).
 pub use mesh_lambda_header_pairs as header_pairs;
+pub mod invocation_mode;
 pub mod invoke;
 pub mod local_reply;
 pub mod metrics;

@@ -19,7 +19,7 @@ use crate::config::FilterConfig;
 use crate::credentials::shared::SharedRecord;
 use crate::event::PayloadFormat;
 use crate::host::RequestStream;
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
 use crate::metrics::{Gauge, Metrics};
