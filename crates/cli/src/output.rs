@@ -4,7 +4,7 @@
 
 use crate::description::{read_description, Description, DescriptionError};
 use crate::out_dir::OutDir;
-use crate::Failure;
+use crate::usage::Failure;
 use serde_json::Value;
 use std::path::Path;
 

@@ -9,13 +9,9 @@ pub mod files;
 
 use crate::description::{Description, DescriptionError};
 use crate::output::{generate, generate_arguments};
-use crate::Failure;
+use crate::usage::Failure;
 
 // No line continuation at the start: it would eat the indentation.
-pub const USAGE: &str = "  mesh-lambda consul generate <DESCRIPTION.json> --out <DIR>
-                                    write the Consul config entries (HCL and consul-k8s YAML)
-                                    that load the filter into a caller's sidecar for its Lambda
-                                    upstreams; DESCRIPTION.json is described in the README";
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
     let (description, out) = generate_arguments("consul", args)?;
