@@ -6,14 +6,17 @@
 
 mod clusters;
 mod consul;
+mod consul_catalog;
 mod description;
 mod envoy_gateway;
 mod istio;
 mod kubernetes;
 mod local_replies;
+mod names;
 mod oci;
 mod out_dir;
 mod output;
+mod reader;
 mod usage;
 mod wasm_filter;
 mod wasm_source;

@@ -3,11 +3,11 @@
 //! hatches (an upstream listener per Lambda upstream in service-defaults, static clusters in
 //! proxy-defaults), as HCL and as consul-k8s resources, and the upstream stanzas.
 
-pub mod catalog;
 pub mod envoy;
 pub mod files;
 
-use crate::description::{Description, DescriptionError};
+use crate::description::Description;
+use crate::names::DescriptionError;
 use crate::output::{generate, generate_arguments};
 use crate::usage::Failure;
 

@@ -18,7 +18,8 @@
 
 mod resources;
 
-use crate::description::{is_dns_label, Description, DescriptionError};
+use crate::description::Description;
+use crate::names::{is_dns_label, DescriptionError};
 use crate::output::{generate, generate_arguments};
 use crate::usage::Failure;
 use crate::wasm_source::WasmUrl;
