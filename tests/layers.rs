@@ -513,39 +513,21 @@ fn code_only(source: &str) -> String {
             let end = (i + closing.len()).min(chars.len());
             out.extend(&chars[i..end]);
             i = end;
-        } else if c == '"' {
-            out.push('"');
+        } else if c == '"' || (c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')))
+        {
+            // A string, or a character literal ('x', '\n', '\u{..}'; else a lifetime or label):
+            // the quotes kept, what is between blanked, escapes skipped.
+            out.push(c);
             i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                if chars[i] == '\\' {
-                    blank(&mut out, chars[i]);
-                    i += 1;
+            while i < chars.len() && chars[i] != c {
+                let escaped = usize::from(chars[i] == '\\');
+                for &skipped in &chars[i..(i + 1 + escaped).min(chars.len())] {
+                    blank(&mut out, skipped);
                 }
-                if i < chars.len() {
-                    blank(&mut out, chars[i]);
-                    i += 1;
-                }
+                i += 1 + escaped;
             }
             if i < chars.len() {
-                out.push('"');
-                i += 1;
-            }
-        } else if c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
-            // A character literal ('x', '\n', '\u{..}'); otherwise a lifetime or label.
-            out.push('\'');
-            i += 1;
-            while i < chars.len() && chars[i] != '\'' {
-                if chars[i] == '\\' {
-                    blank(&mut out, chars[i]);
-                    i += 1;
-                }
-                if i < chars.len() {
-                    blank(&mut out, chars[i]);
-                    i += 1;
-                }
-            }
-            if i < chars.len() {
-                out.push('\'');
+                out.push(c);
                 i += 1;
             }
         } else {
