@@ -3,14 +3,15 @@
 
 use crate::host::{callout_answer, stream_callout_answer, Envoy};
 use crate::http::LambdaHttp;
-use mesh_lambda_core::credentials::agent::{CredentialAgent, FAST_TICK};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
 use mesh_lambda_core::host::Clock;
 use mesh_lambda_core::invoke::outgoing::route_key;
 use mesh_lambda_core::metrics::Gauge;
 use mesh_lambda_core::request::body_delivery::check_body_delivery;
 use mesh_lambda_core::request::callout::answer_from_root;
-use mesh_lambda_core::request::{configure, Plugin};
+use mesh_lambda_core::request::Plugin;
+use mesh_lambda_core::vm::agent::{CredentialAgent, FAST_TICK};
+use mesh_lambda_core::vm::configure;
 use mesh_lambda_core::vm_log;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;

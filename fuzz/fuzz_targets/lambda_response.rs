@@ -12,7 +12,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::header_pairs;
-use mesh_lambda_core::invoke::InvocationMode;
+use mesh_lambda_core::invocation_mode::InvocationMode;
 use mesh_lambda_core::redact::Echoed;
 use mesh_lambda_core::request::callout::answer;
 use mesh_lambda_core::request::flow::RequestFlow;

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::arn::parse_function_arn;
 use mesh_lambda_core::config::{parse_config, MAX_REQUEST_BYTES};
 use mesh_lambda_core::credentials::environment::ProxyEnvironment;
-use mesh_lambda_core::request::configure;
+use mesh_lambda_core::vm::configure;
 
 fuzz_target!(|data: &[u8]| {
     match parse_config(data) {

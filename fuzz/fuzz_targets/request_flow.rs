@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mesh_lambda_core::access_keys::Credentials;
 use mesh_lambda_core::credentials::shared::SharedRecord;
-use mesh_lambda_core::credentials::Credentials;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::request::{Action, Plugin};

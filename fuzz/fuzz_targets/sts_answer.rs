@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::credentials::sts_answer::parse_assume_role_answer;
-use mesh_lambda_core::credentials::xml::read_leaves;
+use mesh_lambda_core::xml::read_leaves;
 
 /// 2015-08-30T12:36:00Z
 const NOW: u64 = 1_440_938_160;

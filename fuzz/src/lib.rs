@@ -22,7 +22,7 @@ use mesh_lambda_core::config::parse_config;
 use mesh_lambda_core::event::EventContext;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::host::{Clock, RequestStream};
-use mesh_lambda_core::invoke::InvocationMode;
+use mesh_lambda_core::invocation_mode::InvocationMode;
 use mesh_lambda_core::local_reply::LocalReply;
 use mesh_lambda_core::request::Plugin;
 use mesh_lambda_core::response::FunctionErrors;

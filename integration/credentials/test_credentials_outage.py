@@ -2,7 +2,7 @@
 the cached credentials while they are valid (the filter stops 5 s before their Expiration),
 then get the filter's 503; nothing is ever sent with expired credentials. Once the endpoint
 is back, a retry brings new credentials and requests work again. (The backoff's timing is
-unit-tested: crates/core/src/credentials/agent/tests.rs.)"""
+unit-tested: crates/core/src/vm/agent/tests.rs.)"""
 
 import json
 import time

@@ -8,7 +8,7 @@ request at the endpoint, made by one VM (the one that logs it), never one per VM
 
 The smoke test of what only a real Envoy shows (its timers, shared data across real VMs);
 the refresh policy, the lease and the backoff are unit-tested in
-crates/core/src/credentials/agent/tests.rs."""
+crates/core/src/vm/agent/tests.rs."""
 
 import re
 import time

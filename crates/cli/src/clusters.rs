@@ -2,7 +2,8 @@
 //! the configured providers call, STS over TLS when a role is assumed, and the server a
 //! remote `.wasm` comes from.
 
-use crate::description::{Description, DescriptionError};
+use crate::description::Description;
+use crate::names::DescriptionError;
 use crate::wasm_source::WasmUrl;
 use mesh_lambda_core::credentials::chain::Provider;
 use serde_json::{json, Value};

@@ -6,14 +6,18 @@
 
 mod clusters;
 mod consul;
+mod consul_catalog;
 mod description;
 mod envoy_gateway;
 mod istio;
 mod kubernetes;
 mod local_replies;
+mod names;
 mod oci;
 mod out_dir;
 mod output;
+mod reader;
+mod usage;
 mod wasm_filter;
 mod wasm_source;
 mod yaml;
@@ -21,45 +25,7 @@ mod yaml;
 use mesh_lambda_core::config::parse_config;
 use std::io::Read;
 use std::process::ExitCode;
-
-fn usage() -> String {
-    format!(
-        "\
-mesh-lambda: host-side tools for the mesh-lambda Envoy filter
-
-Usage:
-  mesh-lambda check-config <FILE>   check a filter configuration (the plugin's JSON) with the
-                                    filter's own parser; FILE '-' reads standard input
-{}
-{}
-{}
-{}
-  mesh-lambda --help                this text
-  mesh-lambda --version             the version, which is the filter's
-
-Exit status: 0 done, 1 invalid input, 2 usage or file error.
-",
-        consul::USAGE,
-        oci::USAGE,
-        istio::USAGE,
-        envoy_gateway::USAGE
-    )
-}
-
-/// A failure and the exit status it gives.
-pub struct Failure {
-    pub status: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn usage(message: String) -> Self {
-        Self {
-            status: 2,
-            message: format!("{message}\n\n{}", usage()),
-        }
-    }
-}
+use usage::{usage, Failure};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

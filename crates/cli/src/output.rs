@@ -2,9 +2,11 @@
 //! and each file goes through the output folder's writer (`out_dir`: a temporary file, never a
 //! symlink leading outside the folder).
 
-use crate::description::{read_description, Description, DescriptionError};
+use crate::description::Description;
+use crate::names::DescriptionError;
 use crate::out_dir::OutDir;
-use crate::Failure;
+use crate::reader::read_description;
+use crate::usage::Failure;
 use serde_json::Value;
 use std::path::Path;
 

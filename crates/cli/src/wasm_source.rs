@@ -4,7 +4,7 @@
 //! manifest digest (`oci_image`, `oci_digest`: what Istio's agent pulls and checks). A
 //! description may give several; each generator takes the one its platform loads.
 
-use crate::description::{absolute_path, is_hostname, DescriptionError};
+use crate::names::{absolute_path, is_hostname, DescriptionError};
 use mesh_lambda_core::config::fields::Fields;
 use mesh_lambda_core::config::ConfigError;
 

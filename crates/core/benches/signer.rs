@@ -8,8 +8,8 @@
 //! `cargo bench --bench signer` (std only, no harness). Host figures: the filter runs the same
 //! code compiled to wasm inside V8, slower, and without the SHA extensions native code may use.
 
+use mesh_lambda_core::access_keys::Credentials;
 use mesh_lambda_core::config::parse_config;
-use mesh_lambda_core::credentials::Credentials;
 use mesh_lambda_core::invoke::{InvokeTarget, SigningCache};
 use std::hint::black_box;
 use std::rc::Rc;

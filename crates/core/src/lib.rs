@@ -7,6 +7,7 @@
 
 mod logging;
 
+pub mod access_keys;
 pub mod arn;
 pub mod config;
 pub mod credentials;
@@ -14,6 +15,7 @@ pub mod event;
 pub mod host;
 /// The serialized header map (its own crate, compiled for speed).
 pub use mesh_lambda_header_pairs as header_pairs;
+pub mod invocation_mode;
 pub mod invoke;
 pub mod local_reply;
 pub mod metrics;
@@ -22,3 +24,5 @@ pub mod redact;
 pub mod request;
 pub mod response;
 pub mod sigv4;
+pub mod vm;
+pub mod xml;

@@ -7,7 +7,7 @@
 //! the in-flight gauge of all VMs (each VM flushes its own deltas).
 
 use crate::credentials::chain::Provider;
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 use std::cell::{Cell, RefCell};
 
 /// Every name starts with this; Envoy shows the metrics as `wasmcustom.mesh_lambda.*`.

@@ -5,8 +5,8 @@
 //! access key id, which names the account, and the signature). `Echoed` is what of one signed
 //! call must not reach the caller.
 
-use crate::credentials::xml::find;
 use crate::header_pairs;
+use crate::xml::find;
 
 /// What replaces a secret.
 const REDACTED: &[u8] = b"<redacted>";

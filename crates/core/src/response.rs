@@ -1,6 +1,6 @@
 //! What the caller gets back from Lambda's answer.
 
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 
 /// Status for a synchronous invocation whose function failed: Lambda answers 200 with
 /// `X-Amz-Function-Error`; the caller sees a gateway error, with the function's error body.

@@ -14,7 +14,7 @@
     clippy::indexing_slicing
 )]
 
-use mesh_lambda_core::credentials::Credentials;
+use mesh_lambda_core::access_keys::Credentials;
 use mesh_lambda_core::sigv4::date::amz_date;
 use mesh_lambda_core::sigv4::general::{sha256_hex, Payload, Request as Signable, Signed, Signer};
 use std::fs;

@@ -3,19 +3,15 @@
 //! hatches (an upstream listener per Lambda upstream in service-defaults, static clusters in
 //! proxy-defaults), as HCL and as consul-k8s resources, and the upstream stanzas.
 
-pub mod catalog;
 pub mod envoy;
 pub mod files;
 
-use crate::description::{Description, DescriptionError};
+use crate::description::Description;
+use crate::names::DescriptionError;
 use crate::output::{generate, generate_arguments};
-use crate::Failure;
+use crate::usage::Failure;
 
 // No line continuation at the start: it would eat the indentation.
-pub const USAGE: &str = "  mesh-lambda consul generate <DESCRIPTION.json> --out <DIR>
-                                    write the Consul config entries (HCL and consul-k8s YAML)
-                                    that load the filter into a caller's sidecar for its Lambda
-                                    upstreams; DESCRIPTION.json is described in the README";
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
     let (description, out) = generate_arguments("consul", args)?;

@@ -18,16 +18,13 @@
 
 mod resources;
 
-use crate::description::{is_dns_label, Description, DescriptionError};
+use crate::description::Description;
+use crate::names::{is_dns_label, DescriptionError};
 use crate::output::{generate, generate_arguments};
+use crate::usage::Failure;
 use crate::wasm_source::WasmUrl;
-use crate::Failure;
 
 // No line continuation at the start: it would eat the indentation.
-pub const USAGE: &str = "  mesh-lambda envoy-gateway generate <DESCRIPTION.json> --out <DIR>
-                                    write the Envoy Gateway resources (HTTPRoute, Backend,
-                                    BackendTLSPolicy, EnvoyPatchPolicy) that route a Gateway
-                                    path per Lambda upstream through the filter (from wasm_url)";
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
     let (description, out) = generate_arguments("envoy-gateway", args)?;

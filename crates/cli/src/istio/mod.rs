@@ -15,15 +15,12 @@
 
 mod resources;
 
-use crate::description::{is_dns_label, Description, DescriptionError};
+use crate::description::Description;
+use crate::names::{is_dns_label, DescriptionError};
 use crate::output::{generate, generate_arguments, GeneratedFile};
-use crate::Failure;
+use crate::usage::Failure;
 
 // No line continuation at the start: it would eat the indentation.
-pub const USAGE: &str = "  mesh-lambda istio generate <DESCRIPTION.json> --out <DIR>
-                                    write the Istio resources (EnvoyFilter, ServiceEntry,
-                                    DestinationRule) that load the filter, pulled from
-                                    oci_image, into a caller's sidecar for its Lambda upstreams";
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
     let (description, out) = generate_arguments("istio", args)?;

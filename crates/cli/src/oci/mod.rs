@@ -15,46 +15,12 @@ mod reference;
 mod registry;
 mod tar_gz;
 
-use crate::Failure;
+use crate::usage::Failure;
 use digest::is_sha256_hex;
 use reference::ImageRef;
 use registry::{Session, Transport};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-pub const USAGE: &str =
-    "  mesh-lambda oci package <WASM> --out <DIR> [--revision <GIT_SHA>] [--source <URL>]
-                          [--wasm-variant]
-                                    write DIR/plugin.wasm, DIR/plugin.wasm.sha256 and the OCI
-                                    image layout DIR/oci-compat (the last layer a tar+gzip
-                                    holding plugin.wasm); --wasm-variant adds DIR/oci-wasm (two
-                                    layers: the vnd.module.wasm runtime config and the raw
-                                    module, as Istio's fetcher wants). Reproducible: the created
-                                    time is SOURCE_DATE_EPOCH (1970-01-01T00:00:00Z when unset),
-                                    the module's sha256 is the manifest annotation
-                                    dev.mesh-lambda.wasm.sha256. Prints `wasm sha256:<hex>` and
-                                    `<layout> manifest sha256:<hex>` per layout
-  mesh-lambda oci push <LAYOUT_DIR> <REFERENCE> [--plain-http] [--ca-file <PEM>]
-                                    push a layout's image to REFERENCE, host[:port]/repo:tag;
-                                    prints `pushed <REFERENCE>@sha256:<manifest digest>`
-  mesh-lambda oci pull <REFERENCE> --out <DIR> [--plain-http] [--ca-file <PEM>]
-                          [--sha256 <HEX>]
-                                    pull by :tag or @sha256:<manifest digest>, check every
-                                    digest, that it is a wasm image the loaders accept and the
-                                    module's sha256 (annotation, --sha256); write
-                                    DIR/plugin.wasm; prints `pulled <REFERENCE>@sha256:<manifest
-                                    digest> wasm sha256:<hex>`
-                                    Bounds: manifest and config 4 MiB, a layer 256 MiB, the
-                                    compat layer's tar 256 MiB decompressed
-                                    Registry credentials: MESH_LAMBDA_REGISTRY_USERNAME and
-                                    MESH_LAMBDA_REGISTRY_PASSWORD for the registry (host[:port])
-                                    MESH_LAMBDA_REGISTRY_HOST names, else REGISTRY_AUTH_FILE,
-                                    else the docker config (DOCKER_CONFIG or ~/.docker; auths,
-                                    credHelpers, credsStore), else anonymous. They go to that
-                                    registry only, and to its token service only on the same
-                                    host and port or the one MESH_LAMBDA_REGISTRY_TOKEN_SERVICE
-                                    names (e.g. auth.docker.io). --plain-http talks HTTP (and allows a
-                                    plain-http token service); --ca-file trusts a private CA";
 
 /// A command's arguments: positionals, `--name value` options and `--switch`es.
 struct Arguments<'a> {

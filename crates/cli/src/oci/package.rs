@@ -10,7 +10,7 @@ use super::image::{
 use super::layout;
 use super::tar_gz::{compat_layer, PLUGIN_FILE};
 use crate::out_dir::OutDir;
-use crate::Failure;
+use crate::usage::Failure;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 

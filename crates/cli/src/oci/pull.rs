@@ -13,7 +13,7 @@ use super::reference::ImageRef;
 use super::registry::{Session, Transport};
 use super::tar_gz::{plugin_from_layer, MAX_TAR_BYTES, PLUGIN_FILE};
 use crate::out_dir::{OutDir, PendingFile};
-use crate::Failure;
+use crate::usage::Failure;
 use std::io::Write;
 use std::path::Path;
 

@@ -9,7 +9,7 @@ use super::body::{read_capped, stream_verified};
 use super::image::{Descriptor, Image};
 use super::problem::{explain, Problem, FETCHING_MANIFEST};
 use super::reference::ImageRef;
-use crate::Failure;
+use crate::usage::Failure;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::{Client, RegistryOperation};
 use reqwest::header::ACCEPT;

@@ -15,7 +15,7 @@ pub use error::ConfigError;
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
 use crate::event::PayloadFormat;
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 use crate::response::FunctionErrors;
 use error::{quote, quote_str};
 use fields::{Choice, Fields};

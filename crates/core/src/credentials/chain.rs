@@ -10,7 +10,7 @@
 
 use super::environment::ProxyEnvironment;
 use super::providers::{self, CredentialProvider, ProviderStep, NO_FETCH_UNDER_WAY};
-use super::{Credentials, UNFIT_FOR_HEADERS};
+use crate::access_keys::{Credentials, UNFIT_FOR_HEADERS};
 
 /// The providers by name: configuration names them, and so do messages and the shared
 /// record. A new provider is a variant and its name here, and its line in `providers::build`.

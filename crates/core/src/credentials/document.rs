@@ -3,7 +3,7 @@
 //! already expired is an error, and no error message ever quotes a secret.
 
 use super::iso8601::parse_utc;
-use super::Credentials;
+use crate::access_keys::Credentials;
 use serde_json::Value;
 
 /// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration", ["Code"]}`.

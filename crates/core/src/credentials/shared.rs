@@ -2,7 +2,7 @@
 //! the policy deciding when to fetch. One VM fetches at a time, holding a lease; every VM
 //! reads the result. Pure: the glue does the shared-data reads, writes and compare-and-swap.
 
-use super::Credentials;
+use crate::access_keys::Credentials;
 use serde_json::{json, Value};
 use std::rc::Rc;
 

@@ -5,9 +5,9 @@
 //! can quote the canonical request, and with it the `x-amz-security-token` header).
 
 use super::iso8601::parse_utc;
-use super::xml::{find, read_leaves, Leaves};
-use super::Credentials;
+use crate::access_keys::Credentials;
 use crate::redact::redact;
+use crate::xml::{find, read_leaves, Leaves};
 
 const CREDENTIALS: &str = "AssumeRoleResponse/AssumeRoleResult/Credentials";
 /// STS's error document is `ErrorResponse/Error`; moto's (and other Query APIs') wraps the

@@ -6,7 +6,6 @@
 pub mod crc32;
 pub mod event_stream;
 pub mod http_integration;
-pub mod mode;
 pub mod outgoing;
 pub mod signer;
 
@@ -14,7 +13,6 @@ use crate::config::FilterConfig;
 use crate::sigv4::{canonical, encode::uri_encode};
 use mesh_lambda_sha256::Sha256;
 
-pub use mode::{InvocationMode, ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT};
 pub use signer::{Signature, SigningCache};
 
 const SERVICE: &str = "lambda";

@@ -14,7 +14,7 @@
 //! canonical request's last line, so the body is signed.
 
 use super::{InvokeTarget, SERVICE};
-use crate::credentials::Credentials;
+use crate::access_keys::Credentials;
 use crate::recent::Recent;
 use crate::sigv4::{self, canonical, hmac::KeyedHmac, SigningKeyCache};
 use mesh_lambda_sha256::{digest, Sha256};

@@ -9,7 +9,7 @@ use crate::event::response::{error_response, mapped_headers};
 use crate::event::RESULT_LIMIT_BYTES;
 use crate::header_pairs;
 use crate::host::{RequestStream, Streams};
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;

@@ -3,8 +3,8 @@
 //! the credentials and every timer tick.
 
 use super::Plugin;
+use crate::access_keys::Credentials;
 use crate::credentials::shared::Availability;
-use crate::credentials::Credentials;
 use crate::local_reply::LocalReply;
 use std::rc::Rc;
 

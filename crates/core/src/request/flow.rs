@@ -13,7 +13,7 @@ use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
 use crate::header_pairs;
 use crate::host::RequestStream;
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;

@@ -15,14 +15,11 @@ pub mod signing_time;
 pub mod streamed;
 pub mod waiting;
 
-use crate::config::{parse_config, ConfigError, FilterConfig};
-use crate::credentials::agent::CredentialAgent;
-use crate::credentials::chain::CredentialChain;
-use crate::credentials::environment::ProxyEnvironment;
+use crate::config::FilterConfig;
 use crate::credentials::shared::SharedRecord;
 use crate::event::PayloadFormat;
 use crate::host::RequestStream;
-use crate::invoke::InvocationMode;
+use crate::invocation_mode::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
 use crate::metrics::{Gauge, Metrics};
@@ -118,28 +115,6 @@ impl Plugin {
     }
 }
 
-/// A VM's set-up from its plugin configuration and the proxy's environment: what its streams
-/// share, and the agent that keeps its credentials (to `start` with the host). Logs what it
-/// will invoke, never the configuration itself.
-pub fn configure(
-    config_bytes: &[u8],
-    env: ProxyEnvironment,
-) -> Result<(Plugin, CredentialAgent), ConfigError> {
-    let config = parse_config(config_bytes)?;
-    let chain = CredentialChain::new(config.credentials.chain.clone(), env);
-    let plugin = Plugin::new(&config, chain.provider_names());
-    crate::vm_log!(
-        info,
-        "invoking {} ({}) via {}; credentials: {}",
-        config.arn.function_arn,
-        config.invocation_mode.invocation_type(),
-        config.host,
-        plugin.provider_names
-    );
-    let agent = CredentialAgent::new(&config.credentials, chain);
-    Ok((plugin, agent))
-}
-
 /// Answers a request with the filter's own JSON error, logs why (the full reason, which the
 /// caller reads only with `detailed_errors`), and counts it.
 pub fn send_local_reply(
@@ -232,8 +207,8 @@ impl BodyHash {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::access_keys::Credentials;
     use crate::config::parse_config;
-    use crate::credentials::Credentials;
 
     pub const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
     /// 2015-08-30T12:36:00Z, in ms.

@@ -9,7 +9,7 @@
 //! the response path, where every passthrough request would pay for a response-body callback.
 
 use super::{callout, Plugin, ReadyRequest};
-use crate::credentials::Credentials;
+use crate::access_keys::Credentials;
 use crate::event::{EventContext, PayloadFormat};
 use crate::header_pairs;
 use crate::host::RequestStream;

@@ -10,7 +10,7 @@ use super::date::amz_date;
 use super::general::{sha256_hex, signing_key};
 use super::hmac::KeyedHmac;
 use super::{hex_digest, ALGORITHM};
-use crate::credentials::Credentials;
+use crate::access_keys::Credentials;
 
 /// What to send besides the body.
 #[derive(Debug, Clone, PartialEq, Eq)]

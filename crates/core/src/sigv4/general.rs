@@ -7,7 +7,7 @@ use super::canonical::{canonical_query, canonical_request, canonical_uri};
 use super::date::amz_date;
 use super::hmac::KeyedHmac;
 use super::{hex_digest, ALGORITHM};
-use crate::credentials::Credentials;
+use crate::access_keys::Credentials;
 
 /// The request to sign.
 #[derive(Debug, Clone, Copy)]

@@ -6,9 +6,9 @@
 //! then go the way of any provider's: shared, refreshed ahead of `Expiration`.
 
 use super::{CredentialProvider, ProviderStep, NO_FETCH_UNDER_WAY};
+use crate::access_keys::Credentials;
 use crate::credentials::chain::{AssumeRoleSettings, Callout, CredentialChain, Step};
 use crate::credentials::sts_answer::parse_assume_role_answer;
-use crate::credentials::Credentials;
 use crate::sigv4::encode::uri_encode;
 use crate::sigv4::form_post::sign_form_post;
 

@@ -2,8 +2,8 @@
 //! `AWS_SESSION_TOKEN`: no callout, and no expiry (the proxy's environment does not change).
 
 use super::{CredentialProvider, ProviderStep, NO_FETCH_UNDER_WAY};
+use crate::access_keys::Credentials;
 use crate::credentials::environment::ProxyEnvironment;
-use crate::credentials::Credentials;
 
 pub struct Environment {
     access_key_id: Option<String>,

@@ -16,7 +16,7 @@ mod instance_metadata;
 use super::chain::{Callout, ChainSettings, CredentialChain, Provider};
 use super::document::parse_credential_document;
 use super::environment::ProxyEnvironment;
-use super::Credentials;
+use crate::access_keys::Credentials;
 
 /// What a provider wants next.
 #[derive(Debug, Clone, PartialEq, Eq)]

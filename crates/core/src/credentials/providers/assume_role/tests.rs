@@ -372,7 +372,7 @@ fn base_keys_a_header_cannot_carry_make_no_sts_call() {
         };
         let mut p = provider(&[Provider::Environment], env);
         let reason = failed(p.start(NOW));
-        let unfit = format!("(environment: {})", crate::credentials::UNFIT_FOR_HEADERS);
+        let unfit = format!("(environment: {})", crate::access_keys::UNFIT_FOR_HEADERS);
         assert!(reason.ends_with(&unfit), "{reason}");
     }
 }

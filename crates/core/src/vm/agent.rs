@@ -3,11 +3,11 @@
 //! chain through Envoy clusters and publishes the result; every VM reads it. After every change
 //! the requests waiting for credentials are settled.
 
-use super::chain::{CredentialChain, Step};
-use super::shared::{
+use crate::config::CredentialSettings;
+use crate::credentials::chain::{CredentialChain, Step};
+use crate::credentials::shared::{
     lease_is_free, Availability, SharedRecord, LEASE_SLACK_MS, MAX_CALLS_PER_FETCH,
 };
-use crate::config::CredentialSettings;
 use crate::host::{AgentHost, Clock, SharedData, Streams};
 use crate::metrics::Counter;
 use crate::request::waiting::settle_waiting;
