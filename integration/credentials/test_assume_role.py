@@ -228,7 +228,7 @@ def test_by_default_an_sts_refusal_names_no_role_to_the_caller(aws, capture, sta
     replies = [line for line in log.splitlines() if "503 CredentialsUnavailable" in line]
     assert replies, log
     for line in replies:
-        assert re.search(r"mesh-lambda\[\d+\]: 503 CredentialsUnavailable: ", line), line
+        assert re.search(r"context \d+: 503 CredentialsUnavailable: ", line), line
         assert reason in line, line
     assert f"credential fetch failed: {reason}" in log
 

@@ -59,4 +59,4 @@ def test_by_default_the_caller_reads_a_summary_and_the_log_the_reason(aws, captu
     [line] = [
         line for line in envoy.log_text().splitlines() if "503 CredentialsUnavailable" in line
     ]
-    assert re.search(r"mesh-lambda\[\d+\]: 503 CredentialsUnavailable: .*" + SECRET, line), line
+    assert re.search(r"context \d+: 503 CredentialsUnavailable: .*" + SECRET, line), line

@@ -3,7 +3,7 @@ plugin's identifiers, `wasm log <name> <root_id> <vm_id>: <message>` (Envoy's
 `source/extensions/common/wasm/context.cc`, `Context::log`, with proxy-wasm-cpp-host's log
 prefix: a stream's lines carry the plugin's name, root id and VM id, a VM's own lines the root
 id and VM id), so the message must not say the plugin's name again: a VM's lines start with
-what happened, a stream's with its marker `mesh-lambda[<context id>]: `."""
+what happened, a stream's with its marker `context <context id>: `."""
 
 import re
 
@@ -35,4 +35,4 @@ def test_a_line_names_the_filter_once(aws, capture, start_envoy):
     messages = [m["message"] for m in lines]
     assert any(m.startswith("version ") for m in messages), messages
     assert any(m.startswith("credential fetch failed: ") for m in messages), messages
-    assert any(re.match(r"mesh-lambda\[\d+\]: 503 CredentialsUnavailable", m) for m in messages)
+    assert any(re.match(r"context \d+: 503 CredentialsUnavailable", m) for m in messages)

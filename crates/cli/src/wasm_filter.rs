@@ -67,7 +67,6 @@ pub fn wasm_config(upstream: &str, plugin_configuration: &str, code: &Code) -> V
         "@type": WASM_TYPE_URL,
         "config": {
             "name": plugin_name(upstream),
-            "root_id": "mesh-lambda",
             // Envoy >= 1.35: without it the filter never gets the body it signs.
             "allow_on_headers_stop_iteration": true,
             // Never fail open: an unsigned request must not leave. After a crash of the VM,

@@ -40,7 +40,6 @@ UpstreamConfig = {
                     },
                     "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/authentication",
-                    "root_id": "mesh-lambda",
                     "vm_config": {
                       "code": {
                         "remote": {

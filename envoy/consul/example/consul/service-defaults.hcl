@@ -40,7 +40,6 @@ UpstreamConfig = {
                     },
                     "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/authentication",
-                    "root_id": "mesh-lambda",
                     "vm_config": {
                       "code": {
                         "local": {
@@ -197,7 +196,6 @@ EOF
                     },
                     "failure_policy": "FAIL_RELOAD",
                     "name": "mesh-lambda/reports",
-                    "root_id": "mesh-lambda",
                     "vm_config": {
                       "code": {
                         "local": {
