@@ -11,10 +11,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesh_lambda_core::invoke::crc32::crc32;
-use mesh_lambda_core::invoke::http_integration::HTTP_INTEGRATION_CONTENT_TYPE;
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::request::Action;
+use mesh_lambda_core::streaming::crc32::crc32;
+use mesh_lambda_core::streaming::http_integration::HTTP_INTEGRATION_CONTENT_TYPE;
 use mesh_lambda_fuzz::{plugin, serialize, split_pattern, Sent, Stream};
 
 fuzz_target!(|data: &[u8]| {

@@ -22,3 +22,4 @@ pub mod redact;
 pub mod request;
 pub mod response;
 pub mod sigv4;
+pub mod streaming;
