@@ -1,8 +1,9 @@
 //! A streamed answer's bytes translated for the caller, with no host calls: Lambda's 200
 //! headers once (`Translator::open`), then its body in whatever pieces it arrives (`push`),
 //! then its end (`finish`). Out come the caller's headers, the payload bytes to pass on, or
-//! a `Failure`. How the pieces are cut changes when bytes come out, never what: the events
-//! of a piece are taken in order, before an error later in the same piece.
+//! a `Failure`. How the pieces are cut changes when bytes come out, never what: each event
+//! is taken in order (a prelude read as its payload arrives), before an error later in the
+//! same piece.
 
 use super::caller_headers::{self, is_http_integration};
 use super::event_stream::{EventStreamDecoder, StreamEvent};
@@ -133,59 +134,68 @@ impl Translator {
         if self.completed && !bytes.is_empty() {
             return Err(Failure::Broken("bytes after InvokeComplete".into()));
         }
-        self.events.clear();
         let decoded = self.decoder.push(bytes, &mut self.events);
-        let mut payload = Vec::new();
-        for event in self.events.drain(..) {
-            if self.completed {
-                return Err(Failure::Broken("an event after InvokeComplete".into()));
-            }
-            match event {
-                StreamEvent::Payload(bytes) if payload.is_empty() => payload = bytes,
-                StreamEvent::Payload(bytes) => payload.extend_from_slice(&bytes),
-                StreamEvent::Complete { error: None } => self.completed = true,
-                StreamEvent::Complete { error: Some(error) } => {
-                    return Err(Failure::Function(format!(
-                        "the function failed mid-stream: {}",
-                        quoted(&error.code)
-                    )));
-                }
-                StreamEvent::Exception { exception_type, .. } => {
-                    return Err(Failure::Function(format!(
-                        "Lambda ended the stream with exception {}",
-                        quoted(&exception_type)
-                    )));
-                }
-            }
-        }
+        let mut events = std::mem::take(&mut self.events);
+        let mut out = Translated::default();
+        let taken = events
+            .drain(..)
+            .try_for_each(|event| self.take(event, &mut out));
+        // (the list is empty again; it keeps its allocation for the next piece)
+        self.events = events;
+        taken?;
         decoded.map_err(|e| Failure::Broken(format!("corrupt event stream: {e}")))?;
         if self.completed && self.decoder.pending() > 0 {
             return Err(Failure::Broken("bytes after InvokeComplete".into()));
         }
+        Ok(out)
+    }
+
+    /// One event, in order: its payload added to `out`, or the end, or a failure.
+    fn take(&mut self, event: StreamEvent, out: &mut Translated) -> Result<(), Failure> {
+        if self.completed {
+            return Err(Failure::Broken("an event after InvokeComplete".into()));
+        }
+        match event {
+            StreamEvent::Payload(bytes) => self.pass(bytes, out),
+            StreamEvent::Complete { error: None } if self.prelude.is_some() => Err(
+                Failure::Broken("the answer ended before its prelude did".into()),
+            ),
+            StreamEvent::Complete { error: None } => {
+                self.completed = true;
+                Ok(())
+            }
+            StreamEvent::Complete { error: Some(error) } => Err(Failure::Function(format!(
+                "the function failed mid-stream: {}",
+                quoted(&error.code)
+            ))),
+            StreamEvent::Exception { exception_type, .. } => Err(Failure::Function(format!(
+                "Lambda ended the stream with exception {}",
+                quoted(&exception_type)
+            ))),
+        }
+    }
+
+    /// Payload bytes: the caller's, or the prelude's until it is read (then the caller's
+    /// headers come out, and the bytes after it).
+    fn pass(&mut self, bytes: Vec<u8>, out: &mut Translated) -> Result<(), Failure> {
         let Some((reader, lambda_headers)) = self.prelude.as_mut() else {
-            return Ok(Translated {
-                headers: None,
-                payload,
-            });
+            if out.payload.is_empty() {
+                out.payload = bytes;
+            } else {
+                out.payload.extend_from_slice(&bytes);
+            }
+            return Ok(());
         };
         let read = reader
-            .push(&payload)
+            .push(&bytes)
             .map_err(|e| Failure::Broken(format!("bad HTTP integration prelude: {e}")))?;
-        let Some((prelude, rest)) = read else {
-            if self.completed {
-                return Err(Failure::Broken(
-                    "the answer ended before its prelude did".into(),
-                ));
-            }
-            return Ok(Translated::default());
-        };
-        let headers =
-            caller_headers::after_prelude(lambda_headers, &prelude).map_err(Failure::Broken)?;
-        self.prelude = None;
-        Ok(Translated {
-            headers: Some(headers),
-            payload: rest,
-        })
+        if let Some((prelude, rest)) = read {
+            let headers = caller_headers::after_prelude(lambda_headers, &prelude);
+            out.headers = Some(headers.map_err(Failure::Broken)?);
+            out.payload = rest;
+            self.prelude = None;
+        }
+        Ok(())
     }
 }
 

@@ -193,7 +193,7 @@ fn failures_are_typed_wherever_the_answer_is_cut() {
     let last = corrupt.len() - 5;
     corrupt[last] ^= 1;
     let function_error = complete(r#"{"ErrorCode":"Unhandled","ErrorDetails":"secret details"}"#);
-    let cases: [(&str, Lambda, Vec<u8>, Failure); 9] = [
+    let cases: [(&str, Lambda, Vec<u8>, Failure); 10] = [
         (
             "function error",
             &OK,
@@ -240,6 +240,12 @@ fn failures_are_typed_wherever_the_answer_is_cut() {
             &HTTP_INTEGRATION,
             [chunk(br#"{"statusCode":200}"#), complete("{}")].concat(),
             Failure::Broken("the answer ended before its prelude did".into()),
+        ),
+        (
+            "a prelude that is not JSON, then a function error",
+            &HTTP_INTEGRATION,
+            [chunk(b"not json\0\0\0\0\0\0\0\0"), function_error.clone()].concat(),
+            Failure::Broken(String::new()),
         ),
         (
             "a prelude that is not JSON",
