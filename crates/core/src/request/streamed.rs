@@ -444,6 +444,19 @@ mod tests {
     }
 
     #[test]
+    fn a_part_the_host_cannot_give_is_a_broken_answer() {
+        let (p, streams, s, mut flow) = sent(&OK);
+        flow.on_response_headers(&p, &s, false);
+        streams.remove(ID);
+        assert_eq!(flow.on_response_body(&p, &s, 10, false), Action::Pause);
+        assert_eq!(p.metrics.pending(Counter::StreamBroken), 1);
+        // Nothing more is done, and the end is not counted again.
+        assert_eq!(flow.on_response_body(&p, &s, 10, true), Action::Pause);
+        flow.on_done(&p);
+        assert_eq!(p.metrics.pending(Counter::StreamBroken), 1);
+    }
+
+    #[test]
     fn a_stream_that_ends_unfinished_without_a_body_callback_is_counted() {
         let (p, streams, s, mut flow) = sent(&OK);
         flow.on_response_headers(&p, &s, false);
