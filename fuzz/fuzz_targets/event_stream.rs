@@ -1,4 +1,4 @@
-//! The event-stream decoder of InvokeWithResponseStream answers (`invoke::event_stream`):
+//! The event-stream decoder of InvokeWithResponseStream answers (`streaming::event_stream`):
 //! bytes pushed in any pieces (`split_pattern`) give the same events, error and pending count
 //! as pushed whole; after an error every push returns it and adds no event; nothing pending
 //! exceeds the message limit; an error's text is one short line.
@@ -10,8 +10,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesh_lambda_core::invoke::crc32::crc32;
-use mesh_lambda_core::invoke::event_stream::{
+use mesh_lambda_core::streaming::crc32::crc32;
+use mesh_lambda_core::streaming::event_stream::{
     EventStreamDecoder, EventStreamError, StreamEvent, MAX_MESSAGE_LEN,
 };
 use mesh_lambda_fuzz::split_pattern;

@@ -1,4 +1,4 @@
-//! The HTTP integration's prelude reader (`invoke::http_integration`): the function's output
+//! The HTTP integration's prelude reader (`streaming::http_integration`): the function's output
 //! pushed in any pieces (`split_pattern`) gives the same prelude, body and error as pushed
 //! whole; the body is exactly what follows the prelude's first NUL and seven more; a prelude
 //! read has a final HTTP status (200..=599), header names that are lower-case tokens, no
@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mesh_lambda_core::event::result::FRAMING_HEADERS;
-use mesh_lambda_core::invoke::http_integration::{
+use mesh_lambda_core::streaming::http_integration::{
     HttpPrelude, PreludeError, PreludeReader, PRELUDE_LIMIT,
 };
 use mesh_lambda_fuzz::is_field_value;

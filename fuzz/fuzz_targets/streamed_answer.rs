@@ -1,133 +1,79 @@
 //! A streamed answer (`invocation_mode: streaming`) through the request flow's response
-//! callbacks, in the pieces `split_pattern` gives: never a panic; what each callback lets
-//! through is the buffer the host would hold after the filter's writes (drains at the front,
-//! appends only at the end); after a reset nothing more goes on and nothing more is written.
+//! callbacks and the core's host fake (`host::fake`, which keeps the body part as Envoy
+//! does: drains at the front, appends only at its end), in the pieces `split_pattern`
+//! gives: never a panic; what each callback lets through is the part as the filter left it;
+//! after a reset nothing more goes on and nothing more is written; the caller's headers are
+//! written at Lambda's 200, or (a function-URL answer) only once its prelude is read.
 //!
-//! After the split pattern, a flags byte: bit 0 set, a function-URL answer (prelude) is
-//! declared; bit 1 set, the rest is payloads (`length (u8) | bytes`) framed as a good stream
-//! with the right lengths and CRCs and ended by InvokeComplete: then (without a prelude) the
-//! caller gets exactly the payloads, in order, and the stream is never reset; clear, the rest
-//! is the body as it is.
+//! The input is a `StreamedInput`: when it frames its payloads as a good stream and declares
+//! no prelude, the caller gets exactly the payloads, in order, and the stream is never reset.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesh_lambda_core::invoke::crc32::crc32;
-use mesh_lambda_core::invoke::http_integration::HTTP_INTEGRATION_CONTENT_TYPE;
+use mesh_lambda_core::host::fake::{FakeClock, FakeStreams, StreamState};
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::request::Action;
-use mesh_lambda_fuzz::{plugin, serialize, split_pattern, Sent, Stream};
+use mesh_lambda_fuzz::{plugin, StreamedInput};
+
+const ID: u32 = 1;
 
 fuzz_target!(|data: &[u8]| {
-    let (pattern, rest) = split_pattern(data);
-    let Some((&flags, rest)) = rest.split_first() else {
+    let Some(input) = StreamedInput::read(data) else {
         return;
     };
-    let prelude = flags & 1 == 1;
-    let framed = flags & 2 == 2;
-    let (body, payloads) = if framed {
-        seal(rest)
-    } else {
-        (rest.to_vec(), Vec::new())
-    };
+    let (prelude, body) = (input.prelude, &input.body);
+    let content_type = input.content_type();
     // Choice 3: the streaming mode, passthrough.
     let plugin = plugin(3, "");
-    let content_type: &[u8] = if prelude {
-        HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()
-    } else {
-        b"text/plain"
+    let streams = FakeStreams::new(&FakeClock::at(0));
+    let stream = streams.add(ID, StreamState::default());
+    let change = |change: &dyn Fn(&mut StreamState)| {
+        if let Some(state) = streams.states.borrow_mut().get_mut(&ID) {
+            change(state);
+        }
     };
-    let headers = serialize(&[
-        (":status".to_owned(), &b"200"[..]),
-        ("content-type".to_owned(), content_type),
-    ]);
-    let mut flow = RequestFlow::new(1);
-    let at_headers = Stream {
-        response: headers.clone(),
-        ..Stream::default()
-    };
-    let action = flow.on_response_headers(&plugin, &at_headers, false);
+    change(&|s| {
+        s.response_headers = vec![
+            (":status".to_owned(), b"200".to_vec()),
+            ("content-type".to_owned(), content_type.to_vec()),
+        ];
+    });
+    let mut flow = RequestFlow::new(ID);
+    let action = flow.on_response_headers(&plugin, &stream, false);
     assert_eq!(action == Action::Pause, prelude);
+    let written = |s: &StreamState| s.written_response_headers.clone();
+    assert_eq!(streams.with(ID, written).is_some(), !prelude);
 
-    let sizes = pattern.pieces(body.len());
+    let sizes = input.pattern.pieces(body.len());
     let mut passed = Vec::new();
-    let mut reset = false;
     let mut offset = 0;
     for (i, &size) in sizes.iter().enumerate() {
         let part = &body[offset..offset + size];
         offset += size;
-        let stream = Stream {
-            response: headers.clone(),
-            response_body: part.to_vec(),
-            ..Stream::default()
-        };
+        change(&|s| s.response_body = part.to_vec());
+        let (was_reset, headers_before) = streams.with(ID, |s| (s.reset, written(s)));
         let last = i + 1 == sizes.len();
         let action = flow.on_response_body(&plugin, &stream, size, last);
-        let sent = stream.sent.into_inner();
-        if reset {
+        let (reset, headers, left) =
+            streams.with(ID, |s| (s.reset, written(s), s.response_body.clone()));
+        if was_reset {
             assert_eq!(action, Action::Pause);
-            assert!(sent.is_empty(), "written after the reset: {sent:?}");
+            assert_eq!(left, part, "written after the reset");
+            assert_eq!(headers, headers_before, "headers written after the reset");
             continue;
         }
-        let mut buffer = part.to_vec();
-        for effect in sent {
-            match effect {
-                Sent::ResponseBody { size, bytes } => {
-                    assert!(size <= buffer.len());
-                    buffer.splice(..size, bytes);
-                }
-                Sent::ResponseBodyAppended { length, bytes } => {
-                    assert_eq!(length, buffer.len(), "an append not at the end");
-                    buffer.extend(bytes);
-                }
-                Sent::Reset => reset = true,
-                Sent::ResponseHeaders(_) => assert!(prelude),
-                other => panic!("unexpected {other:?}"),
-            }
+        if !prelude {
+            assert_eq!(headers, headers_before, "headers written twice");
         }
         if action == Action::Continue {
-            passed.extend(buffer);
+            passed.extend(left);
         } else {
             assert!(reset || prelude, "paused without a reason");
         }
     }
     flow.on_done(&plugin);
-    if framed && !prelude && !sizes.is_empty() {
-        assert!(!reset, "a good stream was reset");
+    if let Some(payloads) = input.payloads.filter(|_| !prelude && !sizes.is_empty()) {
+        assert!(!streams.with(ID, |s| s.reset), "a good stream was reset");
         assert_eq!(passed, payloads.concat());
     }
 });
-
-/// Records `length (u8) | bytes` as PayloadChunk messages, then InvokeComplete: the stream
-/// and the payloads.
-fn seal(mut records: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let mut stream = Vec::new();
-    let mut payloads = Vec::new();
-    while let Some((&len, rest)) = records.split_first() {
-        let take = usize::from(len).min(rest.len());
-        let (payload, rest) = rest.split_at(take);
-        stream.extend(message("PayloadChunk", payload));
-        payloads.push(payload.to_vec());
-        records = rest;
-    }
-    stream.extend(message("InvokeComplete", b"{}"));
-    (stream, payloads)
-}
-
-fn message(event_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut headers = Vec::new();
-    for (name, value) in [(":message-type", "event"), (":event-type", event_type)] {
-        headers.push(name.len() as u8);
-        headers.extend(name.as_bytes());
-        headers.push(7);
-        headers.extend((value.len() as u16).to_be_bytes());
-        headers.extend(value.as_bytes());
-    }
-    let total = (16 + headers.len() + payload.len()) as u32;
-    let mut out = total.to_be_bytes().to_vec();
-    out.extend((headers.len() as u32).to_be_bytes());
-    out.extend(crc32(&out).to_be_bytes());
-    out.extend(headers);
-    out.extend(payload);
-    out.extend(crc32(&out).to_be_bytes());
-    out
-}

@@ -26,6 +26,7 @@ use mesh_lambda_core::invocation_mode::InvocationMode;
 use mesh_lambda_core::local_reply::LocalReply;
 use mesh_lambda_core::request::Plugin;
 use mesh_lambda_core::response::FunctionErrors;
+use mesh_lambda_core::streaming::crc32::crc32;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::time::Duration;
@@ -489,4 +490,78 @@ pub fn is_field_value(value: &str) -> bool {
     value
         .bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
+}
+
+/// Records `length (u8) | bytes` framed as a good event stream, as Lambda sends it:
+/// PayloadChunk messages with the right lengths and CRCs, then InvokeComplete. Returns the
+/// stream and the payloads.
+pub fn seal_payloads(mut records: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut stream = Vec::new();
+    let mut payloads = Vec::new();
+    while let Some((&len, rest)) = records.split_first() {
+        let (payload, rest) = rest.split_at(usize::from(len).min(rest.len()));
+        stream.extend(lambda_message("PayloadChunk", payload));
+        payloads.push(payload.to_vec());
+        records = rest;
+    }
+    stream.extend(lambda_message("InvokeComplete", b"{}"));
+    (stream, payloads)
+}
+
+fn lambda_message(event_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut headers = Vec::new();
+    for (name, value) in [(":message-type", "event"), (":event-type", event_type)] {
+        headers.push(name.len() as u8);
+        headers.extend(name.as_bytes());
+        headers.push(7);
+        headers.extend((value.len() as u16).to_be_bytes());
+        headers.extend(value.as_bytes());
+    }
+    let total = (16 + headers.len() + payload.len()) as u32;
+    let mut out = total.to_be_bytes().to_vec();
+    out.extend((headers.len() as u32).to_be_bytes());
+    out.extend(crc32(&out).to_be_bytes());
+    out.extend(headers);
+    out.extend(payload);
+    out.extend(crc32(&out).to_be_bytes());
+    out
+}
+
+/// The input of the streamed-answer targets: after the split pattern, a flags byte: bit 0
+/// set, a function-URL answer (prelude) is declared; bit 1 set, the rest is payloads
+/// (`length (u8) | bytes`) framed by `seal_payloads`; clear, the rest is the body as it is.
+pub struct StreamedInput {
+    pub pattern: SplitPattern,
+    pub prelude: bool,
+    pub body: Vec<u8>,
+    /// The payloads of a framed body (`None`: the body as it is).
+    pub payloads: Option<Vec<Vec<u8>>>,
+}
+
+impl StreamedInput {
+    pub fn read(data: &[u8]) -> Option<Self> {
+        let (pattern, rest) = split_pattern(data);
+        let (&flags, rest) = rest.split_first()?;
+        let (body, payloads) = if flags & 2 == 2 {
+            let (body, payloads) = seal_payloads(rest);
+            (body, Some(payloads))
+        } else {
+            (rest.to_vec(), None)
+        };
+        Some(Self {
+            pattern,
+            prelude: flags & 1 == 1,
+            body,
+            payloads,
+        })
+    }
+
+    /// Lambda's content type for the answer.
+    pub fn content_type(&self) -> &'static [u8] {
+        if self.prelude {
+            mesh_lambda_core::streaming::http_integration::HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()
+        } else {
+            b"text/plain"
+        }
+    }
 }

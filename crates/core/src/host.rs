@@ -100,5 +100,5 @@ pub trait Streams {
     fn enter(&self, context_id: u32) -> Option<Self::Stream>;
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;

@@ -24,5 +24,6 @@ pub mod redact;
 pub mod request;
 pub mod response;
 pub mod sigv4;
+pub mod streaming;
 pub mod vm;
 pub mod xml;

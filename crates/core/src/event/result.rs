@@ -105,7 +105,7 @@ fn bad(what: &str) -> MalformedResult {
 /// caller's default status); an error outside 200..=599. A 1xx is interim (RFC 9110 section
 /// 15.2): the caller reads on for the final response, so a 1xx answer followed by the
 /// function's body would make that body the caller's next response. Shared with the streamed
-/// HTTP integration's prelude (`invoke::http_integration`).
+/// HTTP integration's prelude (`streaming::http_integration`).
 pub(crate) fn read_status(value: Option<&Value>) -> Result<Option<u16>, MalformedResult> {
     let Some(v) = value.filter(|v| !v.is_null()) else {
         return Ok(None);

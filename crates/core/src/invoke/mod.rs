@@ -3,9 +3,6 @@
 //! same for a second is cached by `signer`; per request only the body hash and the signature
 //! are computed.
 
-pub mod crc32;
-pub mod event_stream;
-pub mod http_integration;
 pub mod outgoing;
 pub mod signer;
 

@@ -1,53 +1,23 @@
-//! A streamed answer (`InvokeWithResponseStream`) turned into the caller's response as it
-//! arrives. Lambda's 200 carries an event stream: `PayloadChunk` events with the function's
-//! bytes, then one `InvokeComplete`. Each body part from upstream is fed to the decoder and
-//! replaced by the payload bytes it completed, so the caller gets them at once (chunked); the
-//! stream's own framing never reaches the caller. A function that fails after it started,
-//! an `exception` message, a corrupt frame, bytes after `InvokeComplete`, or an upstream end
-//! without it reset the stream: the caller's read fails instead of ending cleanly.
-//!
-//! A function-URL-style answer (`application/vnd.awslambda.http-integration-response`)
-//! starts with a JSON prelude (status, headers, cookies) and eight NUL bytes: the response
-//! headers wait (paused) until the prelude is read, then carry its status and headers.
+//! A streamed answer (`InvokeWithResponseStream`) passed on as it arrives: the host side of
+//! `streaming::Translator`. Each body part is read (a window at a time) and replaced by the
+//! payload it completed, so the caller gets it at once (chunked); a function-URL-style
+//! answer's headers wait (paused) for its prelude. A failure resets the stream, so the
+//! caller's read fails instead of ending cleanly, and is counted and logged.
 
 use super::Action;
-use crate::header_pairs;
 use crate::host::RequestStream;
-use crate::invoke::event_stream::{EventStreamDecoder, StreamEvent};
-use crate::invoke::http_integration::{HttpPrelude, PreludeReader, HTTP_INTEGRATION_CONTENT_TYPE};
 use crate::metrics::{Counter, Metrics};
 use crate::stream_log;
+use crate::streaming::{Failure, Opening, Translator};
 
-/// The event stream's own type: never the caller's.
-const EVENT_STREAM: &[u8] = b"application/vnd.amazon.eventstream";
-/// The caller's content type when the function declared none.
-const DEFAULT_CONTENT_TYPE: &[u8] = b"application/octet-stream";
-/// Lambda's headers that describe its own framing of the answer, not the function's.
-const FRAMING: [&str; 3] = ["content-length", "content-type", "transfer-encoding"];
 /// The most of one body part the VM reads at a time.
 const WINDOW: usize = 64 * 1024;
-/// Longest error code logged (it comes from the function).
-const LOGGED_CODE_CHARS: usize = 64;
-
-/// Why a streamed answer ended badly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Failure {
-    /// The function (or Lambda) reported an error in the stream: counted as a function error.
-    Function(String),
-    /// The stream is not a well-formed event stream that ended with `InvokeComplete`.
-    Broken(String),
-}
 
 /// One stream's streamed answer, from Lambda's 200 on.
 pub struct StreamedResponse {
-    decoder: EventStreamDecoder,
-    /// A function-URL-style answer whose prelude is not read yet: the response headers wait
-    /// for it. Lambda's own headers are kept until then.
-    prelude: Option<(PreludeReader, Vec<u8>)>,
-    completed: bool,
+    translator: Translator,
     /// The stream was reset: nothing more is done.
     ended: bool,
-    events: Vec<StreamEvent>,
 }
 
 impl StreamedResponse {
@@ -60,33 +30,23 @@ impl StreamedResponse {
         end_of_stream: bool,
         metrics: &Metrics,
     ) -> (Self, Action) {
+        let (translator, opening) = Translator::open(headers, end_of_stream);
         let mut streamed = Self {
-            decoder: EventStreamDecoder::new(),
-            prelude: None,
-            completed: false,
+            translator,
             ended: false,
-            events: Vec::new(),
         };
-        if end_of_stream {
-            let failure = Failure::Broken("Lambda's 200 had no body".into());
-            streamed.fail(context_id, stream, metrics, &failure);
-            return (streamed, Action::Continue);
-        }
-        let declared = header_pairs::find(&headers, "content-type").map(<[u8]>::trim_ascii);
-        if declared.is_some_and(is_http_integration) {
-            streamed.prelude = Some((PreludeReader::new(), headers));
-            return (streamed, Action::Pause);
-        }
-        let content_type = declared
-            .filter(|t| !t.is_empty() && *t != EVENT_STREAM)
-            .unwrap_or(DEFAULT_CONTENT_TYPE);
-        let rewritten = caller_headers(&headers, None, &[("content-type", content_type)]);
-        if let Err(e) = rewritten.and_then(|h| stream.set_response_headers(&h)) {
-            stream_log!(
-                error,
-                context_id,
-                "cannot set the streamed answer's headers: {e}"
-            );
+        let written = match opening {
+            Ok(Opening::AwaitPrelude) => return (streamed, Action::Pause),
+            Err(failure) => {
+                streamed.fail(context_id, stream, metrics, &failure);
+                return (streamed, Action::Continue);
+            }
+            Ok(Opening::Headers(headers)) => stream.set_response_headers(&headers),
+            Ok(Opening::Unwritable(why)) => Err(why),
+        };
+        if let Err(e) = written {
+            let why = format!("cannot set the streamed answer's headers: {e}");
+            stream_log!(error, context_id, "{why}");
         }
         (streamed, Action::Continue)
     }
@@ -108,124 +68,51 @@ impl StreamedResponse {
         if let Err(failure) = self.pass_on(stream, body_size, end_of_stream) {
             return self.fail(context_id, stream, metrics, &failure);
         }
-        if self.prelude.is_some() {
-            // Held back with the headers; the part is empty now (the reader keeps the bytes).
+        if self.translator.awaits_prelude() {
+            // Held back with the headers; the part is empty now (the translator keeps it).
             Action::Pause
         } else {
             Action::Continue
         }
     }
 
-    /// Replaces the part's frames with their payload. A part of at most `WINDOW` bytes is read
-    /// and replaced at once; a larger one (Envoy hands over what its upstream connection
-    /// buffered, up to the cluster's buffer limit) window by window from its front, each
-    /// window's payload appended at the end, so that the VM never holds more than a window of
-    /// it (its linear memory never shrinks).
+    /// Replaces the part's frames with their payload. A part larger than a window (Envoy hands
+    /// over what its upstream connection buffered) is drained window by window from its front,
+    /// each window's payload appended at the end: the VM's memory never grows past a window.
     fn pass_on(
         &mut self,
         stream: &impl RequestStream,
         body_size: usize,
         end_of_stream: bool,
     ) -> Result<(), Failure> {
-        if body_size <= WINDOW {
-            let part = read_front(stream, body_size)?;
-            let payload = self.payload_of(stream, &part)?;
-            self.check_end(end_of_stream)?;
-            return stream
-                .replace_response_body(body_size, &payload)
-                .map_err(|e| Failure::Broken(format!("cannot write the payload: {e}")));
-        }
-        let mut left = body_size;
-        let mut length = body_size;
+        let (mut left, mut length) = (body_size, body_size);
         while left > 0 {
             let n = left.min(WINDOW);
-            let window = read_front(stream, n)?;
-            stream
-                .replace_response_body(n, &[])
-                .map_err(|e| Failure::Broken(format!("cannot drain the answer: {e}")))?;
-            left -= n;
-            length -= n;
-            let payload = self.payload_of(stream, &window)?;
+            let window = stream
+                .response_body(0, n)
+                .map_err(broken("cannot read the answer"))?;
+            let translated = self.translator.push(&window)?;
+            if let Some(headers) = translated.headers {
+                let set = stream.set_response_headers(&headers);
+                set.map_err(broken("cannot set the prelude's headers"))?;
+            }
+            let payload = translated.payload;
+            if n == body_size {
+                let written = stream.replace_response_body(n, &payload);
+                written.map_err(broken("cannot write the payload"))?;
+                break;
+            }
+            let drained = stream.replace_response_body(n, &[]);
+            drained.map_err(broken("cannot drain the answer"))?;
+            (left, length) = (left - n, length - n);
             if !payload.is_empty() {
-                stream
-                    .append_response_body(length, &payload)
-                    .map_err(|e| Failure::Broken(format!("cannot write the payload: {e}")))?;
+                let appended = stream.append_response_body(length, &payload);
+                appended.map_err(broken("cannot write the payload"))?;
                 length += payload.len();
             }
         }
-        self.check_end(end_of_stream)
-    }
-
-    /// The payload bytes that `bytes` of the event stream completed (after the prelude, if
-    /// any).
-    fn payload_of(
-        &mut self,
-        stream: &impl RequestStream,
-        bytes: &[u8],
-    ) -> Result<Vec<u8>, Failure> {
-        if self.completed && !bytes.is_empty() {
-            return Err(Failure::Broken("bytes after InvokeComplete".into()));
-        }
-        self.events.clear();
-        self.decoder
-            .push(bytes, &mut self.events)
-            .map_err(|e| Failure::Broken(format!("corrupt event stream: {e}")))?;
-        let mut payload = Vec::new();
-        for event in self.events.drain(..) {
-            if self.completed {
-                return Err(Failure::Broken("an event after InvokeComplete".into()));
-            }
-            match event {
-                StreamEvent::Payload(bytes) if payload.is_empty() => payload = bytes,
-                StreamEvent::Payload(bytes) => payload.extend_from_slice(&bytes),
-                StreamEvent::Complete { error: None } => self.completed = true,
-                StreamEvent::Complete { error: Some(error) } => {
-                    return Err(Failure::Function(format!(
-                        "the function failed mid-stream: {}",
-                        loggable(&error.code)
-                    )));
-                }
-                StreamEvent::Exception { exception_type, .. } => {
-                    return Err(Failure::Function(format!(
-                        "Lambda ended the stream with exception {}",
-                        loggable(&exception_type)
-                    )));
-                }
-            }
-        }
-        if self.completed && self.decoder.pending() > 0 {
-            return Err(Failure::Broken("bytes after InvokeComplete".into()));
-        }
-        if let Some((reader, lambda_headers)) = self.prelude.as_mut() {
-            let read = reader
-                .push(&payload)
-                .map_err(|e| Failure::Broken(format!("bad HTTP integration prelude: {e}")))?;
-            match read {
-                None => payload.clear(),
-                Some((prelude, rest)) => {
-                    let headers = prelude_headers(lambda_headers, &prelude)?;
-                    stream.set_response_headers(&headers).map_err(|e| {
-                        Failure::Broken(format!("cannot set the prelude's headers: {e}"))
-                    })?;
-                    self.prelude = None;
-                    payload = rest;
-                }
-            }
-        }
-        Ok(payload)
-    }
-
-    /// After a part: the answer must not end before its prelude or its `InvokeComplete`.
-    fn check_end(&self, end_of_stream: bool) -> Result<(), Failure> {
-        if self.prelude.is_some() && (self.completed || end_of_stream) {
-            return Err(Failure::Broken(
-                "the answer ended before its prelude did".into(),
-            ));
-        }
-        if end_of_stream && !self.completed {
-            return Err(Failure::Broken(
-                "the answer ended without InvokeComplete".into(),
-            ));
+        if end_of_stream {
+            self.translator.finish()?;
         }
         Ok(())
     }
@@ -234,7 +121,7 @@ impl StreamedResponse {
     /// cut by Envoy itself (the upstream connection reset or closed mid-answer: Envoy resets
     /// the caller's stream then, and no body callback says so): counted as broken.
     pub fn on_done(&self, context_id: u32, metrics: &Metrics) {
-        if !self.completed && !self.ended {
+        if !self.translator.is_complete() && !self.ended {
             metrics.count(Counter::StreamBroken);
             stream_log!(
                 info,
@@ -252,12 +139,11 @@ impl StreamedResponse {
         failure: &Failure,
     ) -> Action {
         self.ended = true;
-        let (counter, why) = match failure {
-            Failure::Function(why) => (Counter::StreamFunctionErrors, why),
-            Failure::Broken(why) => (Counter::StreamBroken, why),
-        };
-        metrics.count(counter);
-        stream_log!(info, context_id, "streamed answer reset: {why}");
+        metrics.count(match failure {
+            Failure::Function(_) => Counter::StreamFunctionErrors,
+            Failure::Broken(_) => Counter::StreamBroken,
+        });
+        stream_log!(info, context_id, "streamed answer reset: {failure}");
         if let Err(e) = stream.reset_stream() {
             stream_log!(error, context_id, "cannot reset the stream: {e}");
         }
@@ -265,72 +151,9 @@ impl StreamedResponse {
     }
 }
 
-/// Whether a content type is the function-URL answer's, parameters and case aside.
-fn is_http_integration(content_type: &[u8]) -> bool {
-    let media_type = content_type
-        .split(|&b| b == b';')
-        .next()
-        .unwrap_or_default();
-    media_type
-        .trim_ascii()
-        .eq_ignore_ascii_case(HTTP_INTEGRATION_CONTENT_TYPE.as_bytes())
-}
-
-/// The first `size` bytes of the body part.
-fn read_front(stream: &impl RequestStream, size: usize) -> Result<Vec<u8>, Failure> {
-    if size == 0 {
-        return Ok(Vec::new());
-    }
-    stream
-        .response_body(0, size)
-        .map_err(|e| Failure::Broken(format!("cannot read the answer: {e}")))
-}
-
-/// A value from the function, made safe and short for a log line.
-fn loggable(text: &str) -> String {
-    text.chars()
-        .take(LOGGED_CODE_CHARS)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
-}
-
-/// Lambda's headers without its framing (and without `replaced`, names the caller's answer
-/// sets itself), then `added`, serialized. `status` replaces `:status` when given.
-fn caller_headers(
-    lambda: &[u8],
-    status: Option<&[u8]>,
-    added: &[(&str, &[u8])],
-) -> Result<Vec<u8>, String> {
-    let pairs = header_pairs::parse(lambda).ok_or("Lambda's header map is malformed")?;
-    let mut out: Vec<(&str, &[u8])> = Vec::with_capacity(pairs.len() + added.len());
-    for (name, value) in pairs {
-        let replaced = added.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-        if FRAMING.contains(&name) || replaced {
-            continue;
-        }
-        match (name, status) {
-            (":status", Some(status)) => out.push((name, status)),
-            _ => out.push((name, value)),
-        }
-    }
-    out.extend_from_slice(added);
-    header_pairs::serialize(&out).ok_or_else(|| "the headers are too large".into())
-}
-
-/// The caller's headers after a prelude: its status, Lambda's headers but the framing, the
-/// prelude's headers (replacing Lambda's of the same name; `PreludeReader` checked them:
-/// lower-case tokens, values without control bytes, framing and pseudo-headers dropped) and a
-/// `set-cookie` per cookie.
-fn prelude_headers(lambda: &[u8], prelude: &HttpPrelude) -> Result<Vec<u8>, Failure> {
-    let mut added: Vec<(&str, &[u8])> = prelude
-        .response_headers()
-        .map(|(name, value)| (name, value.as_bytes()))
-        .collect();
-    if !added.iter().any(|(name, _)| *name == "content-type") {
-        added.push(("content-type", DEFAULT_CONTENT_TYPE));
-    }
-    let status = prelude.status.to_string();
-    caller_headers(lambda, Some(status.as_bytes()), &added).map_err(Failure::Broken)
+/// A host call's failure as a broken answer, saying what failed.
+fn broken(what: &'static str) -> impl Fn(String) -> Failure {
+    move |e| Failure::Broken(format!("{what}: {e}"))
 }
 
 #[cfg(test)]
@@ -338,8 +161,9 @@ mod tests {
     use super::super::flow::RequestFlow;
     use super::super::tests::{plugin_with_credentials, NOW_MS};
     use super::*;
+    use crate::header_pairs;
     use crate::host::fake::{FakeClock, FakeStream, FakeStreams, StreamState};
-    use crate::invoke::crc32::crc32;
+    use crate::streaming::crc32::crc32;
 
     const ID: u32 = 9;
 
@@ -620,6 +444,19 @@ mod tests {
     }
 
     #[test]
+    fn a_part_the_host_cannot_give_is_a_broken_answer() {
+        let (p, streams, s, mut flow) = sent(&OK);
+        flow.on_response_headers(&p, &s, false);
+        streams.remove(ID);
+        assert_eq!(flow.on_response_body(&p, &s, 10, false), Action::Pause);
+        assert_eq!(p.metrics.pending(Counter::StreamBroken), 1);
+        // Nothing more is done, and the end is not counted again.
+        assert_eq!(flow.on_response_body(&p, &s, 10, true), Action::Pause);
+        flow.on_done(&p);
+        assert_eq!(p.metrics.pending(Counter::StreamBroken), 1);
+    }
+
+    #[test]
     fn a_stream_that_ends_unfinished_without_a_body_callback_is_counted() {
         let (p, streams, s, mut flow) = sent(&OK);
         flow.on_response_headers(&p, &s, false);
@@ -638,23 +475,6 @@ mod tests {
         );
         flow.on_done(&p);
         assert_eq!(p.metrics.pending(Counter::StreamBroken), 0);
-    }
-
-    #[test]
-    fn the_http_integration_type_is_known_by_its_media_type() {
-        assert!(is_http_integration(
-            HTTP_INTEGRATION_CONTENT_TYPE.as_bytes()
-        ));
-        assert!(is_http_integration(
-            b"Application/Vnd.AwsLambda.Http-Integration-Response ; charset=utf-8"
-        ));
-        for other in [
-            &b"application/octet-stream"[..],
-            b"application/vnd.awslambda.http-integration-responses",
-            b"",
-        ] {
-            assert!(!is_http_integration(other));
-        }
     }
 
     #[test]

@@ -5,53 +5,14 @@
 
 use super::message::{HeaderValue, Message, MAX_HEADERS_LEN, MAX_MESSAGE_LEN};
 use super::*;
-use crate::invoke::crc32::crc32;
-use aws_smithy_eventstream::frame::{read_message_from, write_message_to};
+use crate::streaming::crc32::crc32;
+use crate::streaming::test_frames::{chunk, complete, encode, exception, lambda_message, string};
+use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::{
     Header as SdkHeader, HeaderValue as SdkValue, Message as SdkMessage,
 };
 use aws_smithy_types::str_bytes::StrBytes;
 use aws_smithy_types::DateTime;
-
-// ---- what the SDK writes ----
-
-fn encode(message: &SdkMessage) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_message_to(message, &mut out).unwrap();
-    out
-}
-
-fn string(name: &'static str, value: &str) -> SdkHeader {
-    SdkHeader::new(name, SdkValue::String(StrBytes::from(value.to_owned())))
-}
-
-/// A message as Lambda sends it: `:event-type` or `:exception-type`, then the content type
-/// and the message type (the order Lambda uses; the decoder must not depend on it).
-fn lambda_message(
-    message_type: &str,
-    kind_header: &'static str,
-    kind: &str,
-    payload: &[u8],
-) -> Vec<u8> {
-    encode(
-        &SdkMessage::new(payload.to_vec())
-            .add_header(string(kind_header, kind))
-            .add_header(string(":content-type", "application/octet-stream"))
-            .add_header(string(":message-type", message_type)),
-    )
-}
-
-fn chunk(payload: &[u8]) -> Vec<u8> {
-    lambda_message("event", ":event-type", "PayloadChunk", payload)
-}
-
-fn complete(json: &str) -> Vec<u8> {
-    lambda_message("event", ":event-type", "InvokeComplete", json.as_bytes())
-}
-
-fn exception(kind: &str, json: &str) -> Vec<u8> {
-    lambda_message("exception", ":exception-type", kind, json.as_bytes())
-}
 
 /// xorshift64*: a seeded PRNG for the random splits and messages (no crate for it).
 struct Rng(u64);

@@ -11,7 +11,7 @@
 //! Borrowed from the message's bytes: nothing is copied here.
 
 use super::error::{quote, EventStreamError};
-use crate::invoke::crc32::{crc32, Crc32};
+use crate::streaming::crc32::{crc32, Crc32};
 
 /// The prelude: the two lengths and the CRC-32 of the 8 bytes that hold them.
 pub const PRELUDE_LEN: usize = 12;
