@@ -83,9 +83,7 @@ def test_lambda_answers_are_classed(
     told = [
         line
         for line in envoy.log_text().splitlines()
-        if re.search(
-            r"context \d+: (Lambda answered|the function failed|answered \d+)", line
-        )
+        if re.search(r"context \d+: (Lambda answered|the function failed|answered \d+)", line)
     ]
     assert len(told) == 1 and "[info]" in told[0], told
 
