@@ -11,13 +11,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mesh_lambda_core::event::result::FRAMING_HEADERS;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::invocation_mode::InvocationMode;
 use mesh_lambda_core::redact::Echoed;
+use mesh_lambda_core::request::answer::is_function_error;
 use mesh_lambda_core::request::callout::answer;
 use mesh_lambda_core::request::flow::RequestFlow;
-use mesh_lambda_core::response::{is_function_error, FunctionErrors};
-use mesh_lambda_fuzz::{plugin, serialize, Message, Sent, Stream, FRAMING};
+use mesh_lambda_core::response::FunctionErrors;
+use mesh_lambda_fuzz::{plugin, serialize, Message, Sent, Stream};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, rest)) = data.split_first() else {
@@ -77,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for (name, _) in headers {
         assert!(
-            !name.starts_with(':') && !FRAMING.contains(&name.as_str()),
+            !name.starts_with(':') && !FRAMING_HEADERS.contains(&name.as_str()),
             "the answer carries {name}"
         );
     }

@@ -436,15 +436,6 @@ pub fn plugin(choice: u8, extra: &str) -> Plugin {
     }
 }
 
-/// Headers that describe a connection or a message's framing: the proxy's to set, never a
-/// function's or Lambda's to pass on.
-pub const FRAMING: [&str; 4] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-];
-
 /// How a streamed input is cut into the pieces Envoy would hand over: the input's first byte
 /// is the number of pattern bytes after it (at most 16), each the length of a piece (0 is an
 /// empty push), used in turn until the stream is consumed; no pattern is one-byte pieces.

@@ -1,10 +1,12 @@
 //! The request path, written against the host traits: `flow` takes a stream from its headers
-//! to a signed Invoke call (or a local reply), `decision` says whether a request is signed, is
+//! to a signed Invoke call (or a local reply), one phase at a time, `answer` says what the
+//! caller gets back from Lambda's answer, `decision` says whether a request is signed, is
 //! answered or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
 //! buffered request into the signed call in one step, `signing_time` says at what time,
 //! `callout` sends an event's call and answers from its result, `streamed` passes a streamed answer on as it arrives, and
 //! `body_delivery` notices an Envoy that holds bodies back.
 
+pub mod answer;
 pub mod body_delivery;
 pub mod callout;
 pub mod decision;
