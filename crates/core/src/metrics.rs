@@ -8,6 +8,7 @@
 
 use crate::credentials::chain::Provider;
 use crate::invocation_mode::InvocationMode;
+use crate::local_reply::ReplyCode;
 use std::cell::{Cell, RefCell};
 
 /// Every name starts with this; Envoy shows the metrics as `wasmcustom.mesh_lambda.*`.
@@ -138,6 +139,18 @@ impl Counter {
         }
     }
 
+    /// The counter of the filter's replies with this code.
+    pub fn reply(code: ReplyCode) -> Self {
+        match code {
+            ReplyCode::RequestTooLarge => Self::PayloadTooLarge,
+            ReplyCode::CredentialsUnavailable => Self::CredentialsUnavailable,
+            ReplyCode::MalformedFunctionResult => Self::MalformedResults,
+            ReplyCode::LambdaUnreachable | ReplyCode::LambdaTimeout => Self::LambdaNoAnswer,
+            ReplyCode::InternalError => Self::InternalErrors,
+            ReplyCode::BodyNotDelivered => Self::BodyNotDelivered,
+        }
+    }
+
     /// A Lambda API answer's status class, when it is an error of the API (not the function's).
     pub fn lambda_error(status: u32) -> Option<Self> {
         match status {
@@ -195,20 +208,6 @@ impl Metrics {
         if let Some(c) = self.counters.get(counter as usize) {
             c.set(c.get().saturating_add(1));
         }
-    }
-
-    /// A local reply the filter sent (by its code), where a counter tells of it.
-    pub fn count_reply(&self, code: &str) {
-        let counter = match code {
-            "RequestTooLarge" => Counter::PayloadTooLarge,
-            "CredentialsUnavailable" => Counter::CredentialsUnavailable,
-            "MalformedFunctionResult" => Counter::MalformedResults,
-            "LambdaUnreachable" | "LambdaTimeout" => Counter::LambdaNoAnswer,
-            "InternalError" => Counter::InternalErrors,
-            "BodyNotDelivered" => Counter::BodyNotDelivered,
-            _ => return,
-        };
-        self.count(counter);
     }
 
     /// A request entered (+1) or left (-1) the filter.

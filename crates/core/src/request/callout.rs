@@ -4,7 +4,7 @@
 //! when none came or it cannot be used).
 
 use super::answer::{invoke_answer, CallerResponse};
-use super::{log_reply, send_local_reply, Plugin};
+use super::{note_reply, send_local_reply, Plugin};
 use crate::event::response::error_response;
 use crate::host::{RequestStream, Streams};
 use crate::local_reply::LocalReply;
@@ -100,8 +100,7 @@ pub fn answer(
     let (headers, body, logged) = match invoke_answer(plugin, headers, body, echoed) {
         Ok((headers, body)) => (headers, body, false),
         Err(reply) => {
-            plugin.metrics.count_reply(reply.code);
-            log_reply(context_id, &reply);
+            note_reply(&plugin.metrics, context_id, &reply);
             let (headers, body) = error_response(&reply, plugin.detailed_errors);
             (headers, body, true)
         }

@@ -24,7 +24,7 @@ use crate::host::RequestStream;
 use crate::invocation_mode::InvocationMode;
 use crate::invoke::{InvokeTarget, SigningCache};
 use crate::local_reply::LocalReply;
-use crate::metrics::{Gauge, Metrics};
+use crate::metrics::{Counter, Gauge, Metrics};
 use crate::response::FunctionErrors;
 use crate::stream_log;
 use body_delivery::BodyDelivery;
@@ -125,16 +125,17 @@ pub fn send_local_reply(
     stream: &impl RequestStream,
     reply: &LocalReply,
 ) {
-    plugin.metrics.count_reply(reply.code);
-    log_reply(context_id, reply);
+    note_reply(&plugin.metrics, context_id, reply);
     if let Err(e) = stream.send_reply(reply, plugin.detailed_errors) {
         stream_log!(error, context_id, "cannot send the local reply: {e}");
     }
 }
 
-/// The log line of a reply, with its full reason and the stream's context id: at warn, as the
-/// cause is this request's, unless it is logged once already or is the caller's (info).
-pub fn log_reply(context_id: u32, reply: &LocalReply) {
+/// Counts a reply by its code and logs it, with its full reason and the stream's context id:
+/// at warn, as the cause is this request's, unless it is logged once already or is the
+/// caller's (info).
+pub fn note_reply(metrics: &Metrics, context_id: u32, reply: &LocalReply) {
+    metrics.count(Counter::reply(reply.code));
     let (status, code, message) = (reply.status, reply.code, &reply.message);
     if reply.cause_logged_once() {
         stream_log!(info, context_id, "{status} {code}: {message}");
