@@ -40,11 +40,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let function_error =
         is_function_error(header_pairs::find(&stream.response, "x-amz-function-error"));
-    let synchronous = plugin.mode == InvocationMode::Synchronous;
-    let bad_gateway = plugin.function_error == FunctionErrors::BadGateway;
-    if plugin.event_format.is_none() {
+    let synchronous = plugin.function.mode == InvocationMode::Synchronous;
+    let bad_gateway = plugin.function.function_error == FunctionErrors::BadGateway;
+    if plugin.function.event_format.is_none() {
         RequestFlow::new(1).on_response_headers(&plugin, &stream, false);
-        if plugin.mode == InvocationMode::Streaming {
+        if plugin.function.mode == InvocationMode::Streaming {
             // A streamed 200 rewrites the headers (its framing out); nothing else is sent.
             let sent = stream.sent.borrow();
             assert!(sent.len() <= 1, "{sent:?}");

@@ -6,14 +6,14 @@
 //! The host calls, counters and logs that carry these decisions out are the callers'
 //! (`flow`, `callout`).
 
-use super::Plugin;
+use super::settings::FunctionSettings;
 use crate::event::response::mapped_headers;
 use crate::event::result::FRAMING_HEADERS;
 use crate::event::RESULT_LIMIT_BYTES;
 use crate::header_pairs;
 use crate::invocation_mode::InvocationMode;
 use crate::local_reply::LocalReply;
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Metrics};
 use crate::redact::Echoed;
 use crate::response::FunctionErrors;
 
@@ -57,15 +57,19 @@ pub enum Forwarded {
 }
 
 /// The rule for Lambda's answer (`status`, `function_error`) to a forwarded request.
-pub fn forwarded(plugin: &Plugin, status: Option<u32>, function_error: Option<&[u8]>) -> Forwarded {
+pub fn forwarded(
+    function: &FunctionSettings,
+    status: Option<u32>,
+    function_error: Option<&[u8]>,
+) -> Forwarded {
     if let Some(error) = status.and_then(Counter::lambda_error) {
         return Forwarded::LambdaError(error);
     }
-    match plugin.mode {
+    match function.mode {
         InvocationMode::Streaming if status == Some(200) => Forwarded::Streamed,
         InvocationMode::Synchronous => Forwarded::Synchronous {
             function_failed: is_function_error(function_error),
-            status: rewritten_status(plugin.mode, function_error, plugin.function_error),
+            status: rewritten_status(function.mode, function_error, function.function_error),
         },
         _ => Forwarded::AsIs,
     }
@@ -83,9 +87,10 @@ fn answered_by_the_proxy(status: u32, headers: &[u8]) -> bool {
 /// The response for Lambda's answer to the filter's own Invoke call (headers serialized with
 /// `:status`, and body): Lambda's errors as they are but for the call's secrets (`echoed`), a
 /// function error per `function_error`, a result mapped; or the filter's reply in its place.
-/// Lambda's errors and function errors are counted.
+/// Lambda's errors and function errors are counted in `metrics`.
 pub fn invoke_answer(
-    plugin: &Plugin,
+    function: &FunctionSettings,
+    metrics: &Metrics,
     headers: &[u8],
     body: &[u8],
     echoed: &Echoed,
@@ -97,23 +102,23 @@ pub fn invoke_answer(
     if answered_by_the_proxy(status, headers) {
         // Envoy answers a call that ran out of `invoke_timeout_ms` with its own 504.
         return Err(if status == 504 {
-            LocalReply::lambda_timeout(plugin.invoke_timeout_ms, body)
+            LocalReply::lambda_timeout(function.invoke_timeout_ms, body)
         } else {
             LocalReply::lambda_unreachable_answered(status, body)
         });
     }
     let failed = is_function_error(header_pairs::find(headers, "x-amz-function-error"));
     if let Some(error) = Counter::lambda_error(status) {
-        plugin.metrics.count(error);
+        metrics.count(error);
     } else if failed {
-        plugin.metrics.count(Counter::FunctionErrors);
+        metrics.count(Counter::FunctionErrors);
     }
     if status >= 400 {
         // Lambda's error: a signature error quotes the canonical request, token included.
         return Ok((headers.to_vec(), echoed.redact(body)));
     }
-    let as_is = status >= 300 || plugin.mode != InvocationMode::Synchronous;
-    if as_is || (failed && plugin.function_error == FunctionErrors::Passthrough) {
+    let as_is = status >= 300 || function.mode != InvocationMode::Synchronous;
+    if as_is || (failed && function.function_error == FunctionErrors::Passthrough) {
         return Ok((headers.to_vec(), body.to_vec()));
     }
     if failed {
@@ -130,7 +135,7 @@ pub fn invoke_answer(
             body.len()
         )));
     }
-    let format = plugin.event_format.unwrap_or_default();
+    let format = function.event_format.unwrap_or_default();
     let result = format
         .function_result(body)
         .map_err(|e| LocalReply::malformed_result(&e.0))?;

@@ -97,14 +97,15 @@ pub fn answer(
         let reply = LocalReply::lambda_unreachable();
         return send_local_reply(plugin, context_id, stream, &reply);
     };
-    let (headers, body, logged) = match invoke_answer(plugin, headers, body, echoed) {
-        Ok((headers, body)) => (headers, body, false),
-        Err(reply) => {
-            note_reply(&plugin.metrics, context_id, &reply);
-            let (headers, body) = error_response(&reply, plugin.detailed_errors);
-            (headers, body, true)
-        }
-    };
+    let (headers, body, logged) =
+        match invoke_answer(&plugin.function, &plugin.metrics, headers, body, echoed) {
+            Ok((headers, body)) => (headers, body, false),
+            Err(reply) => {
+                note_reply(&plugin.metrics, context_id, &reply);
+                let (headers, body) = error_response(&reply, plugin.function.detailed_errors);
+                (headers, body, true)
+            }
+        };
     let Some(response) = CallerResponse::of(&headers, &body) else {
         return send_local_reply(
             plugin,

@@ -91,7 +91,7 @@ impl RequestFlow {
             header_pairs::find(&self.request.serialized_headers, "content-length")
                 .and_then(|value| std::str::from_utf8(value).ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-        let limit = plugin.max_request_bytes;
+        let limit = plugin.function.max_request_bytes;
         if let Some(size) = declared_length.filter(|&n| n > limit) {
             return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
         }
@@ -116,7 +116,7 @@ impl RequestFlow {
         if !matches!(self.phase, Phase::Buffering) {
             return Action::Pause;
         }
-        let limit = plugin.max_request_bytes;
+        let limit = plugin.function.max_request_bytes;
         let size = u64::try_from(body_size).unwrap_or(u64::MAX);
         if size > limit {
             return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
@@ -124,7 +124,7 @@ impl RequestFlow {
         self.body_size = body_size;
         if !end_of_stream {
             // Passthrough hashes what arrived now, so that little is left for the end.
-            if plugin.event_format.is_none() {
+            if plugin.function.event_format.is_none() {
                 if let Err(e) = self.request.body_hash.catch_up(stream, body_size) {
                     return self.reply(plugin, stream, &LocalReply::internal(&e));
                 }
@@ -150,7 +150,7 @@ impl RequestFlow {
         end_of_stream: bool,
     ) -> Action {
         // With an event format the request never goes upstream: any response is the filter's.
-        if matches!(self.phase, Phase::Replied) || plugin.event_format.is_some() {
+        if matches!(self.phase, Phase::Replied) || plugin.function.event_format.is_some() {
             return Action::Continue;
         }
         let headers = stream.response_headers();
@@ -159,7 +159,7 @@ impl RequestFlow {
             [":status", "x-amz-function-error", "x-amzn-errortype"],
         );
         let status = status.and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
-        match forwarded(plugin, status, function_error) {
+        match forwarded(&plugin.function, status, function_error) {
             Forwarded::LambdaError(error) => {
                 plugin.metrics.count(error);
                 if error_type.is_some_and(|t| t.starts_with(b"InvalidSignatureException")) {
@@ -169,7 +169,7 @@ impl RequestFlow {
                         "Lambda refused the signature, signed for host {}: the route to Lambda \
                          must set that Host (host_rewrite_literal), the filter keeps the \
                          caller's :authority",
-                        plugin.target.host
+                        plugin.function.target.host
                     );
                 }
                 let status = status.unwrap_or(0);
@@ -258,7 +258,7 @@ impl RequestFlow {
         if let Phase::Streaming(streamed) = &self.phase {
             streamed.on_done(self.context_id, &plugin.metrics);
         }
-        if plugin.event_format.is_some() {
+        if plugin.function.event_format.is_some() {
             if let Ok(mut callouts) = plugin.stream_callouts.try_borrow_mut() {
                 callouts.forget(self.context_id);
             }
@@ -273,13 +273,13 @@ impl RequestFlow {
         body_size: usize,
     ) -> Action {
         self.request.body_size = body_size;
-        if plugin.event_format.is_none() {
+        if plugin.function.event_format.is_none() {
             if let Err(e) = self.request.body_hash.catch_up(stream, body_size) {
                 return self.reply(plugin, stream, &LocalReply::internal(&e));
             }
         }
         let now = request_time(plugin, stream);
-        let deadline = now.saturating_add(plugin.max_wait_ms);
+        let deadline = now.saturating_add(plugin.function.max_wait_ms);
         match decide(plugin, now, deadline) {
             Decision::Sign(credentials) => {
                 match send_invoke(plugin, stream, &credentials, &self.request, now) {
