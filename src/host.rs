@@ -5,14 +5,27 @@
 use crate::raw_abi;
 use mesh_lambda_core::credentials::chain::Callout;
 use mesh_lambda_core::header_pairs;
-use mesh_lambda_core::host::{
-    Callouts, Clock, RequestStream, SharedData, SharedDataError, Streams,
-};
+use mesh_lambda_core::host::{Callouts, Clock, HostError, RequestStream, SharedData, Streams};
 use mesh_lambda_core::local_reply::LocalReply;
 use mesh_lambda_core::metrics::{MetricKind, MetricsHost};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType, Status};
 use std::time::{Duration, UNIX_EPOCH};
+
+/// A host call's failure as the core carries it: every status the glue gets goes through
+/// here.
+pub fn host_error(status: Status) -> HostError {
+    match status {
+        Status::NotFound => HostError::NotFound,
+        Status::BadArgument => HostError::BadArgument,
+        Status::SerializationFailure => HostError::SerializationFailure,
+        Status::ParseFailure => HostError::ParseFailure,
+        Status::Empty => HostError::Empty,
+        Status::CasMismatch => HostError::CasMismatch,
+        Status::InternalFailure => HostError::InternalFailure,
+        _ => HostError::Unknown,
+    }
+}
 
 /// The host, for the root context and for the stream being handled.
 #[derive(Clone, Copy, Default)]
@@ -28,40 +41,37 @@ impl Clock for Envoy {
 }
 
 impl SharedData for Envoy {
-    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), String> {
-        hostcalls::get_shared_data(key).map_err(|e| format!("{e:?}"))
+    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), HostError> {
+        hostcalls::get_shared_data(key).map_err(host_error)
     }
 
-    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), SharedDataError> {
-        hostcalls::set_shared_data(key, Some(value), cas).map_err(|e| match e {
-            Status::CasMismatch => SharedDataError::CasMismatch,
-            other => SharedDataError::Other(format!("{other:?}")),
-        })
+    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), HostError> {
+        hostcalls::set_shared_data(key, Some(value), cas).map_err(host_error)
     }
 }
 
 impl MetricsHost for Envoy {
-    fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, String> {
+    fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, HostError> {
         // The ABI's metric types: counter 0, gauge 1, histogram 2.
         let kind = match kind {
             MetricKind::Counter => 0,
             MetricKind::Gauge => 1,
             MetricKind::Histogram => 2,
         };
-        raw_abi::define_metric(kind, name).map_err(|e| format!("{e:?}"))
+        raw_abi::define_metric(kind, name).map_err(host_error)
     }
 
-    fn increment_metric(&self, id: u32, delta: i64) -> Result<(), String> {
-        raw_abi::increment_metric(id, delta).map_err(|e| format!("{e:?}"))
+    fn increment_metric(&self, id: u32, delta: i64) -> Result<(), HostError> {
+        raw_abi::increment_metric(id, delta).map_err(host_error)
     }
 
-    fn record_metric(&self, id: u32, value: u64) -> Result<(), String> {
-        raw_abi::record_metric(id, value).map_err(|e| format!("{e:?}"))
+    fn record_metric(&self, id: u32, value: u64) -> Result<(), HostError> {
+        raw_abi::record_metric(id, value).map_err(host_error)
     }
 }
 
 impl Callouts for Envoy {
-    fn dispatch(&self, c: &Callout, timeout: Duration) -> Result<u32, String> {
+    fn dispatch(&self, c: &Callout, timeout: Duration) -> Result<u32, HostError> {
         let mut headers: Vec<(&str, &str)> = vec![
             (":method", c.method),
             (":path", &c.path),
@@ -70,7 +80,7 @@ impl Callouts for Envoy {
         headers.extend(c.headers.iter().map(|(n, v)| (*n, v.as_str())));
         let body = (!c.body.is_empty()).then_some(c.body.as_slice());
         hostcalls::dispatch_http_call(&c.cluster, headers, body, vec![], timeout)
-            .map_err(|e| format!("{e:?}"))
+            .map_err(host_error)
     }
 }
 
@@ -79,27 +89,27 @@ impl RequestStream for Envoy {
         raw_abi::serialized_headers(MapType::HttpRequestHeaders)
     }
 
-    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         hostcalls::get_buffer(BufferType::HttpRequestBody, offset, size)
             .map(Option::unwrap_or_default)
-            .map_err(|e| format!("{e:?}"))
+            .map_err(host_error)
     }
 
-    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
-        raw_abi::set_headers(MapType::HttpRequestHeaders, serialized).map_err(|e| format!("{e:?}"))
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), HostError> {
+        raw_abi::set_headers(MapType::HttpRequestHeaders, serialized).map_err(host_error)
     }
 
-    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), String> {
+    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), HostError> {
         hostcalls::send_http_response(
             reply.status,
             vec![("content-type", "application/json")],
             Some(reply.body(detailed).as_bytes()),
         )
-        .map_err(|e| format!("{e:?}"))
+        .map_err(host_error)
     }
 
-    fn resume_request(&self) -> Result<(), String> {
-        hostcalls::resume_http_request().map_err(|e| format!("{e:?}"))
+    fn resume_request(&self) -> Result<(), HostError> {
+        hostcalls::resume_http_request().map_err(host_error)
     }
 
     fn response_headers(&self) -> Vec<u8> {
@@ -116,9 +126,9 @@ impl RequestStream for Envoy {
         headers: &[(&str, &str)],
         body: &[u8],
         timeout: Duration,
-    ) -> Result<u32, String> {
+    ) -> Result<u32, HostError> {
         hostcalls::dispatch_http_call(cluster, headers.to_vec(), Some(body), vec![], timeout)
-            .map_err(|e| format!("{e:?}"))
+            .map_err(host_error)
     }
 
     fn send_response(
@@ -126,44 +136,43 @@ impl RequestStream for Envoy {
         status: u32,
         headers: &[(&str, &[u8])],
         body: &[u8],
-    ) -> Result<(), String> {
-        let serialized = header_pairs::serialize(headers).ok_or("the headers are too large")?;
-        raw_abi::send_local_response(status, &serialized, body).map_err(|e| format!("{e:?}"))
+    ) -> Result<(), HostError> {
+        // A map whose sizes do not fit the ABI's 32-bit fields is one the host would refuse.
+        let serialized = header_pairs::serialize(headers).ok_or(HostError::BadArgument)?;
+        raw_abi::send_local_response(status, &serialized, body).map_err(host_error)
     }
 
-    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
-        raw_abi::set_headers(MapType::HttpResponseHeaders, serialized).map_err(|e| format!("{e:?}"))
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), HostError> {
+        raw_abi::set_headers(MapType::HttpResponseHeaders, serialized).map_err(host_error)
     }
 
-    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         hostcalls::get_buffer(BufferType::HttpResponseBody, offset, size)
             .map(Option::unwrap_or_default)
-            .map_err(|e| format!("{e:?}"))
+            .map_err(host_error)
     }
 
-    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
-        hostcalls::set_buffer(BufferType::HttpResponseBody, 0, size, bytes)
-            .map_err(|e| format!("{e:?}"))
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), HostError> {
+        hostcalls::set_buffer(BufferType::HttpResponseBody, 0, size, bytes).map_err(host_error)
     }
 
-    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
-        hostcalls::set_buffer(BufferType::HttpResponseBody, length, 0, bytes)
-            .map_err(|e| format!("{e:?}"))
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), HostError> {
+        hostcalls::set_buffer(BufferType::HttpResponseBody, length, 0, bytes).map_err(host_error)
     }
 
-    fn reset_stream(&self) -> Result<(), String> {
+    fn reset_stream(&self) -> Result<(), HostError> {
         // `proxy_close_stream(HttpResponse)`: Envoy resets the stream through the encoder
         // callbacks once the VM call returns (`Context::closeStream`).
-        hostcalls::reset_http_response().map_err(|e| format!("{e:?}"))
+        hostcalls::reset_http_response().map_err(host_error)
     }
 
-    fn set_response_status(&self, status: u32) -> Result<(), String> {
+    fn set_response_status(&self, status: u32) -> Result<(), HostError> {
         hostcalls::set_map_value(
             MapType::HttpResponseHeaders,
             ":status",
             Some(&status.to_string()),
         )
-        .map_err(|e| format!("{e:?}"))
+        .map_err(host_error)
     }
 }
 

@@ -36,9 +36,10 @@ const CORE: &[&str] = &[
     "sigv4",
     // Where credentials come from (sans-IO: callouts out, credentials in).
     "credentials",
-    "metrics",
-    // The host traits (their callout is the credential chain's).
+    // The host traits (their callout is the credential chain's) and their error.
     "host",
+    // The metrics, defined and flushed through the host.
+    "metrics",
     // What goes to Lambda and comes back, as bytes.
     "event",
     "streaming",

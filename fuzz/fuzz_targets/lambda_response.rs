@@ -11,13 +11,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mesh_lambda_core::event::result::FRAMING_HEADERS;
 use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::invocation_mode::InvocationMode;
 use mesh_lambda_core::redact::Echoed;
+use mesh_lambda_core::request::answer::is_function_error;
 use mesh_lambda_core::request::callout::answer;
 use mesh_lambda_core::request::flow::RequestFlow;
-use mesh_lambda_core::response::{is_function_error, FunctionErrors};
-use mesh_lambda_fuzz::{plugin, serialize, Message, Sent, Stream, FRAMING};
+use mesh_lambda_core::response::FunctionErrors;
+use mesh_lambda_fuzz::{plugin, serialize, Message, Sent, Stream};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, rest)) = data.split_first() else {
@@ -38,11 +40,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let function_error =
         is_function_error(header_pairs::find(&stream.response, "x-amz-function-error"));
-    let synchronous = plugin.mode == InvocationMode::Synchronous;
-    let bad_gateway = plugin.function_error == FunctionErrors::BadGateway;
-    if plugin.event_format.is_none() {
+    let synchronous = plugin.function.mode == InvocationMode::Synchronous;
+    let bad_gateway = plugin.function.function_error == FunctionErrors::BadGateway;
+    if plugin.function.event_format.is_none() {
         RequestFlow::new(1).on_response_headers(&plugin, &stream, false);
-        if plugin.mode == InvocationMode::Streaming {
+        if plugin.function.mode == InvocationMode::Streaming {
             // A streamed 200 rewrites the headers (its framing out); nothing else is sent.
             let sent = stream.sent.borrow();
             assert!(sent.len() <= 1, "{sent:?}");
@@ -77,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for (name, _) in headers {
         assert!(
-            !name.starts_with(':') && !FRAMING.contains(&name.as_str()),
+            !name.starts_with(':') && !FRAMING_HEADERS.contains(&name.as_str()),
             "the answer carries {name}"
         );
     }

@@ -36,10 +36,16 @@ fuzz_target!(|data: &[u8]| {
                 panic!("configure refused what parse_config accepted");
             };
             assert!(plugin
+                .function
                 .target
                 .path
                 .starts_with("/2015-03-31/functions/arn%3A"));
-            assert!(plugin.target.path.bytes().all(|b| b.is_ascii_graphic()));
+            assert!(plugin
+                .function
+                .target
+                .path
+                .bytes()
+                .all(|b| b.is_ascii_graphic()));
         }
     }
 });

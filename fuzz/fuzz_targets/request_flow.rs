@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     };
     match outcome {
         Sent::Rewritten(map) => {
-            assert!(plugin.event_format.is_none());
+            assert!(plugin.function.event_format.is_none());
             let Some(pairs) = header_pairs::parse(map) else {
                 panic!("the rewritten request does not read");
             };
@@ -83,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
             headers,
             body,
         } => {
-            assert!(plugin.event_format.is_some());
+            assert!(plugin.function.event_format.is_some());
             assert_eq!(cluster, "lambda");
             json_object(body, "the event");
             let pairs: Vec<(&str, &[u8])> = headers
@@ -98,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
                 now_ms,
                 &pairs,
                 body,
-                plugin.target.host.as_bytes(),
+                plugin.function.target.host.as_bytes(),
             );
         }
         // Envoy always gives a request an `:authority` (its codecs refuse one without); the
@@ -138,7 +138,7 @@ fn check_call(
         String::from_utf8_lossy(value).into_owned()
     };
     assert_eq!(one(":method"), "POST");
-    assert_eq!(one(":path"), plugin.target.path);
+    assert_eq!(one(":path"), plugin.function.target.path);
     assert_eq!(values(pairs, ":authority"), [authority]);
     let authorization = one("authorization");
     let Some(signed) = authorization
@@ -159,7 +159,7 @@ fn check_call(
         .split(';')
         .filter(|n| !matches!(*n, "x-amz-date" | "x-amz-security-token"))
         .map(|n| match n {
-            "host" => (n, plugin.target.host.clone()),
+            "host" => (n, plugin.function.target.host.clone()),
             _ => (n, one(n)),
         })
         .collect();
@@ -168,13 +168,14 @@ fn check_call(
         .map(|(n, v)| (*n, v.as_str()))
         .collect();
     let (path, query) = plugin
+        .function
         .target
         .path
         .split_once('?')
-        .unwrap_or((plugin.target.path.as_str(), ""));
+        .unwrap_or((plugin.function.target.path.as_str(), ""));
     let expected = Signer {
         credentials,
-        region: &plugin.target.region,
+        region: &plugin.function.target.region,
         service: "lambda",
         unix_seconds: now_ms / 1000,
         normalize_path: false,

@@ -21,7 +21,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use mesh_lambda_core::config::parse_config;
 use mesh_lambda_core::event::EventContext;
 use mesh_lambda_core::header_pairs;
-use mesh_lambda_core::host::{Clock, RequestStream};
+use mesh_lambda_core::host::{Clock, HostError, RequestStream};
 use mesh_lambda_core::invocation_mode::InvocationMode;
 use mesh_lambda_core::local_reply::LocalReply;
 use mesh_lambda_core::request::Plugin;
@@ -293,7 +293,7 @@ pub struct Stream {
 }
 
 impl Stream {
-    fn send(&self, sent: Sent) -> Result<(), String> {
+    fn send(&self, sent: Sent) -> Result<(), HostError> {
         self.sent.borrow_mut().push(sent);
         Ok(())
     }
@@ -309,56 +309,52 @@ impl RequestStream for Stream {
     fn request_headers(&self) -> Vec<u8> {
         self.request.clone()
     }
-    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         offset
             .checked_add(size)
             .and_then(|end| self.body.get(offset..end))
             .map(<[u8]>::to_vec)
-            .ok_or_else(|| {
-                format!(
-                    "{size} bytes at {offset} asked of a {}-byte body",
-                    self.body.len()
-                )
-            })
+            // Envoy refuses a range past the buffer's end.
+            .ok_or(HostError::BadArgument)
     }
-    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), HostError> {
         self.send(Sent::Rewritten(serialized.to_vec()))
     }
-    fn send_reply(&self, reply: &LocalReply, _detailed: bool) -> Result<(), String> {
+    fn send_reply(&self, reply: &LocalReply, _detailed: bool) -> Result<(), HostError> {
         self.send(Sent::Reply(reply.clone()))
     }
-    fn resume_request(&self) -> Result<(), String> {
+    fn resume_request(&self) -> Result<(), HostError> {
         Ok(())
     }
     fn response_headers(&self) -> Vec<u8> {
         self.response.clone()
     }
-    fn set_response_status(&self, status: u32) -> Result<(), String> {
+    fn set_response_status(&self, status: u32) -> Result<(), HostError> {
         self.send(Sent::Status(status))
     }
-    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), HostError> {
         self.send(Sent::ResponseHeaders(serialized.to_vec()))
     }
-    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         offset
             .checked_add(size)
             .and_then(|end| self.response_body.get(offset..end))
             .map(<[u8]>::to_vec)
-            .ok_or_else(|| format!("{size} bytes at {offset} asked of the response body part"))
+            .ok_or(HostError::BadArgument)
     }
-    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), HostError> {
         self.send(Sent::ResponseBody {
             size,
             bytes: bytes.to_vec(),
         })
     }
-    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), HostError> {
         self.send(Sent::ResponseBodyAppended {
             length,
             bytes: bytes.to_vec(),
         })
     }
-    fn reset_stream(&self) -> Result<(), String> {
+    fn reset_stream(&self) -> Result<(), HostError> {
         self.send(Sent::Reset)
     }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
@@ -376,7 +372,7 @@ impl RequestStream for Stream {
         headers: &[(&str, &str)],
         body: &[u8],
         _timeout: Duration,
-    ) -> Result<u32, String> {
+    ) -> Result<u32, HostError> {
         self.send(Sent::CallOut {
             cluster: cluster.to_owned(),
             headers: headers
@@ -392,7 +388,7 @@ impl RequestStream for Stream {
         status: u32,
         headers: &[(&str, &[u8])],
         body: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), HostError> {
         self.send(Sent::Response {
             status,
             headers: headers
@@ -435,15 +431,6 @@ pub fn plugin(choice: u8, extra: &str) -> Plugin {
         Err(e) => panic!("{e}"),
     }
 }
-
-/// Headers that describe a connection or a message's framing: the proxy's to set, never a
-/// function's or Lambda's to pass on.
-pub const FRAMING: [&str; 4] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-];
 
 /// How a streamed input is cut into the pieces Envoy would hand over: the input's first byte
 /// is the number of pattern bytes after it (at most 16), each the length of a piece (0 is an

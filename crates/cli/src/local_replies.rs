@@ -8,6 +8,7 @@
 //! mesh or gateway shares, and a mapper there would rewrite other services' 503s and 504s
 //! too (a mapper's filter sees response flags, not the route).
 
+use mesh_lambda_core::local_reply::ReplyCode;
 use serde_json::{json, Value};
 
 /// Mappers on response flags and Envoy's details for a failed VM only: the filter's own
@@ -17,14 +18,14 @@ pub fn local_reply_config() -> Value {
         {
             "filter": {"response_flag_filter": {"flags": ["UT"]}},
             "body_format_override": {"json_format": {
-                "error": "LambdaTimeout",
+                "error": ReplyCode::LambdaTimeout.as_str(),
                 "message": "Lambda did not answer within the route's timeout (%RESPONSE_CODE_DETAILS%)",
             }},
         },
         {
             "filter": {"response_flag_filter": {"flags": ["UF", "UH", "UO", "UC", "UR", "URX"]}},
             "body_format_override": {"json_format": {
-                "error": "LambdaUnreachable",
+                "error": ReplyCode::LambdaUnreachable.as_str(),
                 "message": "no answer from Lambda: the connection failed or was reset (%RESPONSE_FLAGS%: %RESPONSE_CODE_DETAILS%)",
             }},
         },

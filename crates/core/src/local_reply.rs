@@ -5,11 +5,59 @@
 //! metadata endpoints' words) goes to the log with the stream's context id, and to the caller
 //! only with `detailed_errors: true`.
 
+use std::fmt;
+
+/// What kind of reply: the `error` field of its JSON, which callers and logs read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyCode {
+    /// The body (or the event made of it) is over `max_request_bytes`.
+    RequestTooLarge,
+    /// The function's result cannot be turned into a response.
+    MalformedFunctionResult,
+    /// The filter's own Invoke call got no answer from Lambda.
+    LambdaUnreachable,
+    /// The filter's own Invoke call ran out of `invoke_timeout_ms`.
+    LambdaTimeout,
+    /// No credentials to sign with.
+    CredentialsUnavailable,
+    /// Envoy holds request bodies back.
+    BodyNotDelivered,
+    /// The filter could not make the call.
+    InternalError,
+}
+
+impl ReplyCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RequestTooLarge => "RequestTooLarge",
+            Self::MalformedFunctionResult => "MalformedFunctionResult",
+            Self::LambdaUnreachable => "LambdaUnreachable",
+            Self::LambdaTimeout => "LambdaTimeout",
+            Self::CredentialsUnavailable => "CredentialsUnavailable",
+            Self::BodyNotDelivered => "BodyNotDelivered",
+            Self::InternalError => "InternalError",
+        }
+    }
+}
+
+impl fmt::Display for ReplyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A code is its string form (what a caller reads in `error`).
+impl PartialEq<&str> for ReplyCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A reply the filter gives instead of invoking the function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalReply {
     pub status: u32,
-    pub code: &'static str,
+    pub code: ReplyCode,
     /// What the caller reads by default: a fixed text per kind of reply.
     pub summary: &'static str,
     /// The full reason, for the log (and callers with `detailed_errors: true`).
@@ -25,24 +73,19 @@ const NO_ANSWER: &str = "no answer from Lambda (timeout or connection failure)";
 const TOO_LARGE: &str = "the request exceeds the size limit; nothing was sent to Lambda";
 
 impl LocalReply {
-    /// The code of the replies for missing credentials.
-    pub const CREDENTIALS_UNAVAILABLE: &'static str = "CredentialsUnavailable";
-    /// The code of the replies for bodies Envoy holds back.
-    pub const BODY_NOT_DELIVERED: &'static str = "BodyNotDelivered";
-
     /// Whether the reply's cause is logged once elsewhere (each failed credential fetch, an
     /// Envoy holding bodies back) or is the caller's own (a body over the limit): its
     /// per-request line is then at info, not warn.
     pub fn cause_logged_once(&self) -> bool {
         self.status == 413
-            || self.code == Self::CREDENTIALS_UNAVAILABLE
-            || self.code == Self::BODY_NOT_DELIVERED
+            || self.code == ReplyCode::CredentialsUnavailable
+            || self.code == ReplyCode::BodyNotDelivered
     }
 
     pub fn too_large(size: u64, limit: u64) -> Self {
         Self {
             status: 413,
-            code: "RequestTooLarge",
+            code: ReplyCode::RequestTooLarge,
             summary: TOO_LARGE,
             message: format!(
                 "request body of {size} bytes exceeds max_request_bytes ({limit}); nothing was sent to Lambda"
@@ -54,7 +97,7 @@ impl LocalReply {
     pub fn event_too_large(size: u64, limit: u64) -> Self {
         Self {
             status: 413,
-            code: "RequestTooLarge",
+            code: ReplyCode::RequestTooLarge,
             summary: TOO_LARGE,
             message: format!(
                 "the request's event of {size} bytes (its body encoded) exceeds \
@@ -67,7 +110,7 @@ impl LocalReply {
     pub fn malformed_result(reason: &str) -> Self {
         Self {
             status: 502,
-            code: "MalformedFunctionResult",
+            code: ReplyCode::MalformedFunctionResult,
             summary: "the function's result is not a usable response",
             message: reason.to_owned(),
         }
@@ -76,7 +119,7 @@ impl LocalReply {
     pub fn lambda_unreachable() -> Self {
         Self {
             status: 503,
-            code: "LambdaUnreachable",
+            code: ReplyCode::LambdaUnreachable,
             summary: NO_ANSWER,
             message: NO_ANSWER.into(),
         }
@@ -88,7 +131,7 @@ impl LocalReply {
         let text = String::from_utf8_lossy(text.get(..200).unwrap_or(text));
         Self {
             status: 504,
-            code: "LambdaTimeout",
+            code: ReplyCode::LambdaTimeout,
             summary: "Lambda did not answer in time",
             message: format!(
                 "Lambda did not answer within invoke_timeout_ms ({timeout_ms} ms): {text}"
@@ -102,7 +145,7 @@ impl LocalReply {
         let text = String::from_utf8_lossy(text.get(..200).unwrap_or(text));
         Self {
             status: 503,
-            code: "LambdaUnreachable",
+            code: ReplyCode::LambdaUnreachable,
             summary: NO_ANSWER,
             message: format!("no answer from Lambda: the proxy answered the call {status}: {text}"),
         }
@@ -111,7 +154,7 @@ impl LocalReply {
     pub fn credentials_unavailable(reason: &str) -> Self {
         Self {
             status: 503,
-            code: Self::CREDENTIALS_UNAVAILABLE,
+            code: ReplyCode::CredentialsUnavailable,
             summary: NO_CREDENTIALS,
             message: format!("{reason}; nothing was sent to Lambda"),
         }
@@ -120,7 +163,7 @@ impl LocalReply {
     pub fn credentials_timeout(waited_ms: u64, providers: &str) -> Self {
         Self {
             status: 503,
-            code: Self::CREDENTIALS_UNAVAILABLE,
+            code: ReplyCode::CredentialsUnavailable,
             summary: NO_CREDENTIALS,
             message: format!(
                 "no AWS credentials after waiting {waited_ms} ms for the providers ({providers}); \
@@ -132,7 +175,7 @@ impl LocalReply {
     pub fn body_not_delivered() -> Self {
         Self {
             status: 500,
-            code: Self::BODY_NOT_DELIVERED,
+            code: ReplyCode::BodyNotDelivered,
             summary: "the request body did not reach the filter; nothing was sent to Lambda",
             message: "Envoy received the request body but did not hand it to the filter: it \
                       holds bodies back unless the wasm filter's config sets \
@@ -145,7 +188,7 @@ impl LocalReply {
     pub fn internal(reason: &str) -> Self {
         Self {
             status: 500,
-            code: "InternalError",
+            code: ReplyCode::InternalError,
             summary: "the filter could not make the call; nothing was sent to Lambda",
             message: format!("{reason}; nothing was sent to Lambda"),
         }
@@ -158,13 +201,20 @@ impl LocalReply {
         } else {
             self.summary
         };
-        serde_json::json!({ "error": self.code, "message": message }).to_string()
+        serde_json::json!({ "error": self.code.as_str(), "message": message }).to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON's `error` is the code it spells.
+    impl PartialEq<ReplyCode> for serde_json::Value {
+        fn eq(&self, code: &ReplyCode) -> bool {
+            self == code.as_str()
+        }
+    }
 
     #[test]
     fn body_is_json_with_code_and_message() {

@@ -7,7 +7,9 @@
 //! the in-flight gauge of all VMs (each VM flushes its own deltas).
 
 use crate::credentials::chain::Provider;
+use crate::host::HostError;
 use crate::invocation_mode::InvocationMode;
+use crate::local_reply::ReplyCode;
 use std::cell::{Cell, RefCell};
 
 /// Every name starts with this; Envoy shows the metrics as `wasmcustom.mesh_lambda.*`.
@@ -28,11 +30,11 @@ pub enum MetricKind {
 /// Defines metrics in the host and moves them.
 pub trait MetricsHost {
     /// Defines the metric `name` (or finds it: every VM defines the same names); its id.
-    fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, String>;
+    fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, HostError>;
     /// Adds `delta` to a counter or gauge.
-    fn increment_metric(&self, id: u32, delta: i64) -> Result<(), String>;
+    fn increment_metric(&self, id: u32, delta: i64) -> Result<(), HostError>;
     /// Sets a gauge, or records one value in a histogram.
-    fn record_metric(&self, id: u32, value: u64) -> Result<(), String>;
+    fn record_metric(&self, id: u32, value: u64) -> Result<(), HostError>;
 }
 
 /// Defines the counters and their names side by side: `Counter` and `COUNTER_NAMES`.
@@ -138,6 +140,18 @@ impl Counter {
         }
     }
 
+    /// The counter of the filter's replies with this code.
+    pub fn reply(code: ReplyCode) -> Self {
+        match code {
+            ReplyCode::RequestTooLarge => Self::PayloadTooLarge,
+            ReplyCode::CredentialsUnavailable => Self::CredentialsUnavailable,
+            ReplyCode::MalformedFunctionResult => Self::MalformedResults,
+            ReplyCode::LambdaUnreachable | ReplyCode::LambdaTimeout => Self::LambdaNoAnswer,
+            ReplyCode::InternalError => Self::InternalErrors,
+            ReplyCode::BodyNotDelivered => Self::BodyNotDelivered,
+        }
+    }
+
     /// A Lambda API answer's status class, when it is an error of the API (not the function's).
     pub fn lambda_error(status: u32) -> Option<Self> {
         match status {
@@ -197,20 +211,6 @@ impl Metrics {
         }
     }
 
-    /// A local reply the filter sent (by its code), where a counter tells of it.
-    pub fn count_reply(&self, code: &str) {
-        let counter = match code {
-            "RequestTooLarge" => Counter::PayloadTooLarge,
-            "CredentialsUnavailable" => Counter::CredentialsUnavailable,
-            "MalformedFunctionResult" => Counter::MalformedResults,
-            "LambdaUnreachable" | "LambdaTimeout" => Counter::LambdaNoAnswer,
-            "InternalError" => Counter::InternalErrors,
-            "BodyNotDelivered" => Counter::BodyNotDelivered,
-            _ => return,
-        };
-        self.count(counter);
-    }
-
     /// A request entered (+1) or left (-1) the filter.
     pub fn in_flight(&self, delta: i64) {
         self.in_flight
@@ -235,12 +235,12 @@ impl Metrics {
 
     /// Hands what moved to the host, and sets the gauges given. Errors are returned (the
     /// caller logs them); what failed to flush is not retried.
-    pub fn flush(&self, host: &impl MetricsHost, gauges: &[(Gauge, u64)]) -> Result<(), String> {
+    pub fn flush(&self, host: &impl MetricsHost, gauges: &[(Gauge, u64)]) -> Result<(), HostError> {
         let Some(ids) = &self.ids else {
             return Ok(());
         };
         let mut first_error = None;
-        let mut note = |r: Result<(), String>| {
+        let mut note = |r: Result<(), HostError>| {
             if let Err(e) = r {
                 first_error.get_or_insert(e);
             }
@@ -294,17 +294,17 @@ mod tests {
     }
 
     impl MetricsHost for FakeMetrics {
-        fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, String> {
+        fn define_metric(&self, kind: MetricKind, name: &str) -> Result<u32, HostError> {
             let mut defined = self.defined.borrow_mut();
             defined.push((kind, name.to_owned()));
             Ok(u32::try_from(defined.len() - 1).unwrap())
         }
-        fn increment_metric(&self, id: u32, delta: i64) -> Result<(), String> {
+        fn increment_metric(&self, id: u32, delta: i64) -> Result<(), HostError> {
             self.calls.set(self.calls.get() + 1);
             *self.values.borrow_mut().entry(self.name(id)).or_default() += delta;
             Ok(())
         }
-        fn record_metric(&self, id: u32, value: u64) -> Result<(), String> {
+        fn record_metric(&self, id: u32, value: u64) -> Result<(), HostError> {
             self.calls.set(self.calls.get() + 1);
             let name = self.name(id);
             let kind = self.defined.borrow()[id as usize].0;

@@ -4,7 +4,7 @@
 //! added, the status set, `content-length` the decoded body's. Or, for a result that cannot
 //! be used, a 502 with the filter's JSON error.
 
-use super::result::FunctionResult;
+use super::result::{FunctionResult, FRAMING_HEADERS};
 use crate::header_pairs;
 use crate::local_reply::LocalReply;
 
@@ -16,8 +16,7 @@ pub fn mapped_headers(lambda: &[u8], result: &FunctionResult) -> Option<Vec<u8>>
     let replaced = |name: &str| {
         name == ":status"
             || name == "content-type"
-            || name == "content-length"
-            || name == "transfer-encoding"
+            || FRAMING_HEADERS.contains(&name)
             || result
                 .headers
                 .iter()

@@ -2,7 +2,7 @@
 //! Envoy's (a token per write, compare-and-swap, one store that several VMs' agents share),
 //! recorded callouts, and streams whose effects can be read back.
 
-use super::{Callouts, Clock, RequestStream, SharedData, SharedDataError, Streams};
+use super::{Callouts, Clock, HostError, RequestStream, SharedData, Streams};
 use crate::credentials::chain::Callout;
 use crate::header_pairs;
 use crate::local_reply::LocalReply;
@@ -57,7 +57,7 @@ pub struct FakeHost {
     /// enough: an agent only ever sees its own).
     next_token: Cell<u32>,
     /// When set, `dispatch` fails with this reason (a cluster that does not exist).
-    pub refuse_dispatch: RefCell<Option<String>>,
+    pub refuse_dispatch: RefCell<Option<HostError>>,
 }
 
 impl FakeHost {
@@ -93,18 +93,18 @@ impl Clock for FakeHost {
 }
 
 impl SharedData for FakeHost {
-    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), String> {
+    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), HostError> {
         Ok(match self.store.borrow().values.get(key) {
             Some((value, cas)) => (Some(value.clone()), Some(*cas)),
             None => (None, None),
         })
     }
 
-    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), SharedDataError> {
+    fn set_shared(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), HostError> {
         let mut store = self.store.borrow_mut();
         if let (Some(cas), Some((_, current))) = (cas, store.values.get(key)) {
             if cas != *current {
-                return Err(SharedDataError::CasMismatch);
+                return Err(HostError::CasMismatch);
             }
         }
         store.next_cas += 1;
@@ -115,8 +115,8 @@ impl SharedData for FakeHost {
 }
 
 impl Callouts for FakeHost {
-    fn dispatch(&self, callout: &Callout, _timeout: Duration) -> Result<u32, String> {
-        if let Some(reason) = self.refuse_dispatch.borrow().clone() {
+    fn dispatch(&self, callout: &Callout, _timeout: Duration) -> Result<u32, HostError> {
+        if let Some(reason) = *self.refuse_dispatch.borrow() {
             return Err(reason);
         }
         let token = self.next_token.get();
@@ -266,11 +266,11 @@ pub struct FakeStream {
 }
 
 impl FakeStream {
-    fn update<T>(&self, change: impl FnOnce(&mut StreamState) -> T) -> Result<T, String> {
+    fn update<T>(&self, change: impl FnOnce(&mut StreamState) -> T) -> Result<T, HostError> {
         let mut states = self.streams.states.borrow_mut();
         let state = states
             .get_mut(&self.context_id)
-            .ok_or_else(|| format!("stream {} is gone", self.context_id))?;
+            .ok_or(HostError::NotFound)?;
         Ok(change(state))
     }
 }
@@ -290,22 +290,22 @@ impl RequestStream for FakeStream {
         })
         .unwrap_or_default()
     }
-    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+    fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         self.update(|s| {
             s.body_reads += 1;
             s.body.iter().copied().skip(offset).take(size).collect()
         })
     }
-    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), String> {
+    fn set_request_headers(&self, serialized: &[u8]) -> Result<(), HostError> {
         self.update(|s| s.written_headers = Some(serialized.to_vec()))
     }
-    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), String> {
+    fn send_reply(&self, reply: &LocalReply, detailed: bool) -> Result<(), HostError> {
         self.update(|s| {
             s.replies.push(reply.clone());
             s.reply_bodies.push(reply.body(detailed));
         })
     }
-    fn resume_request(&self) -> Result<(), String> {
+    fn resume_request(&self) -> Result<(), HostError> {
         self.update(|s| s.resumed += 1)
     }
     fn response_headers(&self) -> Vec<u8> {
@@ -319,13 +319,13 @@ impl RequestStream for FakeStream {
         })
         .unwrap_or_default()
     }
-    fn set_response_status(&self, status: u32) -> Result<(), String> {
+    fn set_response_status(&self, status: u32) -> Result<(), HostError> {
         self.update(|s| s.response_status = Some(status))
     }
-    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), String> {
+    fn set_response_headers(&self, serialized: &[u8]) -> Result<(), HostError> {
         self.update(|s| s.written_response_headers = Some(serialized.to_vec()))
     }
-    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, String> {
+    fn response_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         self.update(|s| {
             s.largest_response_read = s.largest_response_read.max(size);
             s.response_body
@@ -336,23 +336,23 @@ impl RequestStream for FakeStream {
                 .collect()
         })
     }
-    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), String> {
+    fn replace_response_body(&self, size: usize, bytes: &[u8]) -> Result<(), HostError> {
         self.update(|s| {
             let end = size.min(s.response_body.len());
             s.response_body.splice(..end, bytes.iter().copied());
         })
     }
-    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), String> {
+    fn append_response_body(&self, length: usize, bytes: &[u8]) -> Result<(), HostError> {
         self.update(|s| {
             // Envoy's `Buffer::copyFrom`: a write inside the buffer but not at 0 is refused.
             if length < s.response_body.len() {
-                return Err(format!("BadArgument: {length} is inside the buffer"));
+                return Err(HostError::BadArgument);
             }
             s.response_body.extend_from_slice(bytes);
             Ok(())
         })?
     }
-    fn reset_stream(&self) -> Result<(), String> {
+    fn reset_stream(&self) -> Result<(), HostError> {
         self.update(|s| s.reset = true)
     }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
@@ -372,7 +372,7 @@ impl RequestStream for FakeStream {
         headers: &[(&str, &str)],
         body: &[u8],
         _timeout: Duration,
-    ) -> Result<u32, String> {
+    ) -> Result<u32, HostError> {
         self.update(|s| {
             let headers = headers
                 .iter()
@@ -391,7 +391,7 @@ impl RequestStream for FakeStream {
         status: u32,
         headers: &[(&str, &[u8])],
         body: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), HostError> {
         self.update(|s| {
             let headers = headers
                 .iter()

@@ -193,7 +193,10 @@ mod tests {
 
     fn replies(streams: &FakeStreams) -> Vec<(u32, &'static str)> {
         streams.with(1, |st| {
-            st.replies.iter().map(|r| (r.status, r.code)).collect()
+            st.replies
+                .iter()
+                .map(|r| (r.status, r.code.as_str()))
+                .collect()
         })
     }
 

@@ -1,29 +1,16 @@
 //! The Invoke call the filter sends itself, for a request wrapped in an event: through the
 //! cluster Envoy's route chose, signed, with the event as its body; the request is then
-//! answered from Lambda's answer (a result mapped to the response it describes, Lambda's own
-//! errors as they are, a function error per `function_error`, a result that cannot be used as
-//! a 502).
+//! answered with the response `answer` makes of Lambda's answer (or with the filter's reply
+//! when none came or it cannot be used).
 
-use super::{log_reply, send_local_reply, Plugin};
-use crate::event::response::{error_response, mapped_headers};
-use crate::event::RESULT_LIMIT_BYTES;
-use crate::header_pairs;
+use super::answer::{invoke_answer, CallerResponse};
+use super::{note_reply, send_local_reply, Plugin};
+use crate::event::response::error_response;
 use crate::host::{RequestStream, Streams};
-use crate::invocation_mode::InvocationMode;
 use crate::local_reply::LocalReply;
-use crate::metrics::Counter;
 use crate::redact::Echoed;
-use crate::response::{is_function_error, FunctionErrors, FUNCTION_ERROR_STATUS};
 use crate::stream_log;
 use std::time::Duration;
-
-/// Headers of Lambda's answer that describe its connection, not the answer.
-const FRAMING: [&str; 4] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-];
 
 /// Sends the signed call: `ours` are the filter's headers for it, `payload` the event; Envoy
 /// gives up on it after `timeout_ms` (`invoke_timeout_ms`). The call's token.
@@ -110,16 +97,16 @@ pub fn answer(
         let reply = LocalReply::lambda_unreachable();
         return send_local_reply(plugin, context_id, stream, &reply);
     };
-    let (headers, body, logged) = match respond(plugin, headers, body, echoed) {
-        Ok((headers, body)) => (headers, body, false),
-        Err(reply) => {
-            plugin.metrics.count_reply(reply.code);
-            log_reply(context_id, &reply);
-            let (headers, body) = error_response(&reply, plugin.detailed_errors);
-            (headers, body, true)
-        }
-    };
-    let Some(pairs) = header_pairs::parse(&headers) else {
+    let (headers, body, logged) =
+        match invoke_answer(&plugin.function, &plugin.metrics, headers, body, echoed) {
+            Ok((headers, body)) => (headers, body, false),
+            Err(reply) => {
+                note_reply(&plugin.metrics, context_id, &reply);
+                let (headers, body) = error_response(&reply, plugin.function.detailed_errors);
+                (headers, body, true)
+            }
+        };
+    let Some(response) = CallerResponse::of(&headers, &body) else {
         return send_local_reply(
             plugin,
             context_id,
@@ -127,95 +114,14 @@ pub fn answer(
             &LocalReply::internal("Lambda's answer headers came back malformed"),
         );
     };
-    let status = pairs
-        .iter()
-        .find(|(n, _)| *n == ":status")
-        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
-        .unwrap_or(FUNCTION_ERROR_STATUS);
-    if status >= 400 && !logged {
+    if response.status >= 400 && !logged {
+        let status = response.status;
         stream_log!(info, context_id, "answered {status} from Lambda's answer");
     }
-    let kept: Vec<(&str, &[u8])> = pairs
-        .into_iter()
-        .filter(|(n, _)| !n.starts_with(':') && !FRAMING.contains(n))
-        .collect();
-    // RFC 9110 sections 15.3.5 and 15.4.5: a 204 or 304 ends at its header section. Envoy
-    // writes a local response's body whatever its status, and the caller would read it as
-    // its next response.
-    let body = if status == 204 || status == 304 {
-        &[][..]
-    } else {
-        &body[..]
-    };
-    if let Err(e) = stream.send_response(status, &kept, body) {
+    let sent = stream.send_response(response.status, &response.headers, response.body);
+    if let Err(e) = sent {
         stream_log!(error, context_id, "cannot send the response: {e}");
     }
-}
-
-/// Whether an answer with this status and headers came from Envoy itself (it could not
-/// connect, the connection was reset, a timeout: its plain-text 5xx) rather than from Lambda,
-/// whose answers, its errors too, carry `x-amzn-RequestId` and its errors `x-amzn-ErrorType`.
-fn answered_by_the_proxy(status: u32, headers: &[u8]) -> bool {
-    (500..=599).contains(&status)
-        && header_pairs::find(headers, "x-amzn-requestid").is_none()
-        && header_pairs::find(headers, "x-amzn-errortype").is_none()
-}
-
-/// The response for Lambda's answer (headers serialized with `:status`, and body), as the
-/// response path gives it: Lambda's errors as they are but for the call's secrets, a
-/// function error per `function_error`, a result mapped.
-fn respond(
-    plugin: &Plugin,
-    headers: &[u8],
-    body: &[u8],
-    echoed: &Echoed,
-) -> Result<(Vec<u8>, Vec<u8>), LocalReply> {
-    let malformed = || LocalReply::internal("Lambda's answer headers came back malformed");
-    let status = header_pairs::find(headers, ":status")
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
-        .ok_or_else(malformed)?;
-    if answered_by_the_proxy(status, headers) {
-        // Envoy answers a call that ran out of `invoke_timeout_ms` with its own 504.
-        return Err(if status == 504 {
-            LocalReply::lambda_timeout(plugin.invoke_timeout_ms, body)
-        } else {
-            LocalReply::lambda_unreachable_answered(status, body)
-        });
-    }
-    let failed = is_function_error(header_pairs::find(headers, "x-amz-function-error"));
-    if let Some(error) = Counter::lambda_error(status) {
-        plugin.metrics.count(error);
-    } else if failed {
-        plugin.metrics.count(Counter::FunctionErrors);
-    }
-    if status >= 400 {
-        // Lambda's error: a signature error quotes the canonical request, token included.
-        return Ok((headers.to_vec(), echoed.redact(body)));
-    }
-    let as_is = status >= 300 || plugin.mode != InvocationMode::Synchronous;
-    if as_is || (failed && plugin.function_error == FunctionErrors::Passthrough) {
-        return Ok((headers.to_vec(), body.to_vec()));
-    }
-    if failed {
-        let pairs = header_pairs::parse(headers).ok_or_else(malformed)?;
-        let bad_gateway = FUNCTION_ERROR_STATUS.to_string();
-        let mut rewritten: Vec<(&str, &[u8])> = vec![(":status", bad_gateway.as_bytes())];
-        rewritten.extend(pairs.into_iter().filter(|(n, _)| *n != ":status"));
-        let headers = header_pairs::serialize(&rewritten).ok_or_else(malformed)?;
-        return Ok((headers, body.to_vec()));
-    }
-    if body.len() > RESULT_LIMIT_BYTES {
-        return Err(LocalReply::malformed_result(&format!(
-            "the function's result of {} bytes exceeds Lambda's limit of {RESULT_LIMIT_BYTES}",
-            body.len()
-        )));
-    }
-    let format = plugin.event_format.unwrap_or_default();
-    let result = format
-        .function_result(body)
-        .map_err(|e| LocalReply::malformed_result(&e.0))?;
-    let mapped = mapped_headers(headers, &result).ok_or_else(malformed)?;
-    Ok((mapped, result.body))
 }
 
 #[cfg(test)]
@@ -226,7 +132,9 @@ mod tests {
     use super::super::Action;
     use super::*;
     use crate::credentials::shared::SharedRecord;
+    use crate::header_pairs;
     use crate::host::fake::{FakeClock, FakeStreams, StreamState};
+    use crate::metrics::Counter;
 
     /// A body-less request with an event format that waited for credentials: its Invoke call
     /// goes out from the timer, and the answer, which reaches the root context, answers it.

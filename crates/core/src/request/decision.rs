@@ -23,7 +23,7 @@ pub fn decide(plugin: &Plugin, now_ms: u64, deadline_ms: u64) -> Decision {
             Decision::Reply(LocalReply::credentials_unavailable(reason))
         }
         Availability::Pending if now_ms >= deadline_ms => Decision::Reply(
-            LocalReply::credentials_timeout(plugin.max_wait_ms, &plugin.provider_names),
+            LocalReply::credentials_timeout(plugin.function.max_wait_ms, &plugin.provider_names),
         ),
         Availability::Pending => Decision::Wait,
     }
@@ -55,7 +55,7 @@ mod tests {
         assert_eq!(decide(&p, NOW_MS, NOW_MS + 1), Decision::Wait);
         match decide(&p, NOW_MS + 1, NOW_MS + 1) {
             Decision::Reply(r) => {
-                assert_eq!((r.status, r.code), (503, "CredentialsUnavailable"));
+                assert_eq!((r.status, r.code.as_str()), (503, "CredentialsUnavailable"));
                 assert!(r.message.contains("after waiting 5000 ms"), "{}", r.message);
                 assert!(
                     r.message.contains("environment, container"),

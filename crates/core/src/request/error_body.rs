@@ -50,7 +50,11 @@ impl ErrorBody {
         let written = kept
             .and_then(|pairs| header_pairs::serialize(&pairs))
             .ok_or_else(|| "the header map is malformed".to_owned())
-            .and_then(|serialized| stream.set_response_headers(&serialized));
+            .and_then(|serialized| {
+                stream
+                    .set_response_headers(&serialized)
+                    .map_err(|e| e.to_string())
+            });
         if let Err(e) = written {
             stream_log!(
                 error,

@@ -1,9 +1,11 @@
-//! One stream's way through the filter. Headers: one read of the header map (the declared
-//! length is checked against the limit), then pause. Body: buffered up to the limit; once
-//! complete (end of stream, or trailers), signed in place and sent on, answered, or parked to
-//! wait for credentials; with an event format, sent by the filter itself and answered from the
-//! result (`callout`). Response: a function error becomes 502.
+//! One stream's way through the filter, as one phase at a time. Headers: one read of the
+//! header map (the declared length is checked against the limit), then pause. Body: buffered
+//! up to the limit; once complete (end of stream, or trailers), signed in place and sent on,
+//! answered, or parked to wait for credentials; with an event format, sent by the filter
+//! itself and answered from the result (`callout`). Response: what becomes of Lambda's answer
+//! is `answer`'s rule.
 
+use super::answer::{forwarded, Forwarded};
 use super::callout;
 use super::decision::{decide, Decision};
 use super::error_body::ErrorBody;
@@ -13,48 +15,52 @@ use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
 use crate::header_pairs;
 use crate::host::RequestStream;
-use crate::invocation_mode::InvocationMode;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;
-use crate::response::{is_function_error, rewritten_status};
 use crate::stream_log;
+
+/// Where a stream is on its way: each phase holds what only it needs, so no two can be
+/// in force at once.
+enum Phase {
+    /// The body is arriving (or the headers have not come yet).
+    Buffering,
+    /// Parked in the VM's queue (`waiting`) until credentials come: the timer settles it
+    /// (signed and resumed, its Invoke call sent, or answered).
+    WaitingForCredentials,
+    /// Signed and sent on in place (passthrough): Lambda's answer comes through the
+    /// response callbacks.
+    Forwarded,
+    /// Lambda answered a forwarded request with an error whose body is held to cut the
+    /// call's secrets out (`error_body`).
+    HoldingError(Box<ErrorBody>),
+    /// Lambda's streamed answer, passed on as it arrives (`invocation_mode: streaming`).
+    Streaming(Box<StreamedResponse>),
+    /// The filter's own Invoke call is out (event formats), with the call's secrets to cut
+    /// out of Lambda's errors: its answer answers the request (`on_callout_answer`).
+    AwaitingInvoke(Echoed),
+    /// The filter answered the request: its own reply, or the response from its Invoke call.
+    Replied,
+}
 
 pub struct RequestFlow {
     context_id: u32,
+    phase: Phase,
     request: ReadyRequest,
     /// Bytes buffered so far.
     body_size: usize,
-    /// A local reply was sent, or the request was parked: the body callbacks have nothing
-    /// more to do.
-    done: bool,
-    replied: bool,
-    /// A body callback came.
-    had_body: bool,
-    /// Counted in the requests in flight (until the stream ends).
+    /// Counted in the requests in flight (from its headers until the stream ends).
     in_flight: bool,
-    /// A streamed answer being passed on (`invocation_mode: streaming`, from Lambda's 200).
-    streamed: Option<Box<StreamedResponse>>,
-    /// Lambda's error answer, held to cut the call's secrets out of its body (passthrough).
-    error_body: Option<Box<ErrorBody>>,
-    /// The secrets of the call the filter sent itself (event formats), cut out of Lambda's
-    /// errors.
-    echoed: Echoed,
 }
 
 impl RequestFlow {
     pub fn new(context_id: u32) -> Self {
         Self {
             context_id,
+            phase: Phase::Buffering,
             request: ReadyRequest::default(),
             body_size: 0,
-            done: false,
-            replied: false,
-            had_body: false,
             in_flight: false,
-            streamed: None,
-            error_body: None,
-            echoed: Echoed::default(),
         }
     }
 
@@ -85,7 +91,7 @@ impl RequestFlow {
             header_pairs::find(&self.request.serialized_headers, "content-length")
                 .and_then(|value| std::str::from_utf8(value).ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-        let limit = plugin.max_request_bytes;
+        let limit = plugin.function.max_request_bytes;
         if let Some(size) = declared_length.filter(|&n| n > limit) {
             return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
         }
@@ -106,11 +112,11 @@ impl RequestFlow {
         end_of_stream: bool,
     ) -> Action {
         plugin.body_delivery.body_arrived();
-        self.had_body = true;
-        if self.done {
+        self.request.had_body = true;
+        if !matches!(self.phase, Phase::Buffering) {
             return Action::Pause;
         }
-        let limit = plugin.max_request_bytes;
+        let limit = plugin.function.max_request_bytes;
         let size = u64::try_from(body_size).unwrap_or(u64::MAX);
         if size > limit {
             return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
@@ -118,7 +124,7 @@ impl RequestFlow {
         self.body_size = body_size;
         if !end_of_stream {
             // Passthrough hashes what arrived now, so that little is left for the end.
-            if plugin.event_format.is_none() {
+            if plugin.function.event_format.is_none() {
                 if let Err(e) = self.request.body_hash.catch_up(stream, body_size) {
                     return self.reply(plugin, stream, &LocalReply::internal(&e));
                 }
@@ -131,7 +137,7 @@ impl RequestFlow {
     /// Trailers end the body (their own end of stream never reaches the body callback): the
     /// request is signed here, or it would continue unsigned.
     pub fn on_request_trailers(&mut self, plugin: &Plugin, stream: &impl RequestStream) -> Action {
-        if self.done {
+        if !matches!(self.phase, Phase::Buffering) {
             return Action::Pause;
         }
         self.body_complete(plugin, stream, self.body_size)
@@ -144,7 +150,7 @@ impl RequestFlow {
         end_of_stream: bool,
     ) -> Action {
         // With an event format the request never goes upstream: any response is the filter's.
-        if self.replied || plugin.event_format.is_some() {
+        if matches!(self.phase, Phase::Replied) || plugin.function.event_format.is_some() {
             return Action::Continue;
         }
         let headers = stream.response_headers();
@@ -153,56 +159,59 @@ impl RequestFlow {
             [":status", "x-amz-function-error", "x-amzn-errortype"],
         );
         let status = status.and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
-        if let Some(error) = status.and_then(Counter::lambda_error) {
-            // Lambda's own error (or Envoy's on the way): it reaches the caller as it is.
-            plugin.metrics.count(error);
-            if error_type.is_some_and(|t| t.starts_with(b"InvalidSignatureException")) {
-                stream_log!(
-                    warn,
+        match forwarded(&plugin.function, status, function_error) {
+            Forwarded::LambdaError(error) => {
+                plugin.metrics.count(error);
+                if error_type.is_some_and(|t| t.starts_with(b"InvalidSignatureException")) {
+                    stream_log!(
+                        warn,
+                        self.context_id,
+                        "Lambda refused the signature, signed for host {}: the route to Lambda \
+                         must set that Host (host_rewrite_literal), the filter keeps the \
+                         caller's :authority",
+                        plugin.function.target.host
+                    );
+                }
+                let status = status.unwrap_or(0);
+                stream_log!(info, self.context_id, "Lambda answered {status}");
+                let held = ErrorBody::start(self.context_id, stream, &headers, end_of_stream);
+                if let Some(error_body) = held {
+                    self.phase = Phase::HoldingError(Box::new(error_body));
+                }
+                Action::Continue
+            }
+            Forwarded::Streamed => {
+                let (streamed, action) = StreamedResponse::start(
                     self.context_id,
-                    "Lambda refused the signature, signed for host {}: the route to Lambda must set \
-                     that Host (host_rewrite_literal), the filter keeps the caller's :authority",
-                    plugin.target.host
+                    stream,
+                    headers,
+                    end_of_stream,
+                    &plugin.metrics,
                 );
+                self.phase = Phase::Streaming(Box::new(streamed));
+                action
             }
-            stream_log!(
-                info,
-                self.context_id,
-                "Lambda answered {}",
-                status.unwrap_or(0)
-            );
-            self.error_body =
-                ErrorBody::start(self.context_id, stream, &headers, end_of_stream).map(Box::new);
-            return Action::Continue;
-        }
-        if plugin.mode == InvocationMode::Streaming && status == Some(200) {
-            let (streamed, action) = StreamedResponse::start(
-                self.context_id,
-                stream,
-                headers,
-                end_of_stream,
-                &plugin.metrics,
-            );
-            self.streamed = Some(Box::new(streamed));
-            return action;
-        }
-        if plugin.mode != InvocationMode::Synchronous {
-            return Action::Continue;
-        }
-        if is_function_error(function_error) {
-            plugin.metrics.count(Counter::FunctionErrors);
-            stream_log!(info, self.context_id, "the function failed");
-        }
-        if let Some(status) = rewritten_status(plugin.mode, function_error, plugin.function_error) {
-            if let Err(e) = stream.set_response_status(status) {
-                stream_log!(error, self.context_id, "cannot set the status: {e}");
+            Forwarded::Synchronous {
+                function_failed,
+                status,
+            } => {
+                if function_failed {
+                    plugin.metrics.count(Counter::FunctionErrors);
+                    stream_log!(info, self.context_id, "the function failed");
+                }
+                if let Some(status) = status {
+                    if let Err(e) = stream.set_response_status(status) {
+                        stream_log!(error, self.context_id, "cannot set the status: {e}");
+                    }
+                }
+                Action::Continue
             }
+            Forwarded::AsIs => Action::Continue,
         }
-        Action::Continue
     }
 
     /// A part of the answer's body. Only a streamed answer and Lambda's errors are touched;
-    /// for every other one these are two branches on the flow's own state, with no host call.
+    /// for every other one this is one branch on the phase, with no host call.
     pub fn on_response_body(
         &mut self,
         plugin: &Plugin,
@@ -210,18 +219,13 @@ impl RequestFlow {
         body_size: usize,
         end_of_stream: bool,
     ) -> Action {
-        if let Some(streamed) = self.streamed.as_mut() {
-            return streamed.on_body(
-                self.context_id,
-                stream,
-                body_size,
-                end_of_stream,
-                &plugin.metrics,
-            );
-        }
-        match self.error_body.as_mut() {
-            None => Action::Continue,
-            Some(error) => error.on_body(self.context_id, stream, body_size, end_of_stream),
+        let id = self.context_id;
+        match &mut self.phase {
+            Phase::Streaming(streamed) => {
+                streamed.on_body(id, stream, body_size, end_of_stream, &plugin.metrics)
+            }
+            Phase::HoldingError(error) => error.on_body(id, stream, body_size, end_of_stream),
+            _ => Action::Continue,
         }
     }
 
@@ -233,8 +237,11 @@ impl RequestFlow {
         stream: &impl RequestStream,
         answer: Option<(&[u8], &[u8])>,
     ) {
-        self.replied = true;
-        callout::answer(plugin, stream, self.context_id, answer, &self.echoed);
+        let echoed = match std::mem::replace(&mut self.phase, Phase::Replied) {
+            Phase::AwaitingInvoke(echoed) => echoed,
+            _ => Echoed::default(),
+        };
+        callout::answer(plugin, stream, self.context_id, answer, &echoed);
     }
 
     /// The stream ended: a request still waiting is forgotten.
@@ -248,10 +255,10 @@ impl RequestFlow {
             }
         }
         plugin.body_delivery.forget(self.context_id);
-        if let Some(streamed) = &self.streamed {
+        if let Phase::Streaming(streamed) = &self.phase {
             streamed.on_done(self.context_id, &plugin.metrics);
         }
-        if plugin.event_format.is_some() {
+        if plugin.function.event_format.is_some() {
             if let Ok(mut callouts) = plugin.stream_callouts.try_borrow_mut() {
                 callouts.forget(self.context_id);
             }
@@ -266,21 +273,22 @@ impl RequestFlow {
         body_size: usize,
     ) -> Action {
         self.request.body_size = body_size;
-        self.request.had_body = self.had_body;
-        if plugin.event_format.is_none() {
+        if plugin.function.event_format.is_none() {
             if let Err(e) = self.request.body_hash.catch_up(stream, body_size) {
                 return self.reply(plugin, stream, &LocalReply::internal(&e));
             }
         }
-        self.done = true;
         let now = request_time(plugin, stream);
-        let deadline = now.saturating_add(plugin.max_wait_ms);
+        let deadline = now.saturating_add(plugin.function.max_wait_ms);
         match decide(plugin, now, deadline) {
             Decision::Sign(credentials) => {
                 match send_invoke(plugin, stream, &credentials, &self.request, now) {
-                    Ok(Sent::InPlace) => Action::Continue,
+                    Ok(Sent::InPlace) => {
+                        self.phase = Phase::Forwarded;
+                        Action::Continue
+                    }
                     Ok(Sent::ByCallout(_, echoed)) => {
-                        self.echoed = echoed;
+                        self.phase = Phase::AwaitingInvoke(echoed);
                         Action::Pause
                     }
                     Err(reply) => self.reply(plugin, stream, &reply),
@@ -295,6 +303,7 @@ impl RequestFlow {
                     .waiting
                     .borrow_mut()
                     .park(self.context_id, deadline, request);
+                self.phase = Phase::WaitingForCredentials;
                 Action::Pause
             }
         }
@@ -306,8 +315,7 @@ impl RequestFlow {
         stream: &impl RequestStream,
         reply: &LocalReply,
     ) -> Action {
-        self.done = true;
-        self.replied = true;
+        self.phase = Phase::Replied;
         send_local_reply(plugin, self.context_id, stream, reply);
         Action::Pause
     }

@@ -1,33 +1,36 @@
-//! The request path, written against the host traits: `flow` takes a stream from its headers
-//! to a signed Invoke call (or a local reply), `decision` says whether a request is signed, is
-//! answered or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
+//! The request path, written against the host traits: `settings` holds a function's settings
+//! (`Plugin`, here, the VM's state beside them), `flow` takes a stream from its headers to a
+//! signed Invoke call (or a local reply), one phase at a time, `answer` says what the caller
+//! gets back from Lambda's answer, `decision` says whether a request is signed, is answered
+//! or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
 //! buffered request into the signed call in one step, `signing_time` says at what time,
-//! `callout` sends an event's call and answers from its result, `streamed` passes a streamed answer on as it arrives, and
-//! `body_delivery` notices an Envoy that holds bodies back.
+//! `callout` sends an event's call and answers from its result, `streamed` passes a
+//! streamed answer on as it arrives, and `body_delivery` notices an Envoy that holds bodies
+//! back.
 
+pub mod answer;
 pub mod body_delivery;
 pub mod callout;
 pub mod decision;
 pub mod error_body;
 pub mod flow;
 pub mod rewrite;
+pub mod settings;
 pub mod signing_time;
 pub mod streamed;
 pub mod waiting;
 
 use crate::config::FilterConfig;
 use crate::credentials::shared::SharedRecord;
-use crate::event::PayloadFormat;
 use crate::host::RequestStream;
-use crate::invocation_mode::InvocationMode;
-use crate::invoke::{InvokeTarget, SigningCache};
+use crate::invoke::SigningCache;
 use crate::local_reply::LocalReply;
-use crate::metrics::{Gauge, Metrics};
-use crate::response::FunctionErrors;
+use crate::metrics::{Counter, Gauge, Metrics};
 use crate::stream_log;
 use body_delivery::BodyDelivery;
 use callout::StreamCallouts;
 use mesh_lambda_sha256::Sha256;
+use settings::FunctionSettings;
 use signing_time::ClockReading;
 use std::cell::RefCell;
 use waiting::WaitingRequests;
@@ -39,27 +42,16 @@ pub enum Action {
     Pause,
 }
 
-/// What the root context and the streams of one VM share.
+/// What the root context and the streams of one VM share: the function's settings, and the
+/// VM's state (credentials, signing caches, waiting requests, metrics).
 pub struct Plugin {
-    pub target: InvokeTarget,
-    pub mode: InvocationMode,
-    /// The event the request is wrapped in; `None`: the body is the payload.
-    pub event_format: Option<PayloadFormat>,
-    pub function_error: FunctionErrors,
-    /// The function's account (events carry it).
-    pub account_id: String,
-    pub max_request_bytes: u64,
-    pub max_wait_ms: u64,
-    /// How long the filter's own Invoke call (event formats) may take.
-    pub invoke_timeout_ms: u64,
-    /// Passthrough sends the caller's `x-amzn-trace-id` on.
-    pub forward_trace_id: bool,
-    /// The filter's own replies carry the full reason (else a fixed summary).
-    pub detailed_errors: bool,
+    /// The settings of the function this filter invokes.
+    pub function: FunctionSettings,
     /// The names of the configured credential providers, for error messages.
     pub provider_names: String,
     /// This VM's copy of the shared credential state (the credential agent keeps it current).
     pub credentials: RefCell<SharedRecord>,
+    /// Signing keys and per-second signing states, kept per target.
     pub signer: RefCell<SigningCache>,
     /// Requests paused until credentials arrive.
     pub waiting: RefCell<WaitingRequests>,
@@ -81,16 +73,7 @@ pub struct Plugin {
 impl Plugin {
     pub fn new(config: &FilterConfig, provider_names: String) -> Self {
         Self {
-            target: InvokeTarget::new(config),
-            mode: config.invocation_mode,
-            event_format: config.event_format(),
-            function_error: config.function_error,
-            account_id: config.arn.account.clone(),
-            max_request_bytes: config.max_request_bytes,
-            max_wait_ms: config.credentials.max_wait_ms,
-            invoke_timeout_ms: config.invoke_timeout_ms,
-            forward_trace_id: config.forward_trace_id,
-            detailed_errors: config.detailed_errors,
+            function: FunctionSettings::new(config),
             provider_names,
             credentials: RefCell::new(SharedRecord::default()),
             signer: RefCell::new(SigningCache::default()),
@@ -123,16 +106,17 @@ pub fn send_local_reply(
     stream: &impl RequestStream,
     reply: &LocalReply,
 ) {
-    plugin.metrics.count_reply(reply.code);
-    log_reply(context_id, reply);
-    if let Err(e) = stream.send_reply(reply, plugin.detailed_errors) {
+    note_reply(&plugin.metrics, context_id, reply);
+    if let Err(e) = stream.send_reply(reply, plugin.function.detailed_errors) {
         stream_log!(error, context_id, "cannot send the local reply: {e}");
     }
 }
 
-/// The log line of a reply, with its full reason and the stream's context id: at warn, as the
-/// cause is this request's, unless it is logged once already or is the caller's (info).
-pub fn log_reply(context_id: u32, reply: &LocalReply) {
+/// Counts a reply by its code and logs it, with its full reason and the stream's context id:
+/// at warn, as the cause is this request's, unless it is logged once already or is the
+/// caller's (info).
+pub fn note_reply(metrics: &Metrics, context_id: u32, reply: &LocalReply) {
+    metrics.count(Counter::reply(reply.code));
     let (status, code, message) = (reply.status, reply.code, &reply.message);
     if reply.cause_logged_once() {
         stream_log!(info, context_id, "{status} {code}: {message}");

@@ -8,6 +8,7 @@
 //! (a wasm filter cannot add one), and answering from the call keeps the result mapping out of
 //! the response path, where every passthrough request would pay for a response-body callback.
 
+use super::settings::FunctionSettings;
 use super::{callout, Plugin, ReadyRequest};
 use crate::access_keys::Credentials;
 use crate::event::{EventContext, PayloadFormat};
@@ -31,7 +32,11 @@ pub enum Sent {
 
 /// Envoy's view of the request, for formats that carry it: the peer's address (without its
 /// port) and the protocol, from Envoy's attributes.
-fn event_context(plugin: &Plugin, stream: &impl RequestStream, now_ms: u64) -> EventContext {
+fn event_context(
+    function: &FunctionSettings,
+    stream: &impl RequestStream,
+    now_ms: u64,
+) -> EventContext {
     let text = |path: &[&str]| {
         stream
             .property(path)
@@ -47,7 +52,7 @@ fn event_context(plugin: &Plugin, stream: &impl RequestStream, now_ms: u64) -> E
         _ => address,
     };
     EventContext {
-        account_id: plugin.account_id.clone(),
+        account_id: function.account_id.clone(),
         source_ip,
         protocol: text(&["request", "protocol"]),
         now_ms,
@@ -61,11 +66,13 @@ pub fn send_invoke(
     request: &ReadyRequest,
     now_ms: u64,
 ) -> Result<Sent, LocalReply> {
-    let (sent, payload_size) = match plugin.event_format {
+    let (sent, payload_size) = match plugin.function.event_format {
         None => send_in_place(plugin, stream, credentials, request, now_ms)?,
         Some(format) => send_event(plugin, stream, credentials, request, now_ms, format)?,
     };
-    plugin.metrics.count(Counter::invocations(plugin.mode));
+    plugin
+        .metrics
+        .count(Counter::invocations(plugin.function.mode));
     plugin.metrics.payload(payload_size);
     Ok(sent)
 }
@@ -88,10 +95,10 @@ fn send_in_place(
 ) -> Result<(Sent, usize), LocalReply> {
     let mut signer = plugin.signer.borrow_mut();
     let signature = if request.body_size == 0 {
-        signer.sign(&plugin.target, credentials, now_ms / 1000, &[])
+        signer.sign(&plugin.function.target, credentials, now_ms / 1000, &[])
     } else if request.body_hash.hashed() == request.body_size {
         let hash = request.body_hash.hex();
-        signer.sign_hashed(&plugin.target, credentials, now_ms / 1000, &hash)
+        signer.sign_hashed(&plugin.function.target, credentials, now_ms / 1000, &hash)
     } else {
         return Err(internal(format!(
             "hashed {} of {} body bytes",
@@ -101,6 +108,7 @@ fn send_in_place(
     };
     drop(signer);
     let ours = plugin
+        .function
         .target
         .headers(&signature, credentials.session_token.as_deref());
     let [authority, values @ ..] =
@@ -109,7 +117,7 @@ fn send_in_place(
     let authority = authority.ok_or_else(|| internal("the request has no :authority".into()))?;
     let mut forwarded: Vec<(&str, &[u8])> = Vec::with_capacity(FORWARDED.len());
     for (name, value) in FORWARDED.into_iter().zip(values) {
-        if name == TRACE_ID && !plugin.forward_trace_id {
+        if name == TRACE_ID && !plugin.function.forward_trace_id {
             continue;
         }
         if let Some(value) = value {
@@ -153,7 +161,7 @@ fn send_event(
     }
     let body = request.had_body.then_some(body.as_slice());
     let context = if format.needs_context() {
-        event_context(plugin, stream, now_ms)
+        event_context(&plugin.function, stream, now_ms)
     } else {
         EventContext::default()
     };
@@ -162,18 +170,23 @@ fn send_event(
         .map_err(internal)?;
     // The limit is Lambda's, on what it receives: the event, body encoded.
     let size = u64::try_from(event.len()).unwrap_or(u64::MAX);
-    if size > plugin.max_request_bytes {
-        return Err(LocalReply::event_too_large(size, plugin.max_request_bytes));
+    if size > plugin.function.max_request_bytes {
+        return Err(LocalReply::event_too_large(
+            size,
+            plugin.function.max_request_bytes,
+        ));
     }
-    let signature =
-        plugin
-            .signer
-            .borrow_mut()
-            .sign(&plugin.target, credentials, now_ms / 1000, &event);
+    let signature = plugin.signer.borrow_mut().sign(
+        &plugin.function.target,
+        credentials,
+        now_ms / 1000,
+        &event,
+    );
     let ours = plugin
+        .function
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let token = callout::invoke(stream, &ours, &event, plugin.invoke_timeout_ms)?;
+    let token = callout::invoke(stream, &ours, &event, plugin.function.invoke_timeout_ms)?;
     let authorization = ours
         .iter()
         .find(|(name, _)| *name == "authorization")

@@ -54,7 +54,7 @@ impl ClockReading {
 /// no usable credentials (the wait's deadline needs the time), near their expiry, before the
 /// first tick, and for events, whose timestamps are the request's.
 pub fn request_time(plugin: &Plugin, stream: &impl RequestStream) -> u64 {
-    if plugin.event_format.is_some() {
+    if plugin.function.event_format.is_some() {
         return stream.now_ms();
     }
     if let Some(reading) = plugin.clock_reading.lend() {

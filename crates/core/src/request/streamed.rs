@@ -5,7 +5,7 @@
 //! caller's read fails instead of ending cleanly, and is counted and logged.
 
 use super::Action;
-use crate::host::RequestStream;
+use crate::host::{HostError, RequestStream};
 use crate::metrics::{Counter, Metrics};
 use crate::stream_log;
 use crate::streaming::{Failure, Opening, Translator};
@@ -41,7 +41,9 @@ impl StreamedResponse {
                 streamed.fail(context_id, stream, metrics, &failure);
                 return (streamed, Action::Continue);
             }
-            Ok(Opening::Headers(headers)) => stream.set_response_headers(&headers),
+            Ok(Opening::Headers(headers)) => stream
+                .set_response_headers(&headers)
+                .map_err(|e| e.to_string()),
             Ok(Opening::Unwritable(why)) => Err(why),
         };
         if let Err(e) = written {
@@ -152,7 +154,7 @@ impl StreamedResponse {
 }
 
 /// A host call's failure as a broken answer, saying what failed.
-fn broken(what: &'static str) -> impl Fn(String) -> Failure {
+fn broken(what: &'static str) -> impl Fn(HostError) -> Failure {
     move |e| Failure::Broken(format!("{what}: {e}"))
 }
 

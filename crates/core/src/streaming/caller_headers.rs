@@ -3,14 +3,13 @@
 //! the status and headers of a function-URL-style prelude.
 
 use super::http_integration::{HttpPrelude, HTTP_INTEGRATION_CONTENT_TYPE};
+use crate::event::result::FRAMING_HEADERS;
 use crate::header_pairs;
 
 /// The event stream's own type: never the caller's.
 const EVENT_STREAM: &[u8] = b"application/vnd.amazon.eventstream";
 /// The caller's content type when the function declared none.
 const DEFAULT_CONTENT_TYPE: &[u8] = b"application/octet-stream";
-/// Lambda's headers that describe its own framing of the answer, not the function's.
-const FRAMING: [&str; 3] = ["content-length", "content-type", "transfer-encoding"];
 
 /// The content type Lambda declared, trimmed.
 pub fn declared_type(lambda: &[u8]) -> Option<&[u8]> {
@@ -53,8 +52,9 @@ pub fn after_prelude(lambda: &[u8], prelude: &HttpPrelude) -> Result<Vec<u8>, St
     rewrite(lambda, Some(status.as_bytes()), &added)
 }
 
-/// Lambda's headers without its framing (and without `replaced`, names the caller's answer
-/// sets itself), then `added`, serialized. `status` replaces `:status` when given.
+/// Lambda's headers without its framing of the answer (`FRAMING_HEADERS`; its content type is
+/// the event stream's, and `added` always sets the caller's) and without the names `added`
+/// sets, then `added`, serialized. `status` replaces `:status` when given.
 fn rewrite(
     lambda: &[u8],
     status: Option<&[u8]>,
@@ -64,7 +64,7 @@ fn rewrite(
     let mut out: Vec<(&str, &[u8])> = Vec::with_capacity(pairs.len() + added.len());
     for (name, value) in pairs {
         let replaced = added.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-        if FRAMING.contains(&name) || replaced {
+        if FRAMING_HEADERS.contains(&name) || replaced {
             continue;
         }
         match (name, status) {

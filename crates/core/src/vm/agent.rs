@@ -248,10 +248,10 @@ impl CredentialAgent {
     /// Shares the record, releases the lease, and takes the record for this VM.
     fn publish(&mut self, host: &impl SharedData, plugin: &Plugin, record: SharedRecord) {
         if let Err(e) = host.set_shared(&self.record_key, &record.encode(), None) {
-            vm_log!(error, "cannot share credentials: {e:?}");
+            vm_log!(error, "cannot share credentials: {e}");
         }
         if let Err(e) = host.set_shared(&self.lease_key, b"0", None) {
-            vm_log!(error, "cannot release the credential lease: {e:?}");
+            vm_log!(error, "cannot release the credential lease: {e}");
         }
         *plugin.credentials.borrow_mut() = record;
         self.seen_cas = host

@@ -5,6 +5,7 @@ use super::*;
 use crate::config::parse_config;
 use crate::credentials::environment::ProxyEnvironment;
 use crate::host::fake::{FakeClock, FakeHost, FakeStore, FakeStreams, StreamState};
+use crate::host::HostError;
 use crate::request::flow::RequestFlow;
 use crate::request::Action;
 use crate::sigv4::date::amz_date;
@@ -294,7 +295,7 @@ fn environment_credentials_need_no_callout_and_no_refresh() {
 fn a_missing_cluster_fails_the_provider_with_a_hint() {
     let (clock, store) = shared();
     let mut vm = Vm::container(&clock, &store, r#""provider":"container""#);
-    *vm.host.refuse_dispatch.borrow_mut() = Some("BadArgument".into());
+    *vm.host.refuse_dispatch.borrow_mut() = Some(HostError::BadArgument);
     vm.tick();
     assert_eq!(vm.request(1), Action::Pause);
     vm.streams.with(1, |s| {
@@ -559,7 +560,7 @@ fn an_sts_refusal_answers_503_naming_the_role_and_stss_reason() {
 fn a_missing_sts_cluster_is_named_with_a_hint() {
     let (clock, store) = shared();
     let mut vm = Vm::new(&clock, &store, ASSUME_ROLE, base_keys());
-    *vm.host.refuse_dispatch.borrow_mut() = Some("BadArgument".into());
+    *vm.host.refuse_dispatch.borrow_mut() = Some(HostError::BadArgument);
     vm.tick();
     assert_eq!(vm.request(1), Action::Pause);
     vm.streams.with(1, |s| {

@@ -1,0 +1,45 @@
+//! The settings of one function, as its requests are handled: fixed when the VM is
+//! configured, read by every request, never written. Kept apart from the VM's state
+//! (`Plugin`) so that one filter can hold the settings of several functions.
+
+use crate::config::FilterConfig;
+use crate::event::PayloadFormat;
+use crate::invocation_mode::InvocationMode;
+use crate::invoke::InvokeTarget;
+use crate::response::FunctionErrors;
+
+/// One function's settings: what its calls are signed for, and how its requests are handled.
+pub struct FunctionSettings {
+    pub target: InvokeTarget,
+    pub mode: InvocationMode,
+    /// The event the request is wrapped in; `None`: the body is the payload.
+    pub event_format: Option<PayloadFormat>,
+    pub function_error: FunctionErrors,
+    /// The function's account (events carry it).
+    pub account_id: String,
+    pub max_request_bytes: u64,
+    pub max_wait_ms: u64,
+    /// How long the filter's own Invoke call (event formats) may take.
+    pub invoke_timeout_ms: u64,
+    /// Passthrough sends the caller's `x-amzn-trace-id` on.
+    pub forward_trace_id: bool,
+    /// The filter's own replies carry the full reason (else a fixed summary).
+    pub detailed_errors: bool,
+}
+
+impl FunctionSettings {
+    pub fn new(config: &FilterConfig) -> Self {
+        Self {
+            target: InvokeTarget::new(config),
+            mode: config.invocation_mode,
+            event_format: config.event_format(),
+            function_error: config.function_error,
+            account_id: config.arn.account.clone(),
+            max_request_bytes: config.max_request_bytes,
+            max_wait_ms: config.credentials.max_wait_ms,
+            invoke_timeout_ms: config.invoke_timeout_ms,
+            forward_trace_id: config.forward_trace_id,
+            detailed_errors: config.detailed_errors,
+        }
+    }
+}
