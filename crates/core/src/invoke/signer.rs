@@ -16,8 +16,8 @@
 use super::{InvokeTarget, SERVICE};
 use crate::access_keys::Credentials;
 use crate::recent::Recent;
-use crate::sigv4::{self, canonical, hmac::KeyedHmac, SigningKeyCache};
-use mesh_lambda_sha256::{digest, Sha256};
+use crate::sigv4::{self, canonical, SigningKeyCache};
+use mesh_lambda_sha256::{digest, KeyedHmac, Sha256};
 use std::borrow::Cow;
 use std::rc::Rc;
 

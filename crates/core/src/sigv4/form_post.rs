@@ -8,9 +8,9 @@
 
 use super::date::amz_date;
 use super::general::{sha256_hex, signing_key};
-use super::hmac::KeyedHmac;
 use super::{hex_digest, ALGORITHM};
 use crate::access_keys::Credentials;
+use mesh_lambda_sha256::KeyedHmac;
 
 /// What to send besides the body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 
 use super::canonical::{canonical_query, canonical_request, canonical_uri};
 use super::date::amz_date;
-use super::hmac::KeyedHmac;
 use super::{hex_digest, ALGORITHM};
 use crate::access_keys::Credentials;
+use mesh_lambda_sha256::KeyedHmac;
 
 /// The request to sign.
 #[derive(Debug, Clone, Copy)]

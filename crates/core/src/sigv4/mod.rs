@@ -1,5 +1,5 @@
-//! AWS Signature Version 4, the parts this filter needs. The HMAC chain itself comes from the
-//! `aws-sigv4` crate (`generate_signing_key`, `calculate_signature`); building the canonical
+//! AWS Signature Version 4, the parts this filter needs. The HMAC is RustCrypto's `hmac`
+//! (`mesh_lambda_sha256::KeyedHmac`), its chain written out in `general`; building the canonical
 //! request here lets the filter sign a small, fixed header set and cache the signing key.
 //! `general` signs any other request (the test vectors, the hot path's cross-check);
 //! `form_post` the STS calls of assume-role, a fixed shape.
@@ -9,9 +9,9 @@ pub mod date;
 pub mod encode;
 pub mod form_post;
 pub mod general;
-pub mod hmac;
 
 use crate::recent::Recent;
+use mesh_lambda_sha256::KeyedHmac;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -32,7 +32,7 @@ struct CachedKey {
     service: String,
     secret: String,
     key: Vec<u8>,
-    hmac: hmac::KeyedHmac,
+    hmac: KeyedHmac,
 }
 
 impl SigningKeyCache {
@@ -48,7 +48,7 @@ impl SigningKeyCache {
         unix_seconds: u64,
         region: &str,
         service: &str,
-    ) -> &hmac::KeyedHmac {
+    ) -> &KeyedHmac {
         &self.current(secret, unix_seconds, region, service).hmac
     }
 
@@ -72,7 +72,7 @@ impl SigningKeyCache {
                     region: region.to_owned(),
                     service: service.to_owned(),
                     secret: secret.to_owned(),
-                    hmac: hmac::KeyedHmac::new(&key),
+                    hmac: KeyedHmac::new(&key),
                     key: key.to_vec(),
                 })
             }
