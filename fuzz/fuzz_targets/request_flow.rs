@@ -7,7 +7,7 @@
 //! `authorization` or `x-amz-*`. Event formats: the filter's own call carries the event
 //! (JSON) with its length, and the same. The signature is the one the general SigV4 signer
 //! computes for what is sent. Else a 413 (or a 500 for a request without `:authority`, which
-//! Envoy never hands a filter).
+//! Envoy never hands a filter, or for a clock past the year 9999).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,6 +17,7 @@ use mesh_lambda_core::header_pairs;
 use mesh_lambda_core::request::flow::RequestFlow;
 use mesh_lambda_core::request::{Action, Plugin};
 use mesh_lambda_core::sigv4::general::{Payload, Request, Signer};
+use mesh_lambda_core::sigv4::key::LAST_SIGNABLE_SECOND;
 use mesh_lambda_fuzz::{json_object, plugin, serialize, Envoy, Message, Sent, Stream};
 
 fuzz_target!(|data: &[u8]| {
@@ -105,6 +106,12 @@ fuzz_target!(|data: &[u8]| {
         // filter refuses to sign one that has none, since its route is found by it.
         Sent::Reply(reply) if !has_authority && reply.status == 500 => {
             assert_eq!(reply.code, "InternalError", "{reply:?}");
+        }
+        // A clock past the year 9999 cannot be signed for (aws-sigv4 derives the key): the
+        // filter's 500, saying why.
+        Sent::Reply(reply) if now_ms / 1000 > LAST_SIGNABLE_SECOND && reply.status == 500 => {
+            assert_eq!(reply.code, "InternalError", "{reply:?}");
+            assert!(reply.message.contains("past the year 9999"), "{reply:?}");
         }
         Sent::Reply(reply) => assert_eq!(reply.status, 413, "{reply:?}"),
         other => panic!("a request answered with {other:?}"),

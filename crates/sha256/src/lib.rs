@@ -1,4 +1,4 @@
-//! SHA-256 for the request path, compiled at opt-level 3 (`Cargo.toml`'s release profile).
+//! SHA-256 and HMAC-SHA256 (`KeyedHmac`) for the request path, compiled at opt-level 3 (`Cargo.toml`'s release profile).
 //!
 //! The `sha2`, `digest` and `block-buffer` crates are already built at opt-level 3, but most
 //! of their code is generic: it is compiled in the crate that uses it, at that crate's
@@ -8,6 +8,9 @@
 //! functions here are not generic: the generic code is compiled here, once, for speed, and
 //! the core calls it (they are not inlined into their size-optimized callers).
 
+mod hmac;
+
+pub use hmac::KeyedHmac;
 use sha2::Digest;
 
 /// A SHA-256 state: absorb bytes with `update`, read the digest of what it holds with

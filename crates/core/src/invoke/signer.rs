@@ -15,9 +15,10 @@
 
 use super::{InvokeTarget, SERVICE};
 use crate::access_keys::Credentials;
+use crate::local_reply::LocalReply;
 use crate::recent::Recent;
-use crate::sigv4::{self, canonical, hmac::KeyedHmac, SigningKeyCache};
-use mesh_lambda_sha256::{digest, Sha256};
+use crate::sigv4::{self, canonical, ClockOutOfRange, SigningKeyCache};
+use mesh_lambda_sha256::{digest, KeyedHmac, Sha256};
 use std::borrow::Cow;
 use std::rc::Rc;
 
@@ -70,16 +71,17 @@ struct CanonicalStart {
 }
 
 impl SigningCache {
-    /// Signs the Invoke call of `target` carrying `body`, sent at `unix_seconds`.
+    /// Signs the Invoke call of `target` carrying `body`, sent at `unix_seconds` (refused
+    /// past the year 9999).
     pub fn sign(
         &mut self,
         target: &InvokeTarget,
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
         body: &[u8],
-    ) -> Signature {
+    ) -> Result<Signature, ClockOutOfRange> {
         if body.is_empty() {
-            let second = self.second_for(target, credentials, unix_seconds);
+            let second = self.second_for(target, credentials, unix_seconds)?;
             let PerSecond {
                 credentials,
                 amz_date,
@@ -91,11 +93,11 @@ impl SigningCache {
                 CanonicalStart::new(target, credentials, amz_date, Some(EMPTY_BODY_SHA256))
                     .authorization(string_to_sign, EMPTY_BODY_SHA256.as_bytes())
             });
-            return Signature {
+            return Ok(Signature {
                 amz_date: amz_date.clone(),
                 authorization: authorization.clone(),
                 content_sha256: Some(EMPTY_BODY_SHA256),
-            };
+            });
         }
         let payload_hash = sigv4::hex_digest(&digest(body));
         self.sign_hashed(target, credentials, unix_seconds, &payload_hash)
@@ -109,15 +111,15 @@ impl SigningCache {
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
         payload_hash: &[u8; 64],
-    ) -> Signature {
-        let second = self.second_for(target, credentials, unix_seconds);
-        Signature {
+    ) -> Result<Signature, ClockOutOfRange> {
+        let second = self.second_for(target, credentials, unix_seconds)?;
+        Ok(Signature {
             amz_date: second.amz_date.clone(),
             authorization: second
                 .with_body
                 .authorization(&second.string_to_sign, payload_hash),
             content_sha256: None,
-        }
+        })
     }
 
     /// The state for this target, second and these credentials: the cached one, or a new one.
@@ -126,7 +128,7 @@ impl SigningCache {
         target: &InvokeTarget,
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
-    ) -> &mut PerSecond {
+    ) -> Result<&mut PerSecond, ClockOutOfRange> {
         let id = target.signing_id();
         let slot = self.seconds.slot(|s| s.target == id);
         // Same allocation: no comparison. Equal but re-read from shared data: keep the new
@@ -139,13 +141,19 @@ impl SigningCache {
         if !current {
             *slot = None;
         }
-        let keys = &mut self.keys;
-        let second =
-            slot.get_or_insert_with(|| PerSecond::new(target, credentials, keys, unix_seconds));
+        let second = match slot {
+            Some(second) => second,
+            None => slot.insert(PerSecond::new(
+                target,
+                credentials,
+                &mut self.keys,
+                unix_seconds,
+            )?),
+        };
         if !Rc::ptr_eq(&second.credentials, credentials) {
             second.credentials = Rc::clone(credentials);
         }
-        second
+        Ok(second)
     }
 }
 
@@ -155,15 +163,15 @@ impl PerSecond {
         credentials: &Rc<Credentials>,
         keys: &mut SigningKeyCache,
         unix_seconds: u64,
-    ) -> Self {
-        let amz_date = sigv4::date::amz_date(unix_seconds);
-        let day = amz_date.get(..8).unwrap_or_default();
+    ) -> Result<Self, ClockOutOfRange> {
         let key = keys.hmac(
             &credentials.secret_access_key,
             unix_seconds,
             &target.region,
             SERVICE,
-        );
+        )?;
+        let amz_date = sigv4::date::amz_date(unix_seconds);
+        let day = amz_date.get(..8).unwrap_or_default();
         let string_to_sign = key.absorb(&[
             sigv4::ALGORITHM.as_bytes(),
             b"\n",
@@ -173,7 +181,7 @@ impl PerSecond {
             target.scope_suffix.as_bytes(),
             b"\n",
         ]);
-        Self {
+        Ok(Self {
             target: target.signing_id(),
             unix_seconds,
             with_body: CanonicalStart::new(target, credentials, &amz_date, None),
@@ -181,7 +189,7 @@ impl PerSecond {
             amz_date,
             string_to_sign,
             empty_body: None,
-        }
+        })
     }
 }
 
@@ -246,6 +254,13 @@ impl CanonicalStart {
         // Hex digits: always UTF-8.
         authorization.push_str(std::str::from_utf8(&signature).unwrap_or_default());
         authorization
+    }
+}
+
+/// A clock past the year 9999: the filter's 500, nothing sent.
+impl From<ClockOutOfRange> for LocalReply {
+    fn from(refused: ClockOutOfRange) -> Self {
+        LocalReply::internal(&format!("cannot sign the Invoke call: {refused}"))
     }
 }
 
@@ -328,7 +343,7 @@ mod tests {
         unix_seconds: u64,
         body: &[u8],
     ) -> Signature {
-        let sig = cache.sign(t, c, unix_seconds, body);
+        let sig = cache.sign(t, c, unix_seconds, body).unwrap();
         let sent = t.headers(&sig, c.session_token.as_deref());
         assert_eq!(
             sig.authorization,
@@ -368,14 +383,30 @@ mod tests {
     }
 
     /// Found by fuzzing (`request_flow`): a clock past the year 9999 panicked in the hot
-    /// path; it signs as the general signer does, on either side of that second.
+    /// path. The last second of 9999 signs as the general signer does; any later one is
+    /// refused (aws-sigv4 derives the key and cannot write such a date), with and without a
+    /// body, and the caller gets the filter's 500 saying why.
     #[test]
-    fn signs_past_the_year_9999_as_the_general_signer_does() {
+    fn a_clock_past_the_year_9999_is_refused() {
         let t = target("");
-        for unix_seconds in [253_402_300_799, 253_402_300_800, 1 << 40] {
-            let c = creds("AKIDEXAMPLE", Some("TOKEN"));
-            check(&mut SigningCache::default(), &t, &c, unix_seconds, b"{}");
+        let c = creds("AKIDEXAMPLE", Some("TOKEN"));
+        let mut cache = SigningCache::default();
+        check(&mut cache, &t, &c, 253_402_300_799, b"{}");
+        for unix_seconds in [253_402_300_800, 1 << 40, u64::MAX] {
+            let refused = ClockOutOfRange { unix_seconds };
+            assert_eq!(cache.sign(&t, &c, unix_seconds, b"{}"), Err(refused));
+            assert_eq!(cache.sign(&t, &c, unix_seconds, b""), Err(refused));
+            let reply = LocalReply::from(refused);
+            assert_eq!((reply.status, reply.code.as_str()), (500, "InternalError"));
+            assert!(
+                reply
+                    .message
+                    .starts_with("cannot sign the Invoke call: the clock reads"),
+                "{}",
+                reply.message
+            );
         }
+        check(&mut cache, &t, &c, NOW, b"{}");
     }
 
     /// One cache across bodies, seconds, days and credentials: each signature is still the
@@ -442,11 +473,38 @@ mod tests {
         }
     }
 
+    /// Two functions in different regions sharing one cache, signed alternately over
+    /// seconds, a UTC midnight and a change of credentials: each signature is the general
+    /// signer's (whose key chain is checked against aws-sigv4's), so no signing key or
+    /// per-second state of one target is used for the other.
+    #[test]
+    fn two_targets_in_two_regions_alternating_each_sign_with_their_own_key() {
+        let east = target("");
+        let west = target(
+            r#","arn":"arn:aws:lambda:eu-west-1:123456789012:function:other","qualifier":"live""#,
+        );
+        let before_midnight = 1_440_979_199; // 20150830T235959Z
+        let mut cache = SigningCache::default();
+        let first = creds("AKID1", None);
+        let second = creds("AKID2", Some("TOKEN"));
+        for c in [&first, &second, &first] {
+            for unix_seconds in [NOW, NOW, NOW + 1, before_midnight, before_midnight + 1] {
+                for t in [&east, &west] {
+                    let sig = check(&mut cache, t, c, unix_seconds, b"{}");
+                    assert!(sig
+                        .authorization
+                        .contains(&format!("/{}/lambda/", t.region)));
+                    check(&mut cache, t, c, unix_seconds, b"");
+                }
+            }
+        }
+    }
+
     #[test]
     fn signs_with_token_and_sets_every_header() {
         let t = target("");
         let c = creds("AKIDEXAMPLE", Some("TOKEN"));
-        let sig = SigningCache::default().sign(&t, &c, NOW, b"{}");
+        let sig = SigningCache::default().sign(&t, &c, NOW, b"{}").unwrap();
         let h = t.headers(&sig, c.session_token.as_deref());
         assert_eq!(header(&h, ":path"), Some(t.path.as_str()));
         assert_eq!(
@@ -457,7 +515,7 @@ mod tests {
         assert_eq!(header(&h, "x-amz-invocation-type"), Some("RequestResponse"));
         assert_eq!(header(&h, "x-amz-security-token"), Some("TOKEN"));
         assert_eq!(header(&h, "x-amz-content-sha256"), None);
-        let empty = SigningCache::default().sign(&t, &c, NOW, b"");
+        let empty = SigningCache::default().sign(&t, &c, NOW, b"").unwrap();
         assert_eq!(
             header(
                 &t.headers(&empty, c.session_token.as_deref()),
@@ -473,7 +531,9 @@ mod tests {
             ),
             "{auth}"
         );
-        let without = SigningCache::default().sign(&t, &creds("AKIDEXAMPLE", None), NOW, b"{}");
+        let without = SigningCache::default()
+            .sign(&t, &creds("AKIDEXAMPLE", None), NOW, b"{}")
+            .unwrap();
         assert_eq!(
             header(&t.headers(&without, None), "x-amz-security-token"),
             None

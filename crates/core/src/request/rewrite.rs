@@ -95,10 +95,10 @@ fn send_in_place(
 ) -> Result<(Sent, usize), LocalReply> {
     let mut signer = plugin.signer.borrow_mut();
     let signature = if request.body_size == 0 {
-        signer.sign(&plugin.function.target, credentials, now_ms / 1000, &[])
+        signer.sign(&plugin.function.target, credentials, now_ms / 1000, &[])?
     } else if request.body_hash.hashed() == request.body_size {
         let hash = request.body_hash.hex();
-        signer.sign_hashed(&plugin.function.target, credentials, now_ms / 1000, &hash)
+        signer.sign_hashed(&plugin.function.target, credentials, now_ms / 1000, &hash)?
     } else {
         return Err(internal(format!(
             "hashed {} of {} body bytes",
@@ -181,7 +181,7 @@ fn send_event(
         credentials,
         now_ms / 1000,
         &event,
-    );
+    )?;
     let ours = plugin
         .function
         .target

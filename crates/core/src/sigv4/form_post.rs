@@ -7,10 +7,11 @@
 //! it against `general` and against botocore's signature of an `AssumeRole` call.
 
 use super::date::amz_date;
-use super::general::{sha256_hex, signing_key};
-use super::hmac::KeyedHmac;
+use super::general::sha256_hex;
+use super::key::{signing_key, ClockOutOfRange};
 use super::{hex_digest, ALGORITHM};
 use crate::access_keys::Credentials;
+use mesh_lambda_sha256::KeyedHmac;
 
 /// What to send besides the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +21,8 @@ pub struct SignedPost {
     pub authorization: String,
 }
 
-/// Signs `POST /` to `host` with `body` of `content_type`, at `unix_seconds`.
+/// Signs `POST /` to `host` with `body` of `content_type`, at `unix_seconds` (refused past
+/// the year 9999).
 pub fn sign_form_post(
     credentials: &Credentials,
     region: &str,
@@ -29,7 +31,13 @@ pub fn sign_form_post(
     content_type: &str,
     body: &[u8],
     unix_seconds: u64,
-) -> SignedPost {
+) -> Result<SignedPost, ClockOutOfRange> {
+    let key = signing_key(
+        &credentials.secret_access_key,
+        unix_seconds,
+        region,
+        service,
+    )?;
     let date = amz_date(unix_seconds);
     let day = date.get(..8).unwrap_or(&date);
     let mut headers = vec![("x-amz-date", date.clone())];
@@ -50,17 +58,16 @@ pub fn sign_form_post(
         "{ALGORITHM}\n{date}\n{scope}\n{}",
         sha256_hex(canonical_request.as_bytes())
     );
-    let key = signing_key(&credentials.secret_access_key, day, region, service);
-    let mac = KeyedHmac::new(&key).mac(&[string_to_sign.as_bytes()]);
+    let mac = KeyedHmac::new(key.as_ref()).mac(&[string_to_sign.as_bytes()]);
     let signature: String = hex_digest(&mac).iter().map(|&b| char::from(b)).collect();
-    SignedPost {
+    Ok(SignedPost {
         headers,
         authorization: format!(
             "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, \
              Signature={signature}",
             credentials.access_key_id
         ),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -104,7 +111,7 @@ mod tests {
             ),
         ] {
             let c = credentials(token);
-            let ours = sign_form_post(&c, region, "sts", host, content_type, body, unix);
+            let ours = sign_form_post(&c, region, "sts", host, content_type, body, unix).unwrap();
             let general = Signer {
                 credentials: &c,
                 region,
@@ -121,6 +128,33 @@ mod tests {
             });
             assert_eq!(ours.authorization, general.authorization, "{host}");
             assert_eq!(ours.headers, general.headers, "{host}");
+        }
+    }
+
+    /// A clock past the year 9999 is refused (aws-sigv4, which derives the key, cannot write
+    /// such a date); the last second of 9999 signs as the general signer does.
+    #[test]
+    fn a_clock_past_the_year_9999_is_refused() {
+        let c = credentials(Some("T"));
+        let sign = |unix| sign_form_post(&c, "us-east-1", "sts", "h", "text/plain", b"", unix);
+        let last = crate::sigv4::key::LAST_SIGNABLE_SECOND;
+        let general = Signer {
+            credentials: &c,
+            region: "us-east-1",
+            service: "sts",
+            unix_seconds: last,
+            normalize_path: true,
+        }
+        .sign(&Request {
+            method: "POST",
+            wire_path: "/",
+            wire_query: "",
+            headers: &[("content-type", "text/plain"), ("host", "h")],
+            payload: Payload::Body(b""),
+        });
+        assert_eq!(sign(last).unwrap().authorization, general.authorization);
+        for unix_seconds in [last + 1, u64::MAX] {
+            assert_eq!(sign(unix_seconds), Err(ClockOutOfRange { unix_seconds }));
         }
     }
 }

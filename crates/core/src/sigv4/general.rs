@@ -5,9 +5,9 @@
 
 use super::canonical::{canonical_query, canonical_request, canonical_uri};
 use super::date::amz_date;
-use super::hmac::KeyedHmac;
 use super::{hex_digest, ALGORITHM};
 use crate::access_keys::Credentials;
+use mesh_lambda_sha256::KeyedHmac;
 
 /// The request to sign.
 #[derive(Debug, Clone, Copy)]
@@ -127,7 +127,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The signing key for `day` (`YYYYMMDD`), derived from the same text as the scope, so the
-/// two cannot disagree; no `SystemTime` either, whose arithmetic panics on overflow.
+/// two cannot disagree, by the HMAC chain written out: the reference the filter's own
+/// signers (whose key is aws-sigv4's, `key::signing_key`) are checked against, for any date
+/// (this one never refuses a clock).
 pub(crate) fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = KeyedHmac::new(format!("AWS4{secret}").as_bytes()).mac(&[day.as_bytes()]);
     let k_region = KeyedHmac::new(&k_date).mac(&[region.as_bytes()]);

@@ -11,6 +11,7 @@ use crate::credentials::chain::{AssumeRoleSettings, Callout, CredentialChain, St
 use crate::credentials::sts_answer::parse_assume_role_answer;
 use crate::sigv4::encode::uri_encode;
 use crate::sigv4::form_post::sign_form_post;
+use crate::sigv4::ClockOutOfRange;
 
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 const STS_VERSION: &str = "2011-06-15";
@@ -49,11 +50,16 @@ impl AssumeRole {
                 self.phase = Phase::Base;
                 ProviderStep::Call(callout)
             }
-            Step::Done(_, base) => {
-                let callout = sts_callout(&self.settings, &base, now);
-                self.phase = Phase::Sts(base);
-                ProviderStep::Call(callout)
-            }
+            Step::Done(_, base) => match sts_callout(&self.settings, &base, now) {
+                Ok(callout) => {
+                    self.phase = Phase::Sts(base);
+                    ProviderStep::Call(callout)
+                }
+                Err(refused) => {
+                    self.phase = Phase::Idle;
+                    ProviderStep::Failed(format!("cannot sign the STS call: {refused}"))
+                }
+            },
             Step::Failed(reason) => {
                 self.phase = Phase::Idle;
                 ProviderStep::Failed(reason)
@@ -118,8 +124,13 @@ pub fn form_body(settings: &AssumeRoleSettings) -> String {
     body
 }
 
-/// The `AssumeRole` call, signed at `now` with the base credentials.
-pub fn sts_callout(settings: &AssumeRoleSettings, base: &Credentials, now: u64) -> Callout {
+/// The `AssumeRole` call, signed at `now` with the base credentials (refused past the year
+/// 9999).
+pub fn sts_callout(
+    settings: &AssumeRoleSettings,
+    base: &Credentials,
+    now: u64,
+) -> Result<Callout, ClockOutOfRange> {
     let body = form_body(settings).into_bytes();
     let signed = sign_form_post(
         base,
@@ -129,7 +140,7 @@ pub fn sts_callout(settings: &AssumeRoleSettings, base: &Credentials, now: u64) 
         CONTENT_TYPE,
         &body,
         now,
-    );
+    )?;
     let mut headers = vec![
         ("content-type", CONTENT_TYPE.to_owned()),
         ("content-length", body.len().to_string()),
@@ -137,14 +148,14 @@ pub fn sts_callout(settings: &AssumeRoleSettings, base: &Credentials, now: u64) 
     ];
     headers.extend(signed.headers);
     headers.push(("authorization", signed.authorization));
-    Callout {
+    Ok(Callout {
         cluster: settings.sts_cluster.clone(),
         method: "POST",
         path: "/".into(),
         authority: settings.sts_host.clone(),
         headers,
         body,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -408,3 +408,20 @@ fn the_sts_call_is_signed_for_the_region_of_its_host() {
         )
     );
 }
+
+/// A clock past the year 9999 (aws-sigv4, which derives the signing key, cannot write such a
+/// date): the fetch fails with the reason, no STS call goes out and nothing panics.
+#[test]
+fn a_clock_past_the_year_9999_makes_no_sts_call() {
+    let past = crate::sigv4::key::LAST_SIGNABLE_SECOND + 1;
+    let mut p = provider(&[Provider::Environment], environment_keys());
+    let reason = failed(p.start(past));
+    assert!(
+        reason.starts_with("cannot sign the STS call: the clock reads"),
+        "{reason}"
+    );
+    assert!(reason.contains("past the year 9999"), "{reason}");
+    // The provider is idle again: a later fetch with a sane clock makes the call.
+    let c = call(p.start(NOW));
+    assert_eq!(header(&c, "x-amz-date"), Some("20150830T123600Z"));
+}
