@@ -86,9 +86,9 @@ def probe(variant: str, url: str) -> dict:
     problems = []
     if status != 200:
         problems.append(f"status {status}")
-    if kind == "none":
+    if kind in ("none", "wasm-unmatched"):
         if authorization:
-            problems.append("no-filter variant sent an authorization header")
+            problems.append(f"{variant} sent an authorization header (the request is not signed)")
     elif kind == "wasm-event":
         # mesh-lambda sends an event's Invoke call itself, without the caller's headers (they
         # are in the event), so the fake Lambda's echo (the probe's request id) does not apply; the

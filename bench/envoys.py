@@ -36,7 +36,9 @@ SESSION_TOKEN = "IQoJb3JpZ2luX2VjEBenchmarkSessionToken" + "x" * 300
 # name -> (kind, mesh-lambda invocation_mode, session token in the environment); the order is
 # the interleaving order. The *-token variants run only with --session-token, the *-event ones
 # (payload_passthrough false: the native filter's event, and mesh-lambda's default format)
-# only with --event-format.
+# only with --event-format. mesh-selected and mesh-unmatched (given with --variants) load the
+# `functions` form: one function, named by the route's metadata, or a route naming none (the
+# request passes untouched, unsigned).
 VARIANTS = {
     "none": ("none", None, False),
     "native": ("native", None, False),
@@ -47,7 +49,10 @@ VARIANTS = {
     "mesh-sync-token": ("wasm", "synchronous", True),
     "native-event": ("native-event", None, False),
     "mesh-event": ("wasm-event", "synchronous", False),
+    "mesh-selected": ("wasm-functions", "synchronous", False),
+    "mesh-unmatched": ("wasm-unmatched", "synchronous", False),
 }
+FUNCTION_NAME = "bench"
 DEFAULT_VARIANTS = ["none", "native", "mesh-sync", "mesh-async", "mesh-dryrun"]
 TOKEN_VARIANTS = ["native-token", "mesh-sync-token"]
 EVENT_VARIANTS = ["native-event", "mesh-event"]
@@ -156,6 +161,8 @@ def _http_filter(kind: str, mode, wasm_template: dict) -> list:
         "invocation_mode": mode,
         "payload_passthrough": not kind.endswith("-event"),
     }
+    if kind in ("wasm-functions", "wasm-unmatched"):
+        fields = {"functions": {FUNCTION_NAME: fields}}
     plugin["configuration"]["value"] = json.dumps(fields)
     plugin["allow_on_headers_stop_iteration"] = True
     return [wasm]
@@ -176,6 +183,12 @@ def proxy_config(variants: list[str], fake_port: int) -> dict:
         manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
         manager["stat_prefix"] = STAT_PREFIX if len(variants) == 1 else f"{STAT_PREFIX}_{name}"
         manager["http_filters"] = _http_filter(kind, mode, wasm_t) + [copy.deepcopy(router)]
+        if kind == "wasm-functions":
+            route = _only(
+                _only(manager["route_config"]["virtual_hosts"], "host")["routes"], "route"
+            )
+            name = wasm_t["typed_config"]["config"]["name"]
+            route["metadata"] = {"filter_metadata": {name: {"function": FUNCTION_NAME}}}
         listeners.append(listener)
     config["static_resources"]["listeners"] = listeners
     cluster["per_connection_buffer_limit_bytes"] = BUFFER_LIMIT

@@ -53,6 +53,8 @@ COLORS = {
     "mesh-sync-token": "#b4470b",
     "native-event": "#2e7d32",
     "mesh-event": "#81c784",
+    "mesh-selected": "#d9822b",
+    "mesh-unmatched": "#bdbdbd",
 }
 
 

@@ -40,11 +40,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let function_error =
         is_function_error(header_pairs::find(&stream.response, "x-amz-function-error"));
-    let synchronous = plugin.function.mode == InvocationMode::Synchronous;
-    let bad_gateway = plugin.function.function_error == FunctionErrors::BadGateway;
-    if plugin.function.event_format.is_none() {
+    let synchronous = plugin.functions.the_one().unwrap().mode == InvocationMode::Synchronous;
+    let bad_gateway =
+        plugin.functions.the_one().unwrap().function_error == FunctionErrors::BadGateway;
+    if plugin.functions.the_one().unwrap().event_format.is_none() {
         RequestFlow::new(1).on_response_headers(&plugin, &stream, false);
-        if plugin.function.mode == InvocationMode::Streaming {
+        if plugin.functions.the_one().unwrap().mode == InvocationMode::Streaming {
             // A streamed 200 rewrites the headers (its framing out); nothing else is sent.
             let sent = stream.sent.borrow();
             assert!(sent.len() <= 1, "{sent:?}");
@@ -64,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
         Some(b"AWS4-HMAC-SHA256 Signature=SIGNATURE"),
         Some(b"TOKEN"),
     );
-    answer(&plugin, &stream, 1, Some((&stream.response, body)), &echoed);
+    let function = plugin.functions.the_one().unwrap();
+    answer(&plugin, function, &stream, 1, Some((&stream.response, body)), &echoed);
     let sent = stream.sent.borrow();
     let [answered] = sent.as_slice() else {
         panic!("the request got {} answers", sent.len());

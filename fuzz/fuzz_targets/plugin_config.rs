@@ -36,12 +36,16 @@ fuzz_target!(|data: &[u8]| {
                 panic!("configure refused what parse_config accepted");
             };
             assert!(plugin
-                .function
+                .functions
+                .the_one()
+                .unwrap()
                 .target
                 .path
                 .starts_with("/2015-03-31/functions/arn%3A"));
             assert!(plugin
-                .function
+                .functions
+                .the_one()
+                .unwrap()
                 .target
                 .path
                 .bytes()

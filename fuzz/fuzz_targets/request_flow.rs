@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     };
     match outcome {
         Sent::Rewritten(map) => {
-            assert!(plugin.function.event_format.is_none());
+            assert!(plugin.functions.the_one().unwrap().event_format.is_none());
             let Some(pairs) = header_pairs::parse(map) else {
                 panic!("the rewritten request does not read");
             };
@@ -84,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
             headers,
             body,
         } => {
-            assert!(plugin.function.event_format.is_some());
+            assert!(plugin.functions.the_one().unwrap().event_format.is_some());
             assert_eq!(cluster, "lambda");
             json_object(body, "the event");
             let pairs: Vec<(&str, &[u8])> = headers
@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
                 now_ms,
                 &pairs,
                 body,
-                plugin.function.target.host.as_bytes(),
+                plugin.functions.the_one().unwrap().target.host.as_bytes(),
             );
         }
         // Envoy always gives a request an `:authority` (its codecs refuse one without); the
@@ -145,7 +145,10 @@ fn check_call(
         String::from_utf8_lossy(value).into_owned()
     };
     assert_eq!(one(":method"), "POST");
-    assert_eq!(one(":path"), plugin.function.target.path);
+    assert_eq!(
+        one(":path"),
+        plugin.functions.the_one().unwrap().target.path
+    );
     assert_eq!(values(pairs, ":authority"), [authority]);
     let authorization = one("authorization");
     let Some(signed) = authorization
@@ -166,7 +169,7 @@ fn check_call(
         .split(';')
         .filter(|n| !matches!(*n, "x-amz-date" | "x-amz-security-token"))
         .map(|n| match n {
-            "host" => (n, plugin.function.target.host.clone()),
+            "host" => (n, plugin.functions.the_one().unwrap().target.host.clone()),
             _ => (n, one(n)),
         })
         .collect();
@@ -175,14 +178,16 @@ fn check_call(
         .map(|(n, v)| (*n, v.as_str()))
         .collect();
     let (path, query) = plugin
-        .function
+        .functions
+        .the_one()
+        .unwrap()
         .target
         .path
         .split_once('?')
-        .unwrap_or((plugin.function.target.path.as_str(), ""));
+        .unwrap_or((plugin.functions.the_one().unwrap().target.path.as_str(), ""));
     let expected = Signer {
         credentials,
-        region: &plugin.function.target.region,
+        region: &plugin.functions.the_one().unwrap().target.region,
         service: "lambda",
         unix_seconds: now_ms / 1000,
         normalize_path: false,

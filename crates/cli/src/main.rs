@@ -22,7 +22,7 @@ mod wasm_filter;
 mod wasm_source;
 mod yaml;
 
-use mesh_lambda_core::config::parse_config;
+use mesh_lambda_core::config::{parse_plugin_config, FilterConfig, PluginConfig};
 use std::io::Read;
 use std::process::ExitCode;
 use usage::{usage, Failure};
@@ -64,16 +64,28 @@ fn check_config(path: &str) -> Result<String, Failure> {
         status: 2,
         message: format!("cannot read {path}: {e}"),
     })?;
-    let config = parse_config(&bytes).map_err(|e| Failure {
+    let config = parse_plugin_config(&bytes).map_err(|e| Failure {
         status: 1,
         message: format!("{path}: {e}"),
     })?;
-    Ok(format!(
-        "{path}: valid: invokes {} ({}) via {}\n",
-        config.arn.function_arn,
-        config.invocation_mode.invocation_type(),
-        config.host
-    ))
+    let invokes = |config: &FilterConfig| {
+        format!(
+            "invokes {} ({}) via {}",
+            config.arn.function_arn,
+            config.invocation_mode.invocation_type(),
+            config.host
+        )
+    };
+    Ok(match config {
+        PluginConfig::Single(config) => format!("{path}: valid: {}\n", invokes(&config)),
+        PluginConfig::Named(functions) => {
+            let mut out = format!("{path}: valid: {} functions, by route\n", functions.len());
+            for (name, config) in &functions {
+                out.push_str(&format!("  {name}: {}\n", invokes(config)));
+            }
+            out
+        }
+    })
 }
 
 fn read_input(path: &str) -> std::io::Result<Vec<u8>> {

@@ -51,6 +51,22 @@ fn a_valid_configuration_passes() {
 }
 
 #[test]
+fn the_functions_form_is_checked_too() {
+    let config = format!(
+        r#"{{"functions":{{"auth":{{"arn":"{ARN}"}},
+            "billing":{{"arn":"arn:aws:lambda:us-west-2:123456789012:function:billing"}}}}}}"#
+    );
+    let out = run(&["check-config", "-"], config.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("valid: 2 functions, by route"), "{stdout}");
+    assert!(stdout.contains("  billing: invokes arn:aws:lambda:us-west-2:123456789012:function:billing (RequestResponse) via lambda.us-west-2.amazonaws.com"), "{stdout}");
+    let out = run(&["check-config", "-"], br#"{"functions":{}}"#);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("invalid configuration: functions: names no function"));
+}
+
+#[test]
 fn an_invalid_configuration_fails_with_the_filters_message() {
     let config = format!(r#"{{"arn":"{ARN}","invocation_mode":"sideways"}}"#);
     let out = run(&["check-config", "-"], config.as_bytes());

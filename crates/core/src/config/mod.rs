@@ -9,9 +9,11 @@ mod assume_role;
 mod credentials;
 mod error;
 pub mod fields;
+mod functions;
 
 pub use credentials::CredentialSettings;
 pub use error::ConfigError;
+pub use functions::{parse_plugin_config, PluginConfig, MAX_FUNCTION_NAME};
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
 use crate::event::PayloadFormat;
@@ -108,7 +110,12 @@ pub fn parse_config(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
             format!("expected a JSON object, got {}", quote(&root)),
         ));
     };
+    parse_function(object)
+}
 
+/// One function's configuration from its JSON object (the whole configuration in the
+/// single-function form, a `functions` entry with the shared fields added in the other).
+fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfig, ConfigError> {
     // Every read, then `finish`, then the values in field order (see `fields`).
     let mut fields = Fields::new(object);
     let arn = fields.string("arn");

@@ -4,12 +4,14 @@
 //! when none came or it cannot be used).
 
 use super::answer::{invoke_answer, CallerResponse};
+use super::settings::FunctionSettings;
 use super::{note_reply, send_local_reply, Plugin};
 use crate::event::response::error_response;
 use crate::host::{RequestStream, Streams};
 use crate::local_reply::LocalReply;
 use crate::redact::Echoed;
 use crate::stream_log;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Sends the signed call: `ours` are the filter's headers for it, `payload` the event; Envoy
@@ -46,24 +48,31 @@ pub fn invoke(
 /// their answers come to the root context, which passes each to its stream.
 #[derive(Default)]
 pub struct StreamCallouts {
-    /// Token of the call, the stream it answers, and the call's secrets.
-    pending: Vec<(u32, u32, Echoed)>,
+    /// Token of the call, the stream it answers, its function, and the call's secrets.
+    pending: Vec<(u32, u32, Rc<FunctionSettings>, Echoed)>,
 }
 
 impl StreamCallouts {
-    pub fn record(&mut self, token: u32, context_id: u32, echoed: Echoed) {
-        self.pending.push((token, context_id, echoed));
+    pub fn record(
+        &mut self,
+        token: u32,
+        context_id: u32,
+        function: Rc<FunctionSettings>,
+        echoed: Echoed,
+    ) {
+        self.pending.push((token, context_id, function, echoed));
     }
 
-    /// The stream that call `token` answers, if it is one of these, and the call's secrets.
-    pub fn take(&mut self, token: u32) -> Option<(u32, Echoed)> {
-        let index = self.pending.iter().position(|(t, _, _)| *t == token)?;
-        let (_, context_id, echoed) = self.pending.swap_remove(index);
-        Some((context_id, echoed))
+    /// The stream that call `token` answers, if it is one of these, its function, and the
+    /// call's secrets.
+    pub fn take(&mut self, token: u32) -> Option<(u32, Rc<FunctionSettings>, Echoed)> {
+        let index = self.pending.iter().position(|(t, ..)| *t == token)?;
+        let (_, context_id, function, echoed) = self.pending.swap_remove(index);
+        Some((context_id, function, echoed))
     }
 
     pub fn forget(&mut self, context_id: u32) {
-        self.pending.retain(|(_, c, _)| *c != context_id);
+        self.pending.retain(|(_, c, ..)| *c != context_id);
     }
 }
 
@@ -75,11 +84,12 @@ pub fn answer_from_root(
     token: u32,
     answer: Option<(&[u8], &[u8])>,
 ) -> bool {
-    let Some((context_id, echoed)) = plugin.stream_callouts.borrow_mut().take(token) else {
+    let Some((context_id, function, echoed)) = plugin.stream_callouts.borrow_mut().take(token)
+    else {
         return false;
     };
     if let Some(stream) = streams.enter(context_id) {
-        self::answer(plugin, &stream, context_id, answer, &echoed);
+        self::answer(plugin, &function, &stream, context_id, answer, &echoed);
     }
     true
 }
@@ -88,6 +98,7 @@ pub fn answer_from_root(
 /// filter's error when none came; `echoed`, the call's secrets, cut out of Lambda's errors.
 pub fn answer(
     plugin: &Plugin,
+    function: &FunctionSettings,
     stream: &impl RequestStream,
     context_id: u32,
     answer: Option<(&[u8], &[u8])>,
@@ -98,11 +109,11 @@ pub fn answer(
         return send_local_reply(plugin, context_id, stream, &reply);
     };
     let (headers, body, logged) =
-        match invoke_answer(&plugin.function, &plugin.metrics, headers, body, echoed) {
+        match invoke_answer(function, &plugin.metrics, headers, body, echoed) {
             Ok((headers, body)) => (headers, body, false),
             Err(reply) => {
                 note_reply(&plugin.metrics, context_id, &reply);
-                let (headers, body) = error_response(&reply, plugin.function.detailed_errors);
+                let (headers, body) = error_response(&reply, plugin.detailed_errors);
                 (headers, body, true)
             }
         };
@@ -127,7 +138,7 @@ pub fn answer(
 #[cfg(test)]
 mod tests {
     use super::super::flow::RequestFlow;
-    use super::super::tests::{credentials, plugin, NOW_MS};
+    use super::super::tests::{credentials, function, plugin, NOW_MS};
     use super::super::waiting::settle_waiting;
     use super::super::Action;
     use super::*;
@@ -190,7 +201,14 @@ mod tests {
         let mut pairs = vec![(":status", status)];
         pairs.extend_from_slice(extra);
         let headers = header_pairs::serialize(&pairs).unwrap();
-        answer(&p, &s, 1, Some((&headers, body)), &Echoed::default());
+        answer(
+            &p,
+            &function(&p),
+            &s,
+            1,
+            Some((&headers, body)),
+            &Echoed::default(),
+        );
         streams.with(1, |st| {
             let sent = st.sent_response.as_ref().unwrap();
             (
@@ -216,7 +234,14 @@ mod tests {
         let s = streams.add(1, StreamState::request(&[(":method", "POST")], b"{}"));
         let lambda = header_pairs::serialize(&[(":status", &b"200"[..])]).unwrap();
         let result = br#"{"statusCode":100,"body":"HTTP/1.1"}"#;
-        answer(&p, &s, 1, Some((&lambda, result)), &Echoed::default());
+        answer(
+            &p,
+            &function(&p),
+            &s,
+            1,
+            Some((&lambda, result)),
+            &Echoed::default(),
+        );
         assert_eq!(p.metrics.pending(Counter::MalformedResults), 1);
         let (status, body) = streams.with(1, |st| {
             let sent = st.sent_response.as_ref().unwrap();
@@ -253,7 +278,7 @@ mod tests {
             Some(b"TOKEN/1"),
         );
         let body = br#"{"message":"x-amz-security-token:TOKEN\/1 TOKEN/1 Credential=ASIAKEY/x, Signature=abc123"}"#;
-        answer(&p, &s, 1, Some((&headers, body)), &echoed);
+        answer(&p, &function(&p), &s, 1, Some((&headers, body)), &echoed);
         streams.with(1, |st| {
             let sent = st.sent_response.as_ref().unwrap();
             assert_eq!(sent.status, 403);

@@ -23,7 +23,7 @@ pub fn decide(plugin: &Plugin, now_ms: u64, deadline_ms: u64) -> Decision {
             Decision::Reply(LocalReply::credentials_unavailable(reason))
         }
         Availability::Pending if now_ms >= deadline_ms => Decision::Reply(
-            LocalReply::credentials_timeout(plugin.function.max_wait_ms, &plugin.provider_names),
+            LocalReply::credentials_timeout(plugin.max_wait_ms, &plugin.provider_names),
         ),
         Availability::Pending => Decision::Wait,
     }

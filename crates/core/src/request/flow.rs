@@ -10,6 +10,8 @@ use super::callout;
 use super::decision::{decide, Decision};
 use super::error_body::ErrorBody;
 use super::rewrite::{send_invoke, Sent};
+use super::select::Selected;
+use super::settings::FunctionSettings;
 use super::signing_time::request_time;
 use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
@@ -19,12 +21,16 @@ use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;
 use crate::stream_log;
+use std::rc::Rc;
 
 /// Where a stream is on its way: each phase holds what only it needs, so no two can be
 /// in force at once.
 enum Phase {
     /// The body is arriving (or the headers have not come yet).
     Buffering,
+    /// The route names no function (`functions` form): the request and its answer pass
+    /// as they are, unbuffered.
+    Untouched,
     /// Parked in the VM's queue (`waiting`) until credentials come: the timer settles it
     /// (signed and resumed, its Invoke call sent, or answered).
     WaitingForCredentials,
@@ -46,6 +52,8 @@ enum Phase {
 pub struct RequestFlow {
     context_id: u32,
     phase: Phase,
+    /// The request's function, chosen at its headers.
+    function: Option<Rc<FunctionSettings>>,
     request: ReadyRequest,
     /// Bytes buffered so far.
     body_size: usize,
@@ -58,6 +66,7 @@ impl RequestFlow {
         Self {
             context_id,
             phase: Phase::Buffering,
+            function: None,
             request: ReadyRequest::default(),
             body_size: 0,
             in_flight: false,
@@ -70,6 +79,21 @@ impl RequestFlow {
         stream: &impl RequestStream,
         end_of_stream: bool,
     ) -> Action {
+        let function = match plugin.functions.select(stream, &plugin.route_key) {
+            Selected::Function(function) => function,
+            Selected::NoFunction => {
+                self.phase = Phase::Untouched;
+                return Action::Continue;
+            }
+            Selected::Unknown(name) => {
+                let reason = format!(
+                    "the route names function \"{name}\", which this filter does not configure"
+                );
+                return self.reply(plugin, stream, &LocalReply::internal(&reason));
+            }
+        };
+        let limit = function.max_request_bytes;
+        self.function = Some(function);
         if !self.in_flight {
             self.in_flight = true;
             plugin.metrics.in_flight(1);
@@ -91,7 +115,6 @@ impl RequestFlow {
             header_pairs::find(&self.request.serialized_headers, "content-length")
                 .and_then(|value| std::str::from_utf8(value).ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-        let limit = plugin.function.max_request_bytes;
         if let Some(size) = declared_length.filter(|&n| n > limit) {
             return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
         }
@@ -111,12 +134,18 @@ impl RequestFlow {
         body_size: usize,
         end_of_stream: bool,
     ) -> Action {
+        if matches!(self.phase, Phase::Untouched) {
+            return Action::Continue;
+        }
         plugin.body_delivery.body_arrived();
         self.request.had_body = true;
+        let Some(function) = self.function.clone() else {
+            return Action::Pause;
+        };
         if !matches!(self.phase, Phase::Buffering) {
             return Action::Pause;
         }
-        let limit = plugin.function.max_request_bytes;
+        let limit = function.max_request_bytes;
         let size = u64::try_from(body_size).unwrap_or(u64::MAX);
         if size > limit {
             return self.reply(plugin, stream, &LocalReply::too_large(size, limit));
@@ -124,7 +153,7 @@ impl RequestFlow {
         self.body_size = body_size;
         if !end_of_stream {
             // Passthrough hashes what arrived now, so that little is left for the end.
-            if plugin.function.event_format.is_none() {
+            if function.event_format.is_none() {
                 if let Err(e) = self.request.body_hash.catch_up(stream, body_size) {
                     return self.reply(plugin, stream, &LocalReply::internal(&e));
                 }
@@ -137,6 +166,9 @@ impl RequestFlow {
     /// Trailers end the body (their own end of stream never reaches the body callback): the
     /// request is signed here, or it would continue unsigned.
     pub fn on_request_trailers(&mut self, plugin: &Plugin, stream: &impl RequestStream) -> Action {
+        if matches!(self.phase, Phase::Untouched) {
+            return Action::Continue;
+        }
         if !matches!(self.phase, Phase::Buffering) {
             return Action::Pause;
         }
@@ -150,7 +182,10 @@ impl RequestFlow {
         end_of_stream: bool,
     ) -> Action {
         // With an event format the request never goes upstream: any response is the filter's.
-        if matches!(self.phase, Phase::Replied) || plugin.function.event_format.is_some() {
+        let Some(function) = self.function.clone() else {
+            return Action::Continue;
+        };
+        if matches!(self.phase, Phase::Replied) || function.event_format.is_some() {
             return Action::Continue;
         }
         let headers = stream.response_headers();
@@ -159,7 +194,7 @@ impl RequestFlow {
             [":status", "x-amz-function-error", "x-amzn-errortype"],
         );
         let status = status.and_then(|s| std::str::from_utf8(s).ok()?.parse::<u32>().ok());
-        match forwarded(&plugin.function, status, function_error) {
+        match forwarded(&function, status, function_error) {
             Forwarded::LambdaError(error) => {
                 plugin.metrics.count(error);
                 if error_type.is_some_and(|t| t.starts_with(b"InvalidSignatureException")) {
@@ -169,7 +204,7 @@ impl RequestFlow {
                         "Lambda refused the signature, signed for host {}: the route to Lambda \
                          must set that Host (host_rewrite_literal), the filter keeps the \
                          caller's :authority",
-                        plugin.function.target.host
+                        function.target.host
                     );
                 }
                 let status = status.unwrap_or(0);
@@ -241,7 +276,10 @@ impl RequestFlow {
             Phase::AwaitingInvoke(echoed) => echoed,
             _ => Echoed::default(),
         };
-        callout::answer(plugin, stream, self.context_id, answer, &echoed);
+        let Some(function) = self.function.clone() else {
+            return;
+        };
+        callout::answer(plugin, &function, stream, self.context_id, answer, &echoed);
     }
 
     /// The stream ended: a request still waiting is forgotten.
@@ -258,7 +296,11 @@ impl RequestFlow {
         if let Phase::Streaming(streamed) = &self.phase {
             streamed.on_done(self.context_id, &plugin.metrics);
         }
-        if plugin.function.event_format.is_some() {
+        if self
+            .function
+            .as_ref()
+            .is_some_and(|f| f.event_format.is_some())
+        {
             if let Ok(mut callouts) = plugin.stream_callouts.try_borrow_mut() {
                 callouts.forget(self.context_id);
             }
@@ -273,16 +315,19 @@ impl RequestFlow {
         body_size: usize,
     ) -> Action {
         self.request.body_size = body_size;
-        if plugin.function.event_format.is_none() {
+        let Some(function) = self.function.clone() else {
+            return self.reply(plugin, stream, &LocalReply::internal("no function chosen"));
+        };
+        if function.event_format.is_none() {
             if let Err(e) = self.request.body_hash.catch_up(stream, body_size) {
                 return self.reply(plugin, stream, &LocalReply::internal(&e));
             }
         }
-        let now = request_time(plugin, stream);
-        let deadline = now.saturating_add(plugin.function.max_wait_ms);
+        let now = request_time(plugin, function.event_format.is_none(), stream);
+        let deadline = now.saturating_add(plugin.max_wait_ms);
         match decide(plugin, now, deadline) {
             Decision::Sign(credentials) => {
-                match send_invoke(plugin, stream, &credentials, &self.request, now) {
+                match send_invoke(plugin, &function, stream, &credentials, &self.request, now) {
                     Ok(Sent::InPlace) => {
                         self.phase = Phase::Forwarded;
                         Action::Continue
@@ -302,7 +347,7 @@ impl RequestFlow {
                 plugin
                     .waiting
                     .borrow_mut()
-                    .park(self.context_id, deadline, request);
+                    .park(self.context_id, deadline, function, request);
                 self.phase = Phase::WaitingForCredentials;
                 Action::Pause
             }
@@ -872,5 +917,106 @@ mod tests {
             let sent = st.sent_response.as_ref().unwrap();
             assert_eq!((sent.status, sent.body.as_slice()), (201, &b"ok"[..]));
         });
+    }
+
+    /// The `functions` form: each route's function, signed for its own region; a route that
+    /// names none passes untouched, unbuffered and uncounted; an unknown name is refused.
+    mod functions {
+        use super::*;
+        use crate::config::parse_plugin_config;
+        use crate::request::select::Functions;
+
+        const EAST: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
+        const WEST: &str = "arn:aws:lambda:us-west-2:123456789012:function:billing";
+        const PATH: &str = "xds.route_metadata.filter_metadata.mesh_lambda.function";
+
+        fn named() -> Plugin {
+            let json = format!(
+                r#"{{"functions":{{"auth":{{"arn":"{EAST}","payload_passthrough":true}},
+                    "billing":{{"arn":"{WEST}","payload_passthrough":true,"max_request_bytes":5}}}}}}"#
+            );
+            let config = parse_plugin_config(json.as_bytes()).unwrap();
+            let shared = config.shared().unwrap().clone();
+            let mut p = Plugin::of(Functions::new(&config), &shared, "environment".into());
+            p.route_key = "mesh_lambda".into();
+            *p.credentials.borrow_mut() = SharedRecord::succeeded(
+                "environment",
+                crate::request::tests::credentials(None),
+                NOW_MS,
+                300,
+            );
+            p
+        }
+
+        fn routed(function: Option<&str>, body: &[u8]) -> (FakeStreams, FakeStream) {
+            let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+            let mut state = StreamState::request(&[(":method", "POST"), (":path", "/")], body);
+            if let Some(name) = function {
+                state.properties = vec![(PATH.into(), name.as_bytes().to_vec())];
+            }
+            let stream = streams.add(ID, state);
+            (streams, stream)
+        }
+
+        #[test]
+        fn each_route_reaches_its_function_signed_for_its_region() {
+            let p = named();
+            for (name, scope) in [
+                ("auth", "/us-east-1/lambda/"),
+                ("billing", "/us-west-2/lambda/"),
+            ] {
+                let (streams, s) = routed(Some(name), b"abc");
+                let mut flow = RequestFlow::new(ID);
+                assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
+                assert_eq!(flow.on_request_body(&p, &s, 3, true), Action::Continue);
+                streams.with(ID, |st| {
+                    let authorization = st.written("authorization").unwrap();
+                    assert!(authorization.contains(scope), "{authorization}");
+                    assert_eq!(
+                        st.written("x-mesh-lambda-route").as_deref(),
+                        Some("mesh_lambda")
+                    );
+                });
+                flow.on_done(&p);
+            }
+            // Its own limit.
+            let (streams, s) = routed(Some("billing"), b"abcdef");
+            let mut flow = RequestFlow::new(ID);
+            assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
+            streams.with(ID, |st| assert_eq!(st.replies[0].status, 413));
+        }
+
+        #[test]
+        fn a_route_naming_no_function_passes_untouched() {
+            let p = named();
+            let (streams, s) = routed(None, b"abc");
+            let mut flow = RequestFlow::new(ID);
+            assert_eq!(flow.on_request_headers(&p, &s, false), Action::Continue);
+            assert_eq!(flow.on_request_body(&p, &s, 3, false), Action::Continue);
+            assert_eq!(flow.on_request_trailers(&p, &s), Action::Continue);
+            assert_eq!(flow.on_response_headers(&p, &s, false), Action::Continue);
+            assert_eq!(flow.on_response_body(&p, &s, 3, true), Action::Continue);
+            flow.on_done(&p);
+            streams.with(ID, |st| {
+                assert_eq!(st.written_headers, None);
+                assert_eq!((st.header_map_reads, st.body_reads), (0, 0));
+                assert_eq!(st.property_reads, 1);
+                assert!(st.replies.is_empty());
+            });
+            assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 0);
+        }
+
+        #[test]
+        fn a_route_naming_an_unknown_function_is_refused() {
+            let p = named();
+            let (streams, s) = routed(Some("payroll"), b"abc");
+            let mut flow = RequestFlow::new(ID);
+            assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
+            streams.with(ID, |st| {
+                assert_eq!(st.replies[0].status, 500);
+                assert!(st.replies[0].message.contains("\"payroll\""));
+                assert_eq!(st.written_headers, None);
+            });
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod decision;
 pub mod error_body;
 pub mod flow;
 pub mod rewrite;
+pub mod select;
 pub mod settings;
 pub mod signing_time;
 pub mod streamed;
@@ -30,7 +31,7 @@ use crate::stream_log;
 use body_delivery::BodyDelivery;
 use callout::StreamCallouts;
 use mesh_lambda_sha256::Sha256;
-use settings::FunctionSettings;
+use select::Functions;
 use signing_time::ClockReading;
 use std::cell::RefCell;
 use waiting::WaitingRequests;
@@ -42,11 +43,15 @@ pub enum Action {
     Pause,
 }
 
-/// What the root context and the streams of one VM share: the function's settings, and the
+/// What the root context and the streams of one VM share: the functions' settings, and the
 /// VM's state (credentials, signing caches, waiting requests, metrics).
 pub struct Plugin {
-    /// The settings of the function this filter invokes.
-    pub function: FunctionSettings,
+    /// The settings of the functions this filter invokes (one, or several by route).
+    pub functions: Functions,
+    /// The filter's own replies carry the full reason (else a fixed summary).
+    pub detailed_errors: bool,
+    /// How long a request waits for credentials (`credentials.max_wait_ms`).
+    pub max_wait_ms: u64,
     /// The names of the configured credential providers, for error messages.
     pub provider_names: String,
     /// This VM's copy of the shared credential state (the credential agent keeps it current).
@@ -71,9 +76,18 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// The single form's plugin.
     pub fn new(config: &FilterConfig, provider_names: String) -> Self {
+        Self::of(Functions::one(config), config, provider_names)
+    }
+
+    /// A plugin for `functions`, with the VM-wide settings of `shared` (any function's
+    /// configuration: they are the same in all).
+    pub fn of(functions: Functions, shared: &FilterConfig, provider_names: String) -> Self {
         Self {
-            function: FunctionSettings::new(config),
+            functions,
+            detailed_errors: shared.detailed_errors,
+            max_wait_ms: shared.credentials.max_wait_ms,
             provider_names,
             credentials: RefCell::new(SharedRecord::default()),
             signer: RefCell::new(SigningCache::default()),
@@ -107,7 +121,7 @@ pub fn send_local_reply(
     reply: &LocalReply,
 ) {
     note_reply(&plugin.metrics, context_id, reply);
-    if let Err(e) = stream.send_reply(reply, plugin.function.detailed_errors) {
+    if let Err(e) = stream.send_reply(reply, plugin.detailed_errors) {
         stream_log!(error, context_id, "cannot send the local reply: {e}");
     }
 }
@@ -216,6 +230,14 @@ pub(crate) mod tests {
             secret_access_key: "secret".into(),
             session_token: None,
             expires_at,
+        }
+    }
+
+    /// The single form's function.
+    pub fn function(p: &Plugin) -> std::rc::Rc<settings::FunctionSettings> {
+        match &p.functions {
+            Functions::One(f) => std::rc::Rc::clone(f),
+            Functions::ByRoute(_) => panic!("not the single form"),
         }
     }
 

@@ -61,18 +61,25 @@ fn event_context(
 
 pub fn send_invoke(
     plugin: &Plugin,
+    function: &FunctionSettings,
     stream: &impl RequestStream,
     credentials: &Rc<Credentials>,
     request: &ReadyRequest,
     now_ms: u64,
 ) -> Result<Sent, LocalReply> {
-    let (sent, payload_size) = match plugin.function.event_format {
-        None => send_in_place(plugin, stream, credentials, request, now_ms)?,
-        Some(format) => send_event(plugin, stream, credentials, request, now_ms, format)?,
+    let (sent, payload_size) = match function.event_format {
+        None => send_in_place(plugin, function, stream, credentials, request, now_ms)?,
+        Some(format) => send_event(
+            plugin,
+            function,
+            stream,
+            credentials,
+            request,
+            now_ms,
+            format,
+        )?,
     };
-    plugin
-        .metrics
-        .count(Counter::invocations(plugin.function.mode));
+    plugin.metrics.count(Counter::invocations(function.mode));
     plugin.metrics.payload(payload_size);
     Ok(sent)
 }
@@ -88,6 +95,7 @@ const CALLER_HEADERS: [&str; 4] = [":authority", FORWARDED[0], FORWARDED[1], FOR
 /// headers become the signed call's.
 fn send_in_place(
     plugin: &Plugin,
+    function: &FunctionSettings,
     stream: &impl RequestStream,
     credentials: &Rc<Credentials>,
     request: &ReadyRequest,
@@ -95,10 +103,10 @@ fn send_in_place(
 ) -> Result<(Sent, usize), LocalReply> {
     let mut signer = plugin.signer.borrow_mut();
     let signature = if request.body_size == 0 {
-        signer.sign(&plugin.function.target, credentials, now_ms / 1000, &[])?
+        signer.sign(&function.target, credentials, now_ms / 1000, &[])?
     } else if request.body_hash.hashed() == request.body_size {
         let hash = request.body_hash.hex();
-        signer.sign_hashed(&plugin.function.target, credentials, now_ms / 1000, &hash)?
+        signer.sign_hashed(&function.target, credentials, now_ms / 1000, &hash)?
     } else {
         return Err(internal(format!(
             "hashed {} of {} body bytes",
@@ -107,8 +115,7 @@ fn send_in_place(
         )));
     };
     drop(signer);
-    let ours = plugin
-        .function
+    let ours = function
         .target
         .headers(&signature, credentials.session_token.as_deref());
     let [authority, values @ ..] =
@@ -117,7 +124,7 @@ fn send_in_place(
     let authority = authority.ok_or_else(|| internal("the request has no :authority".into()))?;
     let mut forwarded: Vec<(&str, &[u8])> = Vec::with_capacity(FORWARDED.len());
     for (name, value) in FORWARDED.into_iter().zip(values) {
-        if name == TRACE_ID && !plugin.function.forward_trace_id {
+        if name == TRACE_ID && !function.forward_trace_id {
             continue;
         }
         if let Some(value) = value {
@@ -139,6 +146,7 @@ fn send_in_place(
 /// An event format: the body read whole into the event, which the filter sends itself.
 fn send_event(
     plugin: &Plugin,
+    function: &FunctionSettings,
     stream: &impl RequestStream,
     credentials: &Rc<Credentials>,
     request: &ReadyRequest,
@@ -161,7 +169,7 @@ fn send_event(
     }
     let body = request.had_body.then_some(body.as_slice());
     let context = if format.needs_context() {
-        event_context(&plugin.function, stream, now_ms)
+        event_context(function, stream, now_ms)
     } else {
         EventContext::default()
     };
@@ -170,23 +178,21 @@ fn send_event(
         .map_err(internal)?;
     // The limit is Lambda's, on what it receives: the event, body encoded.
     let size = u64::try_from(event.len()).unwrap_or(u64::MAX);
-    if size > plugin.function.max_request_bytes {
+    if size > function.max_request_bytes {
         return Err(LocalReply::event_too_large(
             size,
-            plugin.function.max_request_bytes,
+            function.max_request_bytes,
         ));
     }
-    let signature = plugin.signer.borrow_mut().sign(
-        &plugin.function.target,
-        credentials,
-        now_ms / 1000,
-        &event,
-    )?;
-    let ours = plugin
-        .function
+    let signature =
+        plugin
+            .signer
+            .borrow_mut()
+            .sign(&function.target, credentials, now_ms / 1000, &event)?;
+    let ours = function
         .target
         .headers(&signature, credentials.session_token.as_deref());
-    let token = callout::invoke(stream, &ours, &event, plugin.function.invoke_timeout_ms)?;
+    let token = callout::invoke(stream, &ours, &event, function.invoke_timeout_ms)?;
     let authorization = ours
         .iter()
         .find(|(name, _)| *name == "authorization")
@@ -200,7 +206,7 @@ fn send_event(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{plugin_with_credentials, NOW_MS};
+    use super::super::tests::{function, plugin_with_credentials, NOW_MS};
     use super::*;
     use crate::host::fake::{FakeClock, FakeStreams, StreamState};
 
@@ -243,7 +249,8 @@ mod tests {
         // As the flow does while the body arrives (a short body leaves the hash behind).
         let _ = request.body_hash.catch_up(&stream, body_size);
         let credentials = p.credentials.borrow().credentials.clone().unwrap();
-        let result = send_invoke(&p, &stream, &credentials, &request, NOW_MS).map(|_| ());
+        let result =
+            send_invoke(&p, &function(&p), &stream, &credentials, &request, NOW_MS).map(|_| ());
         let state = streams.states.borrow_mut().remove(&1).unwrap();
         (result, state)
     }

@@ -1,6 +1,7 @@
 //! The settings of one function, as its requests are handled: fixed when the VM is
 //! configured, read by every request, never written. Kept apart from the VM's state
-//! (`Plugin`) so that one filter can hold the settings of several functions.
+//! (`Plugin`), which holds them all (`select::Functions`); what is the VM's (credentials,
+//! `detailed_errors`) is on `Plugin`.
 
 use crate::config::FilterConfig;
 use crate::event::PayloadFormat;
@@ -18,13 +19,10 @@ pub struct FunctionSettings {
     /// The function's account (events carry it).
     pub account_id: String,
     pub max_request_bytes: u64,
-    pub max_wait_ms: u64,
     /// How long the filter's own Invoke call (event formats) may take.
     pub invoke_timeout_ms: u64,
     /// Passthrough sends the caller's `x-amzn-trace-id` on.
     pub forward_trace_id: bool,
-    /// The filter's own replies carry the full reason (else a fixed summary).
-    pub detailed_errors: bool,
 }
 
 impl FunctionSettings {
@@ -36,10 +34,8 @@ impl FunctionSettings {
             function_error: config.function_error,
             account_id: config.arn.account.clone(),
             max_request_bytes: config.max_request_bytes,
-            max_wait_ms: config.credentials.max_wait_ms,
             invoke_timeout_ms: config.invoke_timeout_ms,
             forward_trace_id: config.forward_trace_id,
-            detailed_errors: config.detailed_errors,
         }
     }
 }

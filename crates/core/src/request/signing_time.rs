@@ -53,8 +53,8 @@ impl ClockReading {
 /// their expiry could be missed); the clock is read otherwise: the reading's uses are spent,
 /// no usable credentials (the wait's deadline needs the time), near their expiry, before the
 /// first tick, and for events, whose timestamps are the request's.
-pub fn request_time(plugin: &Plugin, stream: &impl RequestStream) -> u64 {
-    if plugin.function.event_format.is_some() {
+pub fn request_time(plugin: &Plugin, passthrough: bool, stream: &impl RequestStream) -> u64 {
+    if !passthrough {
         return stream.now_ms();
     }
     if let Some(reading) = plugin.clock_reading.lend() {

@@ -4,10 +4,12 @@
 
 use super::decision::{decide, Decision};
 use super::rewrite::{send_invoke, Sent};
+use super::settings::FunctionSettings;
 use super::{send_local_reply, Plugin, ReadyRequest};
 use crate::host::{RequestStream, Streams};
 use crate::metrics::Counter;
 use crate::stream_log;
+use std::rc::Rc;
 
 /// The most requests one call settles. Envoy runs what a VM call asks of other streams
 /// (resume, local reply) after the call returns, each one nested inside the VM call the one
@@ -20,6 +22,8 @@ pub const SETTLED_PER_CALL: usize = 100;
 struct WaitingRequest {
     context_id: u32,
     deadline_ms: u64,
+    /// The function it is for.
+    function: Rc<FunctionSettings>,
     request: ReadyRequest,
 }
 
@@ -38,10 +42,17 @@ impl WaitingRequests {
     }
 
     /// Parks a request until `deadline_ms`.
-    pub fn park(&mut self, context_id: u32, deadline_ms: u64, request: ReadyRequest) {
+    pub fn park(
+        &mut self,
+        context_id: u32,
+        deadline_ms: u64,
+        function: Rc<FunctionSettings>,
+        request: ReadyRequest,
+    ) {
         self.queue.push(WaitingRequest {
             context_id,
             deadline_ms,
+            function,
             request,
         });
     }
@@ -79,7 +90,14 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                 let Some(stream) = streams.enter(w.context_id) else {
                     continue; // the stream is gone
                 };
-                match send_invoke(plugin, &stream, &credentials, &w.request, now_ms) {
+                match send_invoke(
+                    plugin,
+                    &w.function,
+                    &stream,
+                    &credentials,
+                    &w.request,
+                    now_ms,
+                ) {
                     Ok(Sent::InPlace) => {
                         if let Err(e) = stream.resume_request() {
                             stream_log!(error, w.context_id, "cannot resume: {e}");
@@ -88,10 +106,12 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
                     }
                     Ok(Sent::ByCallout(token, echoed)) => {
                         // Sent from the root context: the answer comes back there.
-                        plugin
-                            .stream_callouts
-                            .borrow_mut()
-                            .record(token, w.context_id, echoed);
+                        plugin.stream_callouts.borrow_mut().record(
+                            token,
+                            w.context_id,
+                            Rc::clone(&w.function),
+                            echoed,
+                        );
                         continue;
                     }
                     Err(reply) => reply,
@@ -116,7 +136,7 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{credentials, plugin, NOW_MS};
+    use super::super::tests::{credentials, function, plugin, NOW_MS};
     use super::*;
     use crate::credentials::shared::SharedRecord;
     use crate::host::fake::{FakeClock, FakeStreams, StreamState};
@@ -131,7 +151,9 @@ mod tests {
         };
         let stream = streams.add(id, state);
         request.body_hash.catch_up(&stream, 2).unwrap();
-        p.waiting.borrow_mut().park(id, deadline_ms, request);
+        p.waiting
+            .borrow_mut()
+            .park(id, deadline_ms, function(p), request);
     }
 
     #[test]

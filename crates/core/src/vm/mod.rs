@@ -4,9 +4,10 @@
 
 pub mod agent;
 
-use crate::config::{parse_config, ConfigError};
+use crate::config::{parse_plugin_config, ConfigError, FilterConfig, PluginConfig};
 use crate::credentials::chain::CredentialChain;
 use crate::credentials::environment::ProxyEnvironment;
+use crate::request::select::Functions;
 use crate::request::Plugin;
 use agent::CredentialAgent;
 
@@ -17,17 +18,31 @@ pub fn configure(
     config_bytes: &[u8],
     env: ProxyEnvironment,
 ) -> Result<(Plugin, CredentialAgent), ConfigError> {
-    let config = parse_config(config_bytes)?;
-    let chain = CredentialChain::new(config.credentials.chain.clone(), env);
-    let plugin = Plugin::new(&config, chain.provider_names());
-    crate::vm_log!(
-        info,
-        "invoking {} ({}) via {}; credentials: {}",
-        config.arn.function_arn,
-        config.invocation_mode.invocation_type(),
-        config.host,
-        plugin.provider_names
-    );
-    let agent = CredentialAgent::new(&config.credentials, chain);
+    let config = parse_plugin_config(config_bytes)?;
+    let Some(shared) = config.shared() else {
+        return Err(ConfigError::new("functions", "names no function"));
+    };
+    let chain = CredentialChain::new(shared.credentials.chain.clone(), env);
+    let plugin = Plugin::of(Functions::new(&config), shared, chain.provider_names());
+    let named: Vec<(&str, &FilterConfig)> = match &config {
+        PluginConfig::Single(c) => vec![("", c)],
+        PluginConfig::Named(named) => named.iter().map(|(n, c)| (n.as_str(), c)).collect(),
+    };
+    for (name, c) in named {
+        let name = if name.is_empty() {
+            String::new()
+        } else {
+            format!("function {name}: ")
+        };
+        crate::vm_log!(
+            info,
+            "{name}invoking {} ({}) via {}; credentials: {}",
+            c.arn.function_arn,
+            c.invocation_mode.invocation_type(),
+            c.host,
+            plugin.provider_names
+        );
+    }
+    let agent = CredentialAgent::new(&shared.credentials, chain);
     Ok((plugin, agent))
 }

@@ -60,6 +60,8 @@ pub struct StreamState {
     pub reset: bool,
     /// Reads of the clock through the stream.
     pub clock_reads: u32,
+    /// Reads of Envoy's attributes (`property`).
+    pub property_reads: u32,
 }
 
 impl StreamState {
@@ -242,6 +244,7 @@ impl RequestStream for FakeStream {
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
         let key = path.join(".");
         self.update(|s| {
+            s.property_reads += 1;
             s.properties
                 .iter()
                 .find(|(k, _)| *k == key)

@@ -1,0 +1,170 @@
+"""Several functions in one filter (the `functions` form), each request's function named by
+its route's metadata under the filter's name: two functions in two regions, each reached
+through its own Lambda cluster and signed for its own region (the botocore check), and a
+route that names no function, whose request reaches a plain upstream as the caller sent it."""
+
+import copy
+import json
+from urllib.parse import quote
+
+import botocore.exceptions
+import botocore.session
+from botocore.config import Config
+
+from harness import client
+from harness.app import RecordingApp
+from harness.aws import FUNCTION_NAME, ROLE_NAME, _function_zip
+from harness.capture import CaptureHop
+from harness.envoy import FILTER_NAME, render_config
+from harness.expectations import invoke_path, the_signed_request
+
+WEST = "us-west-2"
+ROUTE_HEADER = "x-mesh-lambda-route"
+
+
+def _west_function(aws) -> str:
+    """The same function's code created in us-west-2 (once per moto session): its ARN."""
+    creds = aws.user_credentials
+    lambda_west = botocore.session.Session().create_client(
+        "lambda",
+        region_name=WEST,
+        endpoint_url=aws.endpoint,
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    try:
+        created = lambda_west.create_function(
+            FunctionName=FUNCTION_NAME,
+            Runtime="python3.12",
+            Role=f"arn:aws:iam::{aws.account_id}:role/{ROLE_NAME}",
+            Handler="lambda_function.handler",
+            Code={"ZipFile": _function_zip()},
+        )
+        return created["FunctionArn"]
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceConflictException":
+            raise
+    return f"arn:aws:lambda:{WEST}:{aws.account_id}:function:{FUNCTION_NAME}"
+
+
+def _cluster(name: str, port: int) -> dict:
+    return {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "5s",
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {"address": "127.0.0.1", "port_value": port}
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+    }
+
+
+def _lambda_routes(function: str, arn: str, region: str, cluster: str, prefix: str) -> list:
+    """The caller's route (by `prefix`) and the signed call's (its Invoke path and the route
+    key the filter adds), both naming `function` in the filter's metadata: a caller who sends
+    the signed call's path and key itself is still that function's, and signed."""
+    metadata = {"filter_metadata": {FILTER_NAME: {"function": function}}}
+    route = {
+        "cluster": cluster,
+        "host_rewrite_literal": f"lambda.{region}.amazonaws.com",
+        "timeout": "30s",
+    }
+    signed_path = "/2015-03-31/functions/" + quote(arn.rsplit(":function:", 1)[0], safe="") + "%3A"
+    return [
+        {
+            "match": {
+                "prefix": signed_path,
+                "headers": [{"name": ROUTE_HEADER, "string_match": {"exact": FILTER_NAME}}],
+            },
+            "request_headers_to_remove": [ROUTE_HEADER],
+            "metadata": metadata,
+            "route": route,
+        },
+        {"match": {"prefix": prefix}, "metadata": metadata, "route": route},
+    ]
+
+
+def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouched(
+    aws, capture, start_bootstrap, wasm_path
+):
+    west_arn = _west_function(aws)
+    west_hop = CaptureHop(aws.port, aws.credentials_by_access_key(), region=WEST).start()
+    plain = RecordingApp(b"plain answer", "text/plain").start()
+    try:
+        configuration = json.dumps(
+            {
+                "functions": {
+                    "auth": {"arn": aws.function_arn, "payload_passthrough": True},
+                    "billing": {"arn": west_arn, "payload_passthrough": True},
+                }
+            }
+        )
+        config = render_config(
+            wasm_path=wasm_path, plugin_configuration=configuration, lambda_port=capture.port
+        )
+        resources = config["static_resources"]
+        listener = resources["listeners"][0]
+        manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+        virtual_host = manager["route_config"]["virtual_hosts"][0]
+        east_cluster = resources["clusters"][0]["name"]
+        resources["clusters"] += [
+            _cluster("lambda_west", west_hop.port),
+            _cluster("plain", plain.port),
+        ]
+        virtual_host["routes"] = [
+            *_lambda_routes("auth", aws.function_arn, aws.region, east_cluster, "/auth"),
+            *_lambda_routes("billing", west_arn, WEST, "lambda_west", "/billing"),
+            {"match": {"prefix": "/plain"}, "route": {"cluster": "plain"}},
+        ]
+        envoy = start_bootstrap(
+            "envoy", copy.deepcopy(config), aws.user_credentials.as_environment()
+        )
+
+        east = client.call(envoy.url, "POST", "/auth", body=b'{"to": "east"}')
+        west = client.call(envoy.url, "POST", "/billing", body=b'{"to": "west"}')
+        sent_headers = [("content-type", "text/plain"), ("x-caller", "kept")]
+        untouched = client.call(
+            envoy.url, "PUT", "/plain/x?y=1", headers=sent_headers, body=b"as it is"
+        )
+
+        assert east.status == 200, str(east)
+        assert west.status == 200, str(west)
+        for hop, arn, region, body in [
+            (capture, aws.function_arn, aws.region, b'{"to": "east"}'),
+            (west_hop, west_arn, WEST, b'{"to": "west"}'),
+        ]:
+            invoked = the_signed_request(hop)
+            assert invoked.target == invoke_path(arn)
+            assert invoked.header("host") == f"lambda.{region}.amazonaws.com"
+            assert f"/{region}/lambda/aws4_request" in invoked.header("authorization")
+            assert invoked.header(ROUTE_HEADER) is None
+            assert invoked.body == body
+
+        assert untouched.status == 200, str(untouched)
+        assert untouched.body == b"plain answer"
+        (received,) = plain.requests
+        assert (received.method, received.target, received.body) == (
+            "PUT",
+            "/plain/x?y=1",
+            b"as it is",
+        )
+        assert received.header("x-caller") == "kept"
+        assert received.header("content-type") == "text/plain"
+        assert received.header("authorization") is None
+        assert received.header(ROUTE_HEADER) is None
+    finally:
+        west_hop.stop()
+        plain.stop()
