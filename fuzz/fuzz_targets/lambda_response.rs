@@ -66,7 +66,14 @@ fuzz_target!(|data: &[u8]| {
         Some(b"TOKEN"),
     );
     let function = plugin.functions.the_one().unwrap();
-    answer(&plugin, function, &stream, 1, Some((&stream.response, body)), &echoed);
+    answer(
+        &plugin,
+        function,
+        &stream,
+        1,
+        Some((&stream.response, body)),
+        &echoed,
+    );
     let sent = stream.sent.borrow();
     let [answered] = sent.as_slice() else {
         panic!("the request got {} answers", sent.len());
