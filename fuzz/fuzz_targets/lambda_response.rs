@@ -44,7 +44,16 @@ fuzz_target!(|data: &[u8]| {
     let bad_gateway =
         plugin.functions.the_one().unwrap().function_error == FunctionErrors::BadGateway;
     if plugin.functions.the_one().unwrap().event_format.is_none() {
-        RequestFlow::new(1).on_response_headers(&plugin, &stream, false);
+        // The flow answers only a request it took (its function chosen at the request's
+        // headers): this one waits for credentials, nothing sent yet.
+        let mut flow = RequestFlow::new(1);
+        flow.on_request_headers(&plugin, &stream, true);
+        assert!(
+            stream.sent.borrow().is_empty(),
+            "{:?}",
+            stream.sent.borrow()
+        );
+        flow.on_response_headers(&plugin, &stream, false);
         if plugin.functions.the_one().unwrap().mode == InvocationMode::Streaming {
             // A streamed 200 rewrites the headers (its framing out); nothing else is sent.
             let sent = stream.sent.borrow();

@@ -38,7 +38,13 @@ fuzz_target!(|data: &[u8]| {
             ("content-type".to_owned(), content_type.to_vec()),
         ];
     });
+    // The flow answers only a request it took (its function chosen at the request's headers):
+    // this one waits for credentials.
     let mut flow = RequestFlow::new(ID);
+    assert_eq!(
+        flow.on_request_headers(&plugin, &stream, true),
+        Action::Pause
+    );
     let action = flow.on_response_headers(&plugin, &stream, false);
     assert_eq!(action == Action::Pause, prelude);
     let written = |s: &StreamState| s.written_response_headers.clone();
