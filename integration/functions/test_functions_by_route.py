@@ -16,7 +16,7 @@ from harness.app import RecordingApp
 from harness.aws import FUNCTION_NAME, ROLE_NAME, _function_zip
 from harness.capture import CaptureHop
 from harness.envoy import FILTER_NAME, render_config
-from harness.expectations import invoke_path, the_signed_request
+from harness.expectations import assert_every_request_verified, invoke_path, the_signed_request
 
 WEST = "us-west-2"
 ROUTE_HEADER = "x-mesh-lambda-route"
@@ -165,6 +165,21 @@ def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouche
         assert received.header("content-type") == "text/plain"
         assert received.header("authorization") is None
         assert received.header(ROUTE_HEADER) is None
+
+        # A caller who sends the signed call's own path and route key: that route names the
+        # function too, so the filter takes the request and signs it; nothing reaches Lambda
+        # unsigned (the hop's botocore check).
+        forged = client.call(
+            envoy.url,
+            "POST",
+            invoke_path(west_arn),
+            headers=[(ROUTE_HEADER, FILTER_NAME)],
+            body=b'{"to": "forged"}',
+        )
+        assert forged.status == 200, str(forged)
+        assert len(west_hop.requests) == 2, west_hop.describe()
+        assert_every_request_verified(west_hop)
+        assert west_hop.requests[1].body == b'{"to": "forged"}'
     finally:
         west_hop.stop()
         plain.stop()
