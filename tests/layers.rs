@@ -31,6 +31,8 @@ const CORE: &[&str] = &[
     // Parsing and hiding secrets.
     "xml",
     "redact",
+    // Who called (the mesh caller's identity).
+    "caller",
     // Signing.
     "access_keys",
     "sigv4",

@@ -9,6 +9,7 @@ mod logging;
 
 pub mod access_keys;
 pub mod arn;
+pub mod caller;
 pub mod config;
 pub mod credentials;
 pub mod event;
