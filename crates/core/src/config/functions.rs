@@ -25,7 +25,7 @@ const PER_FUNCTION: [&str; 10] = [
 ];
 
 /// The VM's fields: at the top level in both forms.
-const SHARED: [&str; 2] = ["credentials", "detailed_errors"];
+const SHARED: [&str; 3] = ["credentials", "detailed_errors", "caller"];
 
 /// The longest function name: a route's metadata names it, and logs quote it.
 pub const MAX_FUNCTION_NAME: usize = 64;

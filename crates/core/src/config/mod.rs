@@ -6,11 +6,13 @@
 //! `credentials`, both through the field reader of `fields`.
 
 mod assume_role;
+mod caller;
 mod credentials;
 mod error;
 pub mod fields;
 mod functions;
 
+pub use caller::{CallerSource, Untrusted};
 pub use credentials::CredentialSettings;
 pub use error::ConfigError;
 pub use functions::{parse_plugin_config, PluginConfig, MAX_FUNCTION_NAME};
@@ -65,6 +67,8 @@ pub struct FilterConfig {
     /// clusters, STS's words) instead of a fixed summary; for meshes whose callers may see it.
     pub detailed_errors: bool,
     pub credentials: CredentialSettings,
+    /// Where the filter learns which mesh service called (`caller`); `None`: it does not.
+    pub caller: Option<CallerSource>,
 }
 
 impl FilterConfig {
@@ -130,6 +134,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
     let forward_trace_id = fields.bool("forward_trace_id");
     let detailed_errors = fields.bool("detailed_errors");
     let credentials = fields.object("credentials");
+    let caller = fields.object("caller");
     fields.finish()?;
 
     let arn_text = arn?.ok_or_else(|| fields.error("arn", "is required"))?;
@@ -218,6 +223,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         None => CredentialSettings::default(),
         Some(block) => credentials::read(block, &arn)?,
     };
+    let caller = caller?.map(caller::read).transpose()?;
 
     Ok(FilterConfig {
         arn,
@@ -232,6 +238,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         forward_trace_id,
         detailed_errors,
         credentials,
+        caller,
     })
 }
 
@@ -534,7 +541,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, detailed_errors, credentials"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, detailed_errors, credentials, caller"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

@@ -94,6 +94,7 @@ impl RequestFlow {
         };
         let limit = function.max_request_bytes;
         self.function = Some(function);
+        self.request.caller = plugin.callers.caller();
         if !self.in_flight {
             self.in_flight = true;
             plugin.metrics.in_flight(1);

@@ -1,5 +1,5 @@
 //! The request path, written against the host traits: `settings` holds a function's settings
-//! (`Plugin`, here, the VM's state beside them), `flow` takes a stream from its headers to a
+//! (`Plugin`, here, the VM's state beside them), `caller` learns who called, `flow` takes a stream from its headers to a
 //! signed Invoke call (or a local reply), one phase at a time, `answer` says what the caller
 //! gets back from Lambda's answer, `decision` says whether a request is signed, is answered
 //! or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
@@ -10,6 +10,7 @@
 
 pub mod answer;
 pub mod body_delivery;
+pub mod caller;
 pub mod callout;
 pub mod decision;
 pub mod error_body;
@@ -21,6 +22,7 @@ pub mod signing_time;
 pub mod streamed;
 pub mod waiting;
 
+use crate::caller::Caller;
 use crate::config::FilterConfig;
 use crate::credentials::shared::SharedRecord;
 use crate::host::RequestStream;
@@ -29,11 +31,13 @@ use crate::local_reply::LocalReply;
 use crate::metrics::{Counter, Gauge, Metrics};
 use crate::stream_log;
 use body_delivery::BodyDelivery;
+use caller::CallerLookup;
 use callout::StreamCallouts;
 use mesh_lambda_sha256::Sha256;
 use select::Functions;
 use signing_time::ClockReading;
 use std::cell::RefCell;
+use std::rc::Rc;
 use waiting::WaitingRequests;
 
 /// What a stream callback tells the host.
@@ -73,6 +77,8 @@ pub struct Plugin {
     /// The Wasm plugin's name (set by the glue): the value of the header a route for this
     /// filter's signed calls matches (`invoke::outgoing::ROUTE_HEADER`).
     pub route_key: String,
+    /// How a request's caller is learned (the `caller` setting).
+    pub callers: CallerLookup,
 }
 
 impl Plugin {
@@ -97,6 +103,7 @@ impl Plugin {
             metrics: Metrics::default(),
             clock_reading: ClockReading::default(),
             route_key: String::new(),
+            callers: CallerLookup::new(shared.caller.as_ref()),
         }
     }
 }
@@ -151,6 +158,8 @@ pub struct ReadyRequest {
     pub body_size: usize,
     /// A body callback came (possibly empty); false when the request ended at its headers.
     pub had_body: bool,
+    /// Who called, when the `caller` setting says (learned at the request's headers).
+    pub caller: Option<Rc<Caller>>,
 }
 
 /// A body's SHA-256, fed in the order the body arrives.
