@@ -89,6 +89,12 @@ impl RequestStream for Envoy {
         raw_abi::serialized_headers(MapType::HttpRequestHeaders)
     }
 
+    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
+        hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
+            .ok()
+            .flatten()
+    }
+
     fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         hostcalls::get_buffer(BufferType::HttpRequestBody, offset, size)
             .map(Option::unwrap_or_default)

@@ -309,6 +309,9 @@ impl RequestStream for Stream {
     fn request_headers(&self) -> Vec<u8> {
         self.request.clone()
     }
+    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
+        header_pairs::find(&self.request, name).map(<[u8]>::to_vec)
+    }
     fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         offset
             .checked_add(size)

@@ -72,10 +72,13 @@ def _cluster(name: str, port: int) -> dict:
     }
 
 
-def _lambda_routes(function: str, arn: str, region: str, cluster: str, prefix: str) -> list:
+def _lambda_routes(
+    function: str, arn: str, region: str, cluster: str, prefix: str, signed_named: bool = True
+) -> list:
     """The caller's route (by `prefix`) and the signed call's (its Invoke path and the route
     key the filter adds), both naming `function` in the filter's metadata: a caller who sends
-    the signed call's path and key itself is still that function's, and signed."""
+    the signed call's path and key itself is still that function's, and signed. With
+    `signed_named` false the signed call's route names no function (a misconfiguration)."""
     metadata = {"filter_metadata": {FILTER_NAME: {"function": function}}}
     route = {
         "cluster": cluster,
@@ -90,7 +93,7 @@ def _lambda_routes(function: str, arn: str, region: str, cluster: str, prefix: s
                 "headers": [{"name": ROUTE_HEADER, "string_match": {"exact": FILTER_NAME}}],
             },
             "request_headers_to_remove": [ROUTE_HEADER],
-            "metadata": metadata,
+            **({"metadata": metadata} if signed_named else {}),
             "route": route,
         },
         {"match": {"prefix": prefix}, "metadata": metadata, "route": route},
@@ -183,3 +186,43 @@ def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouche
     finally:
         west_hop.stop()
         plain.stop()
+
+
+def test_a_forged_signed_call_on_a_route_naming_no_function_is_refused_not_sent_unsigned(
+    aws, capture, start_bootstrap, wasm_path
+):
+    """The signed call's route lacks the function's metadata (a misconfiguration). The
+    filter's own call still goes out signed (Envoy does not hand it back to the filter), but a
+    caller sending that route's path and the filter's route key would pass untouched and reach
+    Lambda unsigned: the filter refuses it (500) and nothing reaches Lambda."""
+    configuration = json.dumps(
+        {"functions": {"auth": {"arn": aws.function_arn, "payload_passthrough": True}}}
+    )
+    config = render_config(
+        wasm_path=wasm_path, plugin_configuration=configuration, lambda_port=capture.port
+    )
+    resources = config["static_resources"]
+    manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    cluster = resources["clusters"][0]["name"]
+    manager["route_config"]["virtual_hosts"][0]["routes"] = _lambda_routes(
+        "auth", aws.function_arn, aws.region, cluster, "/auth", signed_named=False
+    )
+    envoy = start_bootstrap("envoy", config, aws.user_credentials.as_environment())
+
+    signed = client.call(envoy.url, "POST", "/auth", body=b'{"to": "east"}')
+    assert signed.status == 200, str(signed)
+    forged = client.call(
+        envoy.url,
+        "POST",
+        invoke_path(aws.function_arn),
+        headers=[(ROUTE_HEADER, FILTER_NAME)],
+        body=b'{"to": "forged"}',
+    )
+
+    assert forged.status == 500, str(forged)
+    refusal = json.loads(forged.body)
+    assert refusal["error"] == "InternalError", refusal
+    assert "nothing was sent to Lambda" in refusal["message"], refusal
+    assert len(capture.requests) == 1, capture.describe()
+    assert capture.requests[0].body == b'{"to": "east"}'
+    assert_every_request_verified(capture)

@@ -62,6 +62,8 @@ impl<T: Clock + SharedData + Callouts> AgentHost for T {}
 pub trait RequestStream: Clock {
     /// The request header map, serialized as the host gives it (`header_pairs` reads it).
     fn request_headers(&self) -> Vec<u8>;
+    /// One request header's value (one host call, without reading the whole map).
+    fn request_header(&self, name: &str) -> Option<Vec<u8>>;
     /// `size` bytes of the buffered request body, from `offset`.
     fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError>;
     /// Replaces the request header map with `serialized` (the `header_pairs` format).

@@ -10,13 +10,14 @@ use super::callout;
 use super::decision::{decide, Decision};
 use super::error_body::ErrorBody;
 use super::rewrite::{send_invoke, Sent};
-use super::select::Selected;
+use super::select::{Selected, METADATA_KEY};
 use super::settings::FunctionSettings;
 use super::signing_time::request_time;
 use super::streamed::StreamedResponse;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
 use crate::header_pairs;
 use crate::host::RequestStream;
+use crate::invoke::outgoing::ROUTE_HEADER;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;
@@ -82,6 +83,16 @@ impl RequestFlow {
         let function = match plugin.functions.select(stream, &plugin.route_key) {
             Selected::Function(function) => function,
             Selected::NoFunction => {
+                if forges_a_signed_call(stream, &plugin.route_key) {
+                    let reason = format!(
+                        "the request carries {ROUTE_HEADER}: {}, which only this filter's signed \
+                         calls carry, on a route that names no function: each route of the \
+                         signed call must name its function in filter_metadata.{}.{METADATA_KEY} \
+                         (else such a request would reach Lambda unsigned)",
+                        plugin.route_key, plugin.route_key
+                    );
+                    return self.reply(plugin, stream, &LocalReply::internal(&reason));
+                }
                 self.phase = Phase::Untouched;
                 return Action::Continue;
             }
@@ -365,6 +376,18 @@ impl RequestFlow {
         send_local_reply(plugin, self.context_id, stream, reply);
         Action::Pause
     }
+}
+
+/// Whether a request the filter would let pass untouched carries the header only this
+/// filter's signed calls carry (the route key, `ROUTE_HEADER`): Envoy never hands the signed
+/// call back to the filter, so such a request was sent that way by the caller, and a route
+/// that takes it without naming a function (a misconfigured signed-call route) would send it
+/// to Lambda unsigned. (Another filter's route key, in a chain of two, is not this one's.)
+fn forges_a_signed_call(stream: &impl RequestStream, route_key: &str) -> bool {
+    !route_key.is_empty()
+        && stream
+            .request_header(ROUTE_HEADER)
+            .is_some_and(|value| value == route_key.as_bytes())
 }
 
 #[cfg(test)]
@@ -1005,6 +1028,35 @@ mod tests {
                 assert!(st.replies.is_empty());
             });
             assert_eq!(p.metrics.pending(Counter::InvocationsSynchronous), 0);
+        }
+
+        #[test]
+        fn a_request_forging_the_signed_calls_route_key_on_a_route_naming_none_is_refused() {
+            let p = named();
+            for (key, refused) in [("mesh_lambda", true), ("another_filter", false)] {
+                let streams = FakeStreams::new(&FakeClock::at(NOW_MS));
+                let state = StreamState::request(
+                    &[(":method", "POST"), (":path", "/"), (ROUTE_HEADER, key)],
+                    b"abc",
+                );
+                let s = streams.add(ID, state);
+                let mut flow = RequestFlow::new(ID);
+                let expected = if refused {
+                    Action::Pause
+                } else {
+                    Action::Continue
+                };
+                assert_eq!(flow.on_request_headers(&p, &s, false), expected, "{key}");
+                streams.with(ID, |st| {
+                    assert_eq!(st.written_headers, None);
+                    assert_eq!(st.header_reads, 1, "one header read, not the whole map");
+                    let statuses: Vec<u32> = st.replies.iter().map(|r| r.status).collect();
+                    assert_eq!(statuses, if refused { vec![500] } else { vec![] }, "{key}");
+                    if refused {
+                        assert!(st.replies[0].message.contains("reach Lambda unsigned"));
+                    }
+                });
+            }
         }
 
         #[test]

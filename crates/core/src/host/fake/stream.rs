@@ -47,6 +47,8 @@ pub struct StreamState {
     pub sent_response: Option<SentResponse>,
     /// Reads of the whole request header map.
     pub header_map_reads: u32,
+    /// Reads of one request header (`request_header`).
+    pub header_reads: u32,
     /// Reads of (part of) the request body.
     pub body_reads: u32,
     /// The response header map the filter wrote, if it did.
@@ -175,6 +177,14 @@ impl RequestStream for FakeStream {
             s.headers.clone()
         })
         .unwrap_or_default()
+    }
+    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
+        self.update(|s| {
+            s.header_reads += 1;
+            header_pairs::find(&s.headers, name).map(<[u8]>::to_vec)
+        })
+        .ok()
+        .flatten()
     }
     fn request_body(&self, offset: usize, size: usize) -> Result<Vec<u8>, HostError> {
         self.update(|s| {
