@@ -119,3 +119,17 @@ pub fn ipv4(
             .into()),
     }
 }
+
+/// A route's path prefix: `/<segments>/`, of URL-unreserved characters only (what Envoy's
+/// prefix match, Consul's `PathPrefix` and `PrefixRewrite` take as they are, no escaping),
+/// ending with `/` so that `/auth/` never matches `/authentication`.
+pub fn is_path_prefix(prefix: &str) -> bool {
+    prefix.len() >= 3
+        && prefix.len() <= 200
+        && prefix.starts_with('/')
+        && prefix.ends_with('/')
+        && !prefix.contains("//")
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~/".contains(&b))
+}
