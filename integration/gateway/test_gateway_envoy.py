@@ -4,10 +4,14 @@ verified at its own capture hop by the independent botocore check), pass a route
 function untouched with the caller's x-forwarded-client-cert kept, and sign a caller's forged
 signed call rather than let it through unsigned."""
 
+import json
+
+from harness import client
 from harness.app import RecordingApp
 from harness.capture import CaptureHop
 from harness.certificates import CertificateAuthority, serving_tls
 from harness.consul import generate
+from harness.expectations import the_signed_request
 from harness.gateway import (
     WEST,
     Functions,
@@ -84,3 +88,33 @@ def test_the_generated_gateway_fronts_two_functions(aws, cli, start_bootstrap, w
         functions.east.stop()
         functions.west.stop()
         functions.plain.stop()
+
+
+def test_an_event_carries_the_path_the_gateway_received(aws, capture, start_bootstrap, wasm_path):
+    """What docs/src/gateway.md says of the prefix: the filter reads the path before Envoy's
+    router would rewrite it, so a function taking an event (here the native filter's,
+    `payload_passthrough: false`) sees the gateway's path, prefix included, even with a
+    `prefix_rewrite` on the caller's route (which is why the shipped config has none)."""
+    config = runnable(
+        load(GATEWAY_ENVOY_CONFIG),
+        wasm_path,
+        {"mesh-lambda.lambda.us-east-1.amazonaws.com": capture.port},
+    )
+    [listener] = config["static_resources"]["listeners"]
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    [plugin] = [f for f in manager["http_filters"] if f["name"] == "mesh-lambda"]
+    value = plugin["typed_config"]["config"]["configuration"]
+    functions = json.loads(value["value"])
+    functions["functions"]["authentication"]["payload_passthrough"] = False
+    value["value"] = json.dumps(functions)
+    [route] = [
+        r
+        for r in manager["route_config"]["virtual_hosts"][0]["routes"]
+        if r["match"].get("prefix") == "/authentication/"
+    ]
+    route["route"]["prefix_rewrite"] = "/"
+    gateway = start_bootstrap("gateway", config, aws.user_credentials.as_environment())
+
+    client.call(gateway.url, "POST", "/authentication/login?next=1", body=b"{}")
+    invoked = the_signed_request(capture)
+    assert json.loads(invoked.body)["raw_path"] == "/authentication/login?next=1"
