@@ -67,6 +67,7 @@ const CLI: &[&str] = &[
     "names",
     "wasm_source",
     "description",
+    "gateway_settings",
     // What the reader takes from other systems and checks with.
     "consul_catalog",
     "clusters",
@@ -78,6 +79,7 @@ const CLI: &[&str] = &[
     "wasm_filter",
     "local_replies",
     "consul",
+    "gateway",
     "istio",
     "envoy_gateway",
     "oci",

@@ -9,13 +9,19 @@ import yaml
 from harness.envoy import FILTER_NAME, envoy_environment, next_base_id
 from harness.paths import (
     ENVOY_BINARY,
+    GATEWAY_ENVOY_CONFIG,
     LOCAL_ENVOY_CONFIG,
     REPO_ROOT,
     SIDECAR_ENVOY_CONFIG,
     STREAMING_ENVOY_CONFIG,
 )
 
-SHIPPED = [LOCAL_ENVOY_CONFIG, SIDECAR_ENVOY_CONFIG, STREAMING_ENVOY_CONFIG]
+SHIPPED = [
+    LOCAL_ENVOY_CONFIG,
+    SIDECAR_ENVOY_CONFIG,
+    STREAMING_ENVOY_CONFIG,
+    GATEWAY_ENVOY_CONFIG,
+]
 
 
 def wasm_filename(config_path) -> str:

@@ -7,45 +7,15 @@ import copy
 import json
 from urllib.parse import quote
 
-import botocore.exceptions
-import botocore.session
-from botocore.config import Config
-
 from harness import client
 from harness.app import RecordingApp
-from harness.aws import FUNCTION_NAME, ROLE_NAME, _function_zip
+from harness.aws import FUNCTION_NAME
 from harness.capture import CaptureHop
 from harness.envoy import FILTER_NAME, render_config
 from harness.expectations import assert_every_request_verified, invoke_path, the_signed_request
+from harness.gateway import WEST, create_function
 
-WEST = "us-west-2"
 ROUTE_HEADER = "x-mesh-lambda-route"
-
-
-def _west_function(aws) -> str:
-    """The same function's code created in us-west-2 (once per moto session): its ARN."""
-    creds = aws.user_credentials
-    lambda_west = botocore.session.Session().create_client(
-        "lambda",
-        region_name=WEST,
-        endpoint_url=aws.endpoint,
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
-    try:
-        created = lambda_west.create_function(
-            FunctionName=FUNCTION_NAME,
-            Runtime="python3.12",
-            Role=f"arn:aws:iam::{aws.account_id}:role/{ROLE_NAME}",
-            Handler="lambda_function.handler",
-            Code={"ZipFile": _function_zip()},
-        )
-        return created["FunctionArn"]
-    except botocore.exceptions.ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceConflictException":
-            raise
-    return f"arn:aws:lambda:{WEST}:{aws.account_id}:function:{FUNCTION_NAME}"
 
 
 def _cluster(name: str, port: int) -> dict:
@@ -103,7 +73,7 @@ def _lambda_routes(
 def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouched(
     aws, capture, start_bootstrap, wasm_path
 ):
-    west_arn = _west_function(aws)
+    west_arn = create_function(aws, FUNCTION_NAME, WEST)
     west_hop = CaptureHop(aws.port, aws.credentials_by_access_key(), region=WEST).start()
     plain = RecordingApp(b"plain answer", "text/plain").start()
     try:

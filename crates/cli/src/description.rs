@@ -23,6 +23,31 @@ pub struct Description {
     pub upstreams: Vec<Upstream>,
     pub istio: IstioSettings,
     pub envoy_gateway: GatewaySettings,
+    pub lambda_gateway: LambdaGateway,
+}
+
+/// The Lambda gateway (the optional `gateway` object, `gateway generate`): the Envoy that is
+/// the application of service `service`, fronting the upstreams as functions by path prefix.
+#[derive(Debug, Clone)]
+pub struct LambdaGateway {
+    /// The port of its listener on 127.0.0.1 (the service's port, its sidecar's local app).
+    pub port: u16,
+    /// The port of its admin interface on 127.0.0.1.
+    pub admin_port: u16,
+    /// The mesh services allowed to call it (its intentions).
+    pub callers: Vec<String>,
+    /// Routes to ordinary upstreams beside the functions (the filter passes them untouched).
+    pub plain_routes: Vec<PlainRoute>,
+}
+
+/// A gateway route that names no function: its path prefix to a plain HTTP upstream.
+#[derive(Debug, Clone)]
+pub struct PlainRoute {
+    /// Its cluster's name.
+    pub name: String,
+    pub path_prefix: String,
+    pub address: String,
+    pub port: u16,
 }
 
 /// Where the Istio resources go (the optional `istio` object).
@@ -54,6 +79,8 @@ pub struct Upstream {
     pub bind_port: Option<u16>,
     /// The name the caller calls the upstream by in an Istio mesh.
     pub mesh_host: String,
+    /// The path prefix a Lambda gateway routes to it by (default `/<name>/`).
+    pub path_prefix: String,
     pub route_timeout_seconds: u64,
     /// The plugin configuration the filter gets, as JSON text.
     pub plugin_configuration: String,

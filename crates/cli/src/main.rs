@@ -9,6 +9,8 @@ mod consul;
 mod consul_catalog;
 mod description;
 mod envoy_gateway;
+mod gateway;
+mod gateway_settings;
 mod istio;
 mod kubernetes;
 mod local_replies;
@@ -55,6 +57,7 @@ fn run(args: &[&str]) -> Result<String, Failure> {
         ["oci", rest @ ..] => oci::run(rest),
         ["istio", rest @ ..] => istio::run(rest),
         ["envoy-gateway", rest @ ..] => envoy_gateway::run(rest),
+        ["gateway", rest @ ..] => gateway::run(rest),
         [other, ..] => Err(Failure::usage(format!("unknown command \"{other}\""))),
     }
 }

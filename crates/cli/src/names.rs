@@ -119,3 +119,37 @@ pub fn ipv4(
             .into()),
     }
 }
+
+/// A route's path prefix: `/<segments>/`, of URL-unreserved characters only (what Envoy's
+/// prefix match, Consul's `PathPrefix` and `PrefixRewrite` take as they are, no escaping),
+/// ending with `/` so that `/auth/` never matches `/authentication`.
+pub fn is_path_prefix(prefix: &str) -> bool {
+    prefix.len() >= 3
+        && prefix.len() <= 200
+        && prefix.starts_with('/')
+        && prefix.ends_with('/')
+        && !prefix.contains("//")
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~/".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_path_prefix;
+
+    #[test]
+    fn a_path_prefix_is_slash_segments_slash() {
+        for good in ["/authentication/", "/a_b/", "/v1/billing/", "/x.y~z-1/"] {
+            assert!(is_path_prefix(good), "{good}");
+        }
+        // No trailing slash (it would match /authentication-admin too), none leading, a
+        // doubled slash, characters Envoy and Consul would read differently once escaped.
+        for bad in [
+            "/auth", "auth/", "/", "//", "/a//b/", "/a b/", "/a%2F/", "/a?b/", "/é/", "/a\"/",
+        ] {
+            assert!(!is_path_prefix(bad), "{bad}");
+        }
+        assert!(!is_path_prefix(&format!("/{}/", "a".repeat(200))));
+    }
+}

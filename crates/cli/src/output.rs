@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// A generated file: its path under the output folder, and its text.
 pub struct GeneratedFile {
-    pub path: &'static str,
+    pub path: String,
     pub contents: String,
 }
 
@@ -70,7 +70,7 @@ pub fn generate(
     })?;
     let mut report = String::new();
     for file in &generated {
-        report.push_str(&format!("wrote {}\n", out.join(file.path).display()));
+        report.push_str(&format!("wrote {}\n", out.join(&file.path).display()));
     }
     Ok(report)
 }
@@ -93,7 +93,7 @@ pub fn generate_arguments<'a>(
 pub fn write_all(out: &Path, files: &[GeneratedFile]) -> Result<(), String> {
     let out = OutDir::create(out)?;
     for file in files {
-        out.write(Path::new(file.path), file.contents.as_bytes())?;
+        out.write(Path::new(&file.path), file.contents.as_bytes())?;
     }
     Ok(())
 }

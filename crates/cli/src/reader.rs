@@ -6,9 +6,10 @@
 use crate::clusters::{check_cluster_names, host_cluster_name};
 use crate::consul_catalog::lambda_meta;
 use crate::description::{Description, GatewaySettings, IstioSettings, Upstream};
+use crate::gateway_settings::read_gateway;
 use crate::names::{
     absolute_path, ipv4, is_consul_name, is_hostname, is_label_name, is_label_value,
-    kubernetes_name, DescriptionError,
+    is_path_prefix, kubernetes_name, DescriptionError,
 };
 use crate::wasm_source::read_wasm_sources;
 use mesh_lambda_core::config::fields::Fields;
@@ -42,6 +43,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let wasm = read_wasm_sources(&mut fields);
     let istio = fields.object("istio");
     let envoy_gateway = fields.object("envoy_gateway");
+    let lambda_gateway = fields.object("gateway");
     let ca_bundle = fields.string("ca_bundle");
     let container_address = fields.string("container_credentials_address");
     let upstreams = fields.objects("upstreams");
@@ -81,6 +83,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     check_clashes(&upstreams)?;
     let istio = read_istio(istio?, &service)?;
     let envoy_gateway = read_envoy_gateway(envoy_gateway?)?;
+    let lambda_gateway = read_gateway(lambda_gateway?)?;
     let description = Description {
         service,
         datacenter,
@@ -92,6 +95,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
         upstreams,
         istio,
         envoy_gateway,
+        lambda_gateway,
     };
     check_cluster_names(&description)?;
     Ok(description)
@@ -189,6 +193,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
     let filter = fields.value("filter");
     let catalog = fields.string("catalog");
     let mesh_host = fields.string("mesh_host");
+    let path_prefix = fields.string("path_prefix");
     fields.finish()?;
 
     let name = match name? {
@@ -217,6 +222,19 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
                 .error(
                     "mesh_host",
                     format!("{h:?} is not a DNS name with a domain"),
+                )
+                .into())
+        }
+    };
+
+    let path_prefix = match path_prefix? {
+        None => format!("/{name}/"),
+        Some(p) if is_path_prefix(p) => p.to_owned(),
+        Some(p) => {
+            return Err(fields
+                .error(
+                    "path_prefix",
+                    format!("{p:?} is not a path prefix like \"/{name}/\""),
                 )
                 .into())
         }
@@ -306,6 +324,7 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         bind_address,
         bind_port,
         mesh_host,
+        path_prefix,
         route_timeout_seconds,
         plugin_configuration,
         config,

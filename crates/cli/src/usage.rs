@@ -51,6 +51,12 @@ pub const ENVOY_GATEWAY_USAGE: &str =
                                     BackendTLSPolicy, EnvoyPatchPolicy) that route a Gateway
                                     path per Lambda upstream through the filter (from wasm_url)";
 
+pub const GATEWAY_USAGE: &str = "  mesh-lambda gateway generate <DESCRIPTION.json> --out <DIR>
+                                    write a Lambda gateway: its Envoy bootstrap (the filter
+                                    with every function, routed by path prefix) and the Consul
+                                    pieces that put it in the mesh (registration, intentions,
+                                    service-defaults and service-routers; HCL and consul-k8s)";
+
 pub fn usage() -> String {
     format!(
         "\
@@ -63,12 +69,13 @@ Usage:
 {}
 {}
 {}
+{}
   mesh-lambda --help                this text
   mesh-lambda --version             the version, which is the filter's
 
 Exit status: 0 done, 1 invalid input, 2 usage or file error.
 ",
-        CONSUL_USAGE, OCI_USAGE, ISTIO_USAGE, ENVOY_GATEWAY_USAGE
+        CONSUL_USAGE, OCI_USAGE, ISTIO_USAGE, ENVOY_GATEWAY_USAGE, GATEWAY_USAGE
     )
 }
 

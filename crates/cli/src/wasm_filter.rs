@@ -63,10 +63,15 @@ impl Code<'_> {
 /// The `envoy.extensions.filters.http.wasm.v3.Wasm` message (with its `@type`) that runs the
 /// filter for upstream `upstream` with `plugin_configuration` (the filter's JSON).
 pub fn wasm_config(upstream: &str, plugin_configuration: &str, code: &Code) -> Value {
+    named_wasm_config(&plugin_name(upstream), plugin_configuration, code)
+}
+
+/// The same, for the plugin named `name` (the Lambda gateway's one filter of many functions).
+pub fn named_wasm_config(name: &str, plugin_configuration: &str, code: &Code) -> Value {
     json!({
         "@type": WASM_TYPE_URL,
         "config": {
-            "name": plugin_name(upstream),
+            "name": name,
             // Envoy >= 1.35: without it the filter never gets the body it signs.
             "allow_on_headers_stop_iteration": true,
             // Never fail open: an unsigned request must not leave. After a crash of the VM,

@@ -93,20 +93,25 @@ pub fn upstream_listener(d: &Description, u: &Upstream) -> Value {
     listener
 }
 
-fn wasm_filter(d: &Description, u: &Upstream) -> Value {
-    let code = match (&d.wasm.file, &d.wasm.url) {
+/// The `.wasm` as the description gives it: a file on the proxy, or `wasm_url` fetched through
+/// `WASM_SOURCE_CLUSTER` (one of the two: `super::check_consul_fields`).
+pub fn code(d: &Description) -> Code<'_> {
+    match (&d.wasm.file, &d.wasm.url) {
         (Some(file), _) => Code::Local(file),
         (None, Some(url)) => Code::Remote {
             uri: &url.url,
             cluster: WASM_SOURCE_CLUSTER,
             sha256: &url.sha256,
         },
-        // Refused before generating (`super::check_consul_fields`).
+        // Refused before generating.
         (None, None) => Code::Local(""),
-    };
+    }
+}
+
+fn wasm_filter(d: &Description, u: &Upstream) -> Value {
     json!({
         "name": "envoy.filters.http.wasm",
-        "typed_config": wasm_config(&u.name, &u.plugin_configuration, &code),
+        "typed_config": wasm_config(&u.name, &u.plugin_configuration, &code(d)),
     })
 }
 

@@ -149,43 +149,48 @@ pub fn upstreams_annotation_yaml(d: &Description) -> String {
         ),
         "spec.template.metadata (the connect-inject annotation).",
     ]);
+    out.push_str(&upstreams_annotation(d));
+    out
+}
+
+/// consul-k8s's annotation listing the upstreams, `<name>:<local bind port>` each.
+pub fn upstreams_annotation(d: &Description) -> String {
     let list: Vec<String> = d
         .upstreams
         .iter()
         .map(|u| format!("{}:{}", u.name, u.local_bind_port()))
         .collect();
-    out.push_str(&format!(
+    format!(
         "annotations:\n  consul.hashicorp.com/connect-service-upstreams: \"{}\"\n",
         list.join(",")
-    ));
-    out
+    )
 }
 
 /// Every file, in the order they are listed to the user.
 pub fn all_files(d: &Description) -> Vec<GeneratedFile> {
     vec![
         GeneratedFile {
-            path: "consul/service-defaults.hcl",
+            path: "consul/service-defaults.hcl".into(),
             contents: service_defaults_hcl(d),
         },
         GeneratedFile {
-            path: "consul/proxy-defaults.hcl",
+            path: "consul/proxy-defaults.hcl".into(),
             contents: proxy_defaults_hcl(d),
         },
         GeneratedFile {
-            path: "consul/upstreams.hcl",
+            path: "consul/upstreams.hcl".into(),
             contents: upstreams_hcl(d),
         },
         GeneratedFile {
-            path: "kubernetes/service-defaults.yaml",
+            path: "kubernetes/service-defaults.yaml".into(),
             contents: service_defaults_yaml(d),
         },
         GeneratedFile {
-            path: "kubernetes/proxy-defaults.yaml",
+            path: "kubernetes/proxy-defaults.yaml".into(),
             contents: proxy_defaults_yaml(d),
         },
         GeneratedFile {
-            path: "kubernetes/upstreams-annotation.yaml",
+            path: "kubernetes/upstreams-annotation.yaml".into(),
             contents: upstreams_annotation_yaml(d),
         },
     ]

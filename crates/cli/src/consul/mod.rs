@@ -23,7 +23,7 @@ pub fn run(args: &[&str]) -> Result<String, Failure> {
 
 /// What the Consul generator needs beyond what every generator reads: a listener port per
 /// upstream, and the `.wasm` as a file or a URL (exactly one).
-fn check_consul_fields(d: &Description) -> Result<(), DescriptionError> {
+pub fn check_consul_fields(d: &Description) -> Result<(), DescriptionError> {
     match (&d.wasm.file, &d.wasm.url) {
         (Some(_), Some(_)) => {
             return Err(DescriptionError(

@@ -88,7 +88,7 @@ pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
     }
     vec![
         GeneratedFile {
-            path: "envoy-gateway/routes.yaml",
+            path: "envoy-gateway/routes.yaml".into(),
             contents: file(
                 COMMAND,
                 &[
@@ -104,7 +104,7 @@ pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
             ),
         },
         GeneratedFile {
-            path: "envoy-gateway/envoy-patch-policy.yaml",
+            path: "envoy-gateway/envoy-patch-policy.yaml".into(),
             contents: file(
                 COMMAND,
                 &[

@@ -73,6 +73,9 @@ fn envoy_filter_name(d: &Description) -> String {
 fn file_list(resources: [(&'static str, String); 3]) -> Vec<GeneratedFile> {
     resources
         .into_iter()
-        .map(|(path, contents)| GeneratedFile { path, contents })
+        .map(|(path, contents)| GeneratedFile {
+            path: path.into(),
+            contents,
+        })
         .collect()
 }
