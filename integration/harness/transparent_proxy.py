@@ -23,6 +23,8 @@ filter reads that metadata on internal listeners instead of the socket option
 (envoyproxy/envoy docs/root/configuration/listeners/listener_filters/original_dst_filter.rst,
 "Internal listeners"), and that later processing sees the restored destination as the
 connection's local address: the filter chain is chosen by it, as after iptables.
+`outbound_listener(..., internal=False)` gives the socket form instead, which only a connection
+made straight to it reaches.
 """
 
 from .bootstrap import connection_manager
@@ -80,11 +82,17 @@ def upstream_chain(service: str, virtual_ips: list[str], route_config: dict) -> 
     }
 
 
-def outbound_listener(chains: list[dict]) -> dict:
-    """The outbound listener (an internal listener here, see the module's note)."""
+def outbound_listener(chains: list[dict], *, internal: bool = True) -> dict:
+    """The outbound listener: an internal listener (see the module's note), or with
+    `internal=False` a socket on 127.0.0.1 as Consul binds it (the port the kernel picks)."""
+    where = (
+        {"internal_listener": {}}
+        if internal
+        else {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}}
+    )
     return {
         "name": OUTBOUND_LISTENER,
-        "internal_listener": {},
+        **where,
         "traffic_direction": "OUTBOUND",
         "listener_filters": [
             {

@@ -41,6 +41,7 @@ from harness.envoy import render_config
 from harness.expectations import assert_every_request_verified, invoke_path
 from harness.transparent_proxy import (
     INTERNAL_LISTENER_EXTENSION,
+    OUTBOUND_LISTENER,
     original_destination_cluster,
     outbound_listener,
     redirection,
@@ -96,41 +97,55 @@ def _router_routes() -> list[dict]:
     ]
 
 
-def _caller_sidecar(mesh: Mesh, gateway_sidecar_port: int, outside: str) -> dict:
-    """The caller's sidecar: the outbound listener with the chains of its two upstreams, and
-    three stand-in redirections: to the virtual service's VIP on ports 80 and 8080 (Consul's
-    chains match the address only), and to `outside` ("ip:port"), a destination no upstream
-    has."""
+def _caller_sidecar(
+    mesh: Mesh,
+    gateway_sidecar_port: int,
+    redirections: list[tuple[str, str]],
+    virtual_service_vip: str = VIRTUAL_SERVICE_VIP,
+) -> dict:
+    """The caller's sidecar: the outbound listener with the chains of its two upstreams and,
+    for each (name, "ip:port") of `redirections`, a stand-in redirection of a connection
+    opened to that destination. Without redirections the outbound listener is a socket on
+    127.0.0.1, as Consul binds it."""
     gateway_routes = [{"match": {"prefix": "/"}, "route": {"cluster": mesh_cluster_name(GATEWAY)}}]
     chains = [
         upstream_chain(
             VIRTUAL_SERVICE,
-            [VIRTUAL_SERVICE_VIP],
+            [virtual_service_vip],
             router_route_config(VIRTUAL_SERVICE, _router_routes()),
         ),
         upstream_chain(GATEWAY, [GATEWAY_VIP], router_route_config(GATEWAY, gateway_routes)),
     ]
-    listeners = [outbound_listener(chains)]
+    listeners = [outbound_listener(chains, internal=bool(redirections))]
     clusters = [
         mesh_upstream_cluster(mesh, CALLER, GATEWAY, gateway_sidecar_port),
         _no_instances(mesh_cluster_name(VIRTUAL_SERVICE)),
         original_destination_cluster(),
     ]
-    for name, destination in [
-        ("virtual_service", f"{VIRTUAL_SERVICE_VIP}:80"),
-        ("virtual_service_8080", f"{VIRTUAL_SERVICE_VIP}:8080"),
-        ("gateway", f"{GATEWAY_VIP}:80"),
-        ("outside", outside),
-    ]:
+    for name, destination in redirections:
         listener, cluster = redirection(name, destination)
         listeners.append(listener)
         clusters.append(cluster)
-    return {
+    bootstrap = {
         "admin": admin(),
         "node": {"id": f"{CALLER}-sidecar-proxy", "cluster": CALLER},
-        "bootstrap_extensions": [INTERNAL_LISTENER_EXTENSION],
         "static_resources": {"listeners": listeners, "clusters": clusters},
     }
+    if redirections:
+        bootstrap["bootstrap_extensions"] = [INTERNAL_LISTENER_EXTENSION]
+    return bootstrap
+
+
+def _start_gateway(aws, capture, wasm_path, start_bootstrap, mesh: Mesh) -> int:
+    """The gateway Envoy and its sidecar; the port of the sidecar's public listener."""
+    gateway = start_bootstrap(
+        "gateway", _gateway_config(aws, capture, wasm_path), aws.user_credentials.as_environment()
+    )
+    gateway_port = int(gateway.url.rsplit(":", 1)[1])
+    sidecar = start_bootstrap(
+        "gateway-sidecar", public_listener_bootstrap(mesh, GATEWAY, 0, gateway_port)
+    )
+    return int(sidecar.url.rsplit(":", 1)[1])
 
 
 def _no_instances(name: str) -> dict:
@@ -161,19 +176,15 @@ def test_virtual_ips_reach_the_function_through_the_gateway_and_others_pass_thro
     mesh = Mesh.create(tmp_path / "mesh", [CALLER, GATEWAY])
     outside_app = RecordingApp(b"outside answer", "text/plain").start()
     try:
-        gateway = start_bootstrap(
-            "gateway",
-            _gateway_config(aws, capture, wasm_path),
-            aws.user_credentials.as_environment(),
-        )
-        gateway_port = int(gateway.url.rsplit(":", 1)[1])
-        sidecar = start_bootstrap(
-            "gateway-sidecar", public_listener_bootstrap(mesh, GATEWAY, 0, gateway_port)
-        )
-        sidecar_port = int(sidecar.url.rsplit(":", 1)[1])
+        sidecar_port = _start_gateway(aws, capture, wasm_path, start_bootstrap, mesh)
+        redirections = [
+            ("virtual_service", f"{VIRTUAL_SERVICE_VIP}:80"),
+            ("virtual_service_8080", f"{VIRTUAL_SERVICE_VIP}:8080"),
+            ("gateway", f"{GATEWAY_VIP}:80"),
+            ("outside", f"127.0.0.1:{outside_app.port}"),
+        ]
         caller = start_bootstrap(
-            "caller-sidecar",
-            _caller_sidecar(mesh, sidecar_port, f"127.0.0.1:{outside_app.port}"),
+            "caller-sidecar", _caller_sidecar(mesh, sidecar_port, redirections)
         )
 
         # The app dials authentication.virtual.consul (port 80, then 8080): the router's
@@ -232,3 +243,32 @@ def test_virtual_ips_reach_the_function_through_the_gateway_and_others_pass_thro
         assert stats["tcp.upstream.original-destination.downstream_cx_total"] == 1
     finally:
         outside_app.stop()
+
+
+def test_a_connection_made_straight_to_the_outbound_listener_keeps_its_own_address(
+    aws, capture, wasm_path, start_bootstrap, tmp_path
+):
+    """The outbound listener bound as Consul binds it, a socket on 127.0.0.1, and a connection
+    made straight to it (nothing redirected it): the destination after the original_dst filter
+    is the listener's own address (the socket has no other original destination), so the chain
+    matching 127.0.0.1/32 takes it (the stand-in virtual IP that 127.0.0.1 alone allows). This
+    is the filter's socket path; what a redirection would restore is the other test's
+    subject."""
+    mesh = Mesh.create(tmp_path / "mesh", [CALLER, GATEWAY])
+    sidecar_port = _start_gateway(aws, capture, wasm_path, start_bootstrap, mesh)
+    caller = start_bootstrap(
+        "caller-sidecar", _caller_sidecar(mesh, sidecar_port, [], virtual_service_vip="127.0.0.1")
+    )
+
+    answer = _call(
+        caller.listener_url(OUTBOUND_LISTENER),
+        "POST",
+        "/login",
+        {"host": f"{VIRTUAL_SERVICE}.virtual.consul", "content-type": "application/json"},
+        b'{"user": "bob"}',
+    )
+
+    assert answer.status_code == 200, answer.text
+    (request,) = capture.requests
+    assert_every_request_verified(capture)
+    assert _event(request)["raw_path"] == f"{PREFIX}login"
