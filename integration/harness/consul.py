@@ -162,6 +162,25 @@ def http_connection_manager(
     return connection_manager(stat_prefix, route_config, **extra)
 
 
+def mesh_upstream_cluster(mesh: Mesh, caller: str, upstream: str, sidecar_port: int) -> dict:
+    """Consul's cluster for a mesh upstream: mTLS with `caller`'s certificate to `upstream`'s
+    sidecar (its public listener on `sidecar_port`), only `upstream`'s SPIFFE id accepted."""
+    cluster = mesh_cluster_name(upstream)
+    return static_cluster(
+        cluster,
+        sidecar_port,
+        transport_socket={
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+                "UpstreamTlsContext",
+                "sni": cluster,
+                "common_tls_context": mesh.tls_context(caller, peer=upstream),
+            },
+        },
+    )
+
+
 def caller_bootstrap(
     entries: Entries,
     mesh: Mesh,
@@ -187,19 +206,7 @@ def caller_bootstrap(
             }
         ],
     }
-    mesh_cluster = static_cluster(
-        cluster,
-        upstream_sidecar_port,
-        transport_socket={
-            "name": "envoy.transport_sockets.tls",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
-                "UpstreamTlsContext",
-                "sni": cluster,
-                "common_tls_context": mesh.tls_context(caller, peer=upstream),
-            },
-        },
-    )
+    mesh_cluster = mesh_upstream_cluster(mesh, caller, upstream, upstream_sidecar_port)
     # Consul unpacks each escape-hatch listener from its Any (`makeListenerFromUserConfig`).
     unpacked = [
         {k: v for k, v in listener.items() if k != "@type"}
