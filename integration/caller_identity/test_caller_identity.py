@@ -23,11 +23,14 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from harness import client
 from harness.envoy import plugin_configuration
+from harness.event_stream import response_stream
 from harness.expectations import (
     assert_local_reply,
     assert_nothing_sent_upstream,
     the_signed_request,
 )
+from harness.paths import STREAMING_ENVOY_CONFIG
+from harness.streaming_lambda import StreamingLambda, StreamScript, Write, streaming_path
 
 CALLER = {"from": "configured", "service": "api"}
 FORGED = [
@@ -80,6 +83,39 @@ def test_the_v2_event_carries_the_caller_as_a_lambda_authorizers_context(aws, ca
     assert invoked.header("x-amz-tenant-id") is None, invoked.headers
     # The forged headers are the request's, in the event: never the call's.
     assert event.headers["x-amz-tenant-id"] == "someone-else"
+
+
+def test_a_streamed_invocation_carries_the_client_context(aws, start_envoy):
+    """InvokeWithResponseStream takes `X-Amz-Client-Context` as Invoke does (botocore's
+    lambda service-2.json, `InvokeWithResponseStreamRequest.ClientContext`), and it is a
+    synchronous call: the filter sends the caller on that path too."""
+    stand_in = StreamingLambda(
+        aws.credentials_by_access_key(),
+        aws.region,
+        streaming_path(aws.function_arn),
+        StreamScript(writes=[Write(response_stream([b"streamed"]))]),
+    ).start()
+    try:
+        envoy = start_envoy(
+            plugin_configuration(
+                arn=aws.function_arn,
+                payload_passthrough=True,
+                invocation_mode="streaming",
+                caller=CALLER,
+            ),
+            lambda_port=stand_in.port,
+            shipped_config=STREAMING_ENVOY_CONFIG,
+        )
+
+        got = client.stream(envoy.url, b'{"n": 1}')
+
+        assert got.status == 200, got
+        assert got.body == b"streamed", got
+        request = stand_in.assert_one_good_request()
+        assert decoded_client_context(request) == {"custom": THE_CALLER}
+        assert "x-amz-client-context" in request.verdict.signed_headers, request.describe()
+    finally:
+        stand_in.stop()
 
 
 def test_an_event_invocation_carries_no_client_context(aws, capture, start_envoy):
