@@ -38,7 +38,9 @@ SESSION_TOKEN = "IQoJb3JpZ2luX2VjEBenchmarkSessionToken" + "x" * 300
 # (payload_passthrough false: the native filter's event, and mesh-lambda's default format)
 # only with --event-format. mesh-selected and mesh-unmatched (given with --variants) load the
 # `functions` form: one function, named by the route's metadata, or a route naming none (the
-# request passes untouched, unsigned).
+# request passes untouched, unsigned). mesh-caller (given with --variants) is mesh-sync with a
+# configured caller (`caller: {from: configured}`): every call carries the caller's identity
+# in a signed X-Amz-Client-Context.
 VARIANTS = {
     "none": ("none", None, False),
     "native": ("native", None, False),
@@ -51,6 +53,7 @@ VARIANTS = {
     "mesh-event": ("wasm-event", "synchronous", False),
     "mesh-selected": ("wasm-functions", "synchronous", False),
     "mesh-unmatched": ("wasm-unmatched", "synchronous", False),
+    "mesh-caller": ("wasm-caller", "synchronous", False),
 }
 FUNCTION_NAME = "bench"
 DEFAULT_VARIANTS = ["none", "native", "mesh-sync", "mesh-async", "mesh-dryrun"]
@@ -163,6 +166,8 @@ def _http_filter(kind: str, mode, wasm_template: dict) -> list:
     }
     if kind in ("wasm-functions", "wasm-unmatched"):
         fields = {"functions": {FUNCTION_NAME: fields}}
+    if kind == "wasm-caller":
+        fields["caller"] = {"from": "configured", "service": "api"}
     plugin["configuration"]["value"] = json.dumps(fields)
     plugin["allow_on_headers_stop_iteration"] = True
     return [wasm]

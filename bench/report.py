@@ -55,6 +55,7 @@ COLORS = {
     "mesh-event": "#81c784",
     "mesh-selected": "#d9822b",
     "mesh-unmatched": "#bdbdbd",
+    "mesh-caller": "#7e57c2",
 }
 
 

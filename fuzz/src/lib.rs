@@ -205,6 +205,7 @@ impl Envoy {
             source_ip: ip.trim_matches(['[', ']']).to_owned(),
             protocol: self.protocol().to_owned(),
             now_ms: self.now_ms,
+            caller: None,
         }
     }
 }

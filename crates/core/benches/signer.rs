@@ -10,7 +10,7 @@
 
 use mesh_lambda_core::access_keys::Credentials;
 use mesh_lambda_core::config::parse_config;
-use mesh_lambda_core::invoke::{InvokeTarget, SigningCache};
+use mesh_lambda_core::invoke::{Identity, InvokeTarget, SigningCache};
 use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -53,7 +53,13 @@ fn time_sign(target: &InvokeTarget, creds: &Rc<Credentials>, body: &[u8], new_se
         } else {
             NOW
         };
-        let signature = cache.sign(target, black_box(creds), black_box(now), black_box(body));
+        let signature = cache.sign(
+            target,
+            &Identity::NONE,
+            black_box(creds),
+            black_box(now),
+            black_box(body),
+        );
         black_box(signature.ok());
     };
     // Warm up and size the batches.

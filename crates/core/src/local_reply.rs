@@ -22,6 +22,8 @@ pub enum ReplyCode {
     CredentialsUnavailable,
     /// Envoy holds request bodies back.
     BodyNotDelivered,
+    /// The function is tenant-isolated and the request has no usable tenant id.
+    TenantIdMissing,
     /// The filter could not make the call.
     InternalError,
 }
@@ -35,6 +37,7 @@ impl ReplyCode {
             Self::LambdaTimeout => "LambdaTimeout",
             Self::CredentialsUnavailable => "CredentialsUnavailable",
             Self::BodyNotDelivered => "BodyNotDelivered",
+            Self::TenantIdMissing => "TenantIdMissing",
             Self::InternalError => "InternalError",
         }
     }
@@ -80,6 +83,7 @@ impl LocalReply {
         self.status == 413
             || self.code == ReplyCode::CredentialsUnavailable
             || self.code == ReplyCode::BodyNotDelivered
+            || self.code == ReplyCode::TenantIdMissing
     }
 
     pub fn too_large(size: u64, limit: u64) -> Self {
@@ -182,6 +186,18 @@ impl LocalReply {
                       allow_on_headers_stop_iteration: true (Envoy 1.35 or later); nothing was \
                       sent to Lambda"
                 .into(),
+        }
+    }
+
+    /// A tenant-isolated function's request without a tenant id the filter can send (Lambda
+    /// would refuse the call: `InvalidParameterValueException`).
+    pub fn tenant_id_missing(reason: &str) -> Self {
+        Self {
+            status: 400,
+            code: ReplyCode::TenantIdMissing,
+            summary:
+                "the request carries no tenant id for this function; nothing was sent to Lambda",
+            message: format!("{reason}; nothing was sent to Lambda"),
         }
     }
 

@@ -67,6 +67,7 @@ counters! {
     MalformedResults => "malformed_results",
     InternalErrors => "internal_errors",
     BodyNotDelivered => "body_not_delivered",
+    TenantIdMissing => "tenant_id_missing",
     CredentialsWaited => "credentials_wait.started",
     CredentialsWaitSigned => "credentials_wait.signed",
     CredentialsWaitTimedOut => "credentials_wait.timed_out",
@@ -149,6 +150,7 @@ impl Counter {
             ReplyCode::LambdaUnreachable | ReplyCode::LambdaTimeout => Self::LambdaNoAnswer,
             ReplyCode::InternalError => Self::InternalErrors,
             ReplyCode::BodyNotDelivered => Self::BodyNotDelivered,
+            ReplyCode::TenantIdMissing => Self::TenantIdMissing,
         }
     }
 

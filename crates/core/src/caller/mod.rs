@@ -3,15 +3,55 @@
 //! sidecar's own configuration names its service. Functions may list the callers allowed to
 //! invoke them, and learn who called them.
 
+use std::cell::OnceCell;
+
+/// The keys a function reads the caller under: in the client context's `custom` map and in
+/// the `api_gateway_v2` event's `requestContext.authorizer.lambda`.
+pub const SERVICE_KEY: &str = "mesh-caller-service";
+pub const SPIFFE_ID_KEY: &str = "mesh-caller-spiffe-id";
+
 /// A mesh caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The Consul service name.
     pub service: String,
     /// The caller's SPIFFE ID (`spiffe://<trust domain>/ns/<namespace>/dc/<dc>/svc/<service>`),
     /// when a certificate vouched for it; `None` when only configured.
     pub spiffe_id: Option<String>,
+    /// The identity as handed to the function (`invoke::client_context`), made on first use:
+    /// once per caller, not per request.
+    encoded: OnceCell<Result<String, String>>,
 }
+
+impl Caller {
+    pub fn new(service: String, spiffe_id: Option<String>) -> Self {
+        Self {
+            service,
+            spiffe_id,
+            encoded: OnceCell::new(),
+        }
+    }
+
+    /// What `encode` makes of this caller, made on the first call and kept.
+    pub fn encoded_once(
+        &self,
+        encode: impl FnOnce(&Self) -> Result<String, String>,
+    ) -> Result<&str, &str> {
+        match self.encoded.get_or_init(|| encode(self)) {
+            Ok(value) => Ok(value),
+            Err(reason) => Err(reason),
+        }
+    }
+}
+
+/// Two callers are the same caller when their identities are (whatever was made of them).
+impl PartialEq for Caller {
+    fn eq(&self, other: &Self) -> bool {
+        self.service == other.service && self.spiffe_id == other.spiffe_id
+    }
+}
+
+impl Eq for Caller {}
 
 /// The longest service name taken (Consul's names are DNS labels of at most 63 bytes where
 /// DNS reaches them; some registrations are longer).

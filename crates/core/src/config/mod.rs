@@ -11,11 +11,13 @@ mod credentials;
 mod error;
 pub mod fields;
 mod functions;
+mod tenant;
 
 pub use caller::{CallerSource, Untrusted};
 pub use credentials::CredentialSettings;
 pub use error::ConfigError;
 pub use functions::{parse_plugin_config, PluginConfig, MAX_FUNCTION_NAME};
+pub use tenant::{is_tenant_id, TenantIdSource, MAX_TENANT_ID};
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
 use crate::event::PayloadFormat;
@@ -69,6 +71,9 @@ pub struct FilterConfig {
     pub credentials: CredentialSettings,
     /// Where the filter learns which mesh service called (`caller`); `None`: it does not.
     pub caller: Option<CallerSource>,
+    /// Where the tenant id of a tenant-isolated function comes from (`tenant_id`); `None`:
+    /// none is sent.
+    pub tenant_id: Option<TenantIdSource>,
 }
 
 impl FilterConfig {
@@ -132,6 +137,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
     let max_request_bytes = fields.whole_number("max_request_bytes", 1..=MAX_REQUEST_BYTES);
     let invoke_timeout_ms = fields.whole_number("invoke_timeout_ms", 1..=MAX_INVOKE_TIMEOUT_MS);
     let forward_trace_id = fields.bool("forward_trace_id");
+    let tenant_id = fields.object("tenant_id");
     let detailed_errors = fields.bool("detailed_errors");
     let credentials = fields.object("credentials");
     let caller = fields.object("caller");
@@ -224,6 +230,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         Some(block) => credentials::read(block, &arn)?,
     };
     let caller = caller?.map(caller::read).transpose()?;
+    let tenant_id = tenant_id?.map(tenant::read).transpose()?;
 
     Ok(FilterConfig {
         arn,
@@ -239,6 +246,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         detailed_errors,
         credentials,
         caller,
+        tenant_id,
     })
 }
 
@@ -268,6 +276,16 @@ pub(crate) mod tests {
 
     pub fn err(json: &str) -> String {
         parse(json).unwrap_err().to_string()
+    }
+
+    /// Each `(block, expected)`: a function whose `field` is `block` is refused with an error
+    /// that starts with `expected`.
+    pub fn assert_block_refused(field: &str, cases: &[(&str, &str)]) {
+        for (block, expected) in cases {
+            let message = err(&format!(r#"{{"arn":"{ARN}","{field}":{block}}}"#));
+            let expected = format!("invalid configuration: {expected}");
+            assert!(message.starts_with(&expected), "{block}: {message}");
+        }
     }
 
     /// Omitted, `payload_passthrough` is `false`: the request goes as the JSON event, as with
@@ -541,7 +559,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, detailed_errors, credentials, caller"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, tenant_id, detailed_errors, credentials, caller"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

@@ -8,7 +8,9 @@
 //! (percent-decoded, a repeated key's values joined with `,`), `requestContext` (`accountId`
 //! from the function's ARN, `apiId` and `domainPrefix` the host's first label, `domainName`,
 //! `http` {`method`, `path`, `protocol`, `sourceIp`, `userAgent`}, `requestId` Envoy's
-//! `x-request-id`, `time`, `timeEpoch`), `body` and `isBase64Encoded` (text for textual
+//! `x-request-id`, `time`, `timeEpoch`, and when the mesh caller is known `authorizer`
+//! {`lambda`: {`mesh-caller-service`, `mesh-caller-spiffe-id`}}, where API Gateway puts a
+//! Lambda authorizer's context), `body` and `isBase64Encoded` (text for textual
 //! content types, charset parameters allowed; base64 otherwise). The source address and the
 //! protocol come from Envoy's attributes, never from headers a caller could forge.
 //!
@@ -19,6 +21,7 @@
 use super::base64;
 use super::result::{FunctionResult, MalformedResult};
 use super::EventContext;
+use crate::caller::{Caller, SERVICE_KEY, SPIFFE_ID_KEY};
 use crate::header_pairs;
 use crate::sigv4::date::civil_from_days;
 use crate::sigv4::encode::percent_decode;
@@ -108,6 +111,11 @@ pub fn request_event(
     let Value::Object(fields) = &mut event else {
         return Err("the event is not an object".into());
     };
+    if let (Some(caller), Some(Value::Object(request_context))) =
+        (&context.caller, fields.get_mut("requestContext"))
+    {
+        request_context.insert("authorizer".into(), authorizer(caller));
+    }
     if !cookies.is_empty() {
         fields.insert("cookies".into(), Value::Array(cookies));
     }
@@ -125,6 +133,21 @@ pub fn request_event(
         fields.insert("isBase64Encoded".into(), Value::Bool(base64));
     }
     Ok(event.to_string().into_bytes())
+}
+
+/// The caller as API Gateway HTTP APIs hand a Lambda authorizer's context to the function:
+/// `requestContext.authorizer.lambda`, the authorizer's `context` map ("Working with AWS
+/// Lambda proxy integrations for HTTP APIs", payload format 2.0, and "Control access to HTTP
+/// APIs with AWS Lambda authorizers": https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html;
+/// aws-lambda-go's `events/apigw.go`: `APIGatewayV2HTTPRequestContextAuthorizerDescription`
+/// has `Lambda map[string]interface{} json:"lambda"` beside `jwt` and `iam`).
+fn authorizer(caller: &Caller) -> Value {
+    let mut lambda = Map::new();
+    lambda.insert(SERVICE_KEY.into(), Value::String(caller.service.clone()));
+    if let Some(id) = &caller.spiffe_id {
+        lambda.insert(SPIFFE_ID_KEY.into(), Value::String(id.clone()));
+    }
+    json!({ "lambda": lambda })
 }
 
 /// Text media types (parameters such as `charset` allowed); everything else is base64.

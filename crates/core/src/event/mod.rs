@@ -9,6 +9,9 @@ pub mod envoy;
 pub mod response;
 pub mod result;
 
+use crate::caller::Caller;
+use std::rc::Rc;
+
 /// The event format, for `payload_passthrough: false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PayloadFormat {
@@ -29,6 +32,8 @@ pub struct EventContext {
     /// `HTTP/1.1`, `HTTP/2`, from Envoy.
     pub protocol: String,
     pub now_ms: u64,
+    /// The mesh caller, when known (`api_gateway_v2`: `requestContext.authorizer.lambda`).
+    pub caller: Option<Rc<Caller>>,
 }
 
 impl PayloadFormat {

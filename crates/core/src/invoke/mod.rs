@@ -3,6 +3,7 @@
 //! same for a second is cached by `signer`; per request only the body hash and the signature
 //! are computed.
 
+pub mod client_context;
 pub mod outgoing;
 pub mod signer;
 
@@ -11,6 +12,25 @@ use crate::sigv4::{canonical, encode::uri_encode};
 use mesh_lambda_sha256::Sha256;
 
 pub use signer::{Signature, SigningCache};
+
+/// What a call carries of who called, signed: the caller's identity (`client_context`, the
+/// header's value) and a tenant-isolated function's tenant id (`X-Amz-Tenant-Id`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Identity<'a> {
+    pub client_context: Option<&'a str>,
+    pub tenant_id: Option<&'a str>,
+}
+
+impl Identity<'_> {
+    /// No caller known, no tenant id: today's call.
+    pub const NONE: Identity<'static> = Identity {
+        client_context: None,
+        tenant_id: None,
+    };
+}
+
+/// The tenant id's header.
+pub const TENANT_ID_HEADER: &str = "x-amz-tenant-id";
 
 const SERVICE: &str = "lambda";
 
@@ -75,6 +95,13 @@ impl InvokeTarget {
         }
     }
 
+    /// Whether Lambda hands a client context to the function in this mode: for synchronous
+    /// invocations only (the Invoke API's `ClientContext`), streamed ones included; not for
+    /// `Event` nor `DryRun` (which runs nothing).
+    pub fn takes_client_context(&self) -> bool {
+        self.invocation_type == "RequestResponse"
+    }
+
     /// Equal for two targets whose requests are signed alike: same path (ARN, qualifier,
     /// mode), host, region and invocation type, all that the signature covers of a target
     /// (the scope and the canonical prefix are made from them); 128 bits of their SHA-256.
@@ -87,6 +114,7 @@ impl InvokeTarget {
         &'a self,
         signature: &'a Signature,
         session_token: Option<&'a str>,
+        identity: &Identity<'a>,
     ) -> Vec<(&'static str, &'a str)> {
         let mut headers = vec![
             (":path", self.path.as_str()),
@@ -94,6 +122,12 @@ impl InvokeTarget {
             ("x-amz-invocation-type", self.invocation_type),
             ("x-amz-date", signature.amz_date.as_str()),
         ];
+        if let Some(value) = identity.client_context {
+            headers.push((client_context::HEADER, value));
+        }
+        if let Some(tenant) = identity.tenant_id {
+            headers.push((TENANT_ID_HEADER, tenant));
+        }
         if let Some(hash) = signature.content_sha256 {
             headers.push(("x-amz-content-sha256", hash));
         }

@@ -1,7 +1,10 @@
 //! Signs Invoke calls (SigV4), hashing once per second what every request of that second has
 //! in common.
 //!
-//! The signed headers are `host`, `x-amz-date`, `x-amz-invocation-type` and the session token;
+//! The signed headers are `host`, `x-amz-date`, `x-amz-invocation-type` and the session token,
+//! and when a call carries them the caller's identity (`x-amz-client-context`) and tenant id
+//! (`x-amz-tenant-id`): these are part of the per-second state, kept per target and identity
+//! (the same for every request of a configured caller);
 //! headers a later hop may rewrite (user-agent, accept, content-type) stay unsigned. For one
 //! second and one set of credentials, every canonical request is the same text up to its last
 //! line, the body's hash; and every string to sign is the same up to the canonical request's
@@ -13,7 +16,8 @@
 //! not use that header (the AWS SDKs do not send it to Lambda); the payload hash is still the
 //! canonical request's last line, so the body is signed.
 
-use super::{InvokeTarget, SERVICE};
+use super::client_context::HEADER as CLIENT_CONTEXT;
+use super::{Identity, InvokeTarget, SERVICE, TENANT_ID_HEADER};
 use crate::access_keys::Credentials;
 use crate::local_reply::LocalReply;
 use crate::recent::Recent;
@@ -47,10 +51,14 @@ pub struct SigningCache {
     seconds: Recent<PerSecond>,
 }
 
-/// Everything about signing that is the same for one target, second and set of credentials.
+/// Everything about signing that is the same for one target, identity, second and set of
+/// credentials.
 struct PerSecond {
     /// The target it signs for (`InvokeTarget::signing_id`).
     target: u128,
+    /// The identity it signs (`Identity`'s values).
+    client_context: Option<String>,
+    tenant_id: Option<String>,
     unix_seconds: u64,
     credentials: Rc<Credentials>,
     amz_date: String,
@@ -76,12 +84,13 @@ impl SigningCache {
     pub fn sign(
         &mut self,
         target: &InvokeTarget,
+        identity: &Identity,
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
         body: &[u8],
     ) -> Result<Signature, ClockOutOfRange> {
         if body.is_empty() {
-            let second = self.second_for(target, credentials, unix_seconds)?;
+            let second = self.second_for(target, identity, credentials, unix_seconds)?;
             let PerSecond {
                 credentials,
                 amz_date,
@@ -90,7 +99,12 @@ impl SigningCache {
                 ..
             } = second;
             let authorization = empty_body.get_or_insert_with(|| {
-                CanonicalStart::new(target, credentials, amz_date, Some(EMPTY_BODY_SHA256))
+                let with = Signed {
+                    identity,
+                    amz_date,
+                    content_sha256: Some(EMPTY_BODY_SHA256),
+                };
+                CanonicalStart::new(target, credentials, &with)
                     .authorization(string_to_sign, EMPTY_BODY_SHA256.as_bytes())
             });
             return Ok(Signature {
@@ -100,7 +114,7 @@ impl SigningCache {
             });
         }
         let payload_hash = sigv4::hex_digest(&digest(body));
-        self.sign_hashed(target, credentials, unix_seconds, &payload_hash)
+        self.sign_hashed(target, identity, credentials, unix_seconds, &payload_hash)
     }
 
     /// Signs the Invoke call of `target` carrying a non-empty body whose SHA-256 (hex) is
@@ -108,11 +122,12 @@ impl SigningCache {
     pub fn sign_hashed(
         &mut self,
         target: &InvokeTarget,
+        identity: &Identity,
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
         payload_hash: &[u8; 64],
     ) -> Result<Signature, ClockOutOfRange> {
-        let second = self.second_for(target, credentials, unix_seconds)?;
+        let second = self.second_for(target, identity, credentials, unix_seconds)?;
         Ok(Signature {
             amz_date: second.amz_date.clone(),
             authorization: second
@@ -122,15 +137,21 @@ impl SigningCache {
         })
     }
 
-    /// The state for this target, second and these credentials: the cached one, or a new one.
+    /// The state for this target, identity, second and these credentials: the cached one, or
+    /// a new one.
     fn second_for(
         &mut self,
         target: &InvokeTarget,
+        identity: &Identity,
         credentials: &Rc<Credentials>,
         unix_seconds: u64,
     ) -> Result<&mut PerSecond, ClockOutOfRange> {
         let id = target.signing_id();
-        let slot = self.seconds.slot(|s| s.target == id);
+        let slot = self.seconds.slot(|s| {
+            s.target == id
+                && s.client_context.as_deref() == identity.client_context
+                && s.tenant_id.as_deref() == identity.tenant_id
+        });
         // Same allocation: no comparison. Equal but re-read from shared data: keep the new
         // allocation so the next request takes the quick way. (Checked in place: the state is
         // a few hundred bytes, not worth moving per request.)
@@ -145,6 +166,7 @@ impl SigningCache {
             Some(second) => second,
             None => slot.insert(PerSecond::new(
                 target,
+                identity,
                 credentials,
                 &mut self.keys,
                 unix_seconds,
@@ -160,6 +182,7 @@ impl SigningCache {
 impl PerSecond {
     fn new(
         target: &InvokeTarget,
+        identity: &Identity,
         credentials: &Rc<Credentials>,
         keys: &mut SigningKeyCache,
         unix_seconds: u64,
@@ -181,10 +204,17 @@ impl PerSecond {
             target.scope_suffix.as_bytes(),
             b"\n",
         ]);
+        let with_body = Signed {
+            identity,
+            amz_date: &amz_date,
+            content_sha256: None,
+        };
         Ok(Self {
             target: target.signing_id(),
+            client_context: identity.client_context.map(str::to_owned),
+            tenant_id: identity.tenant_id.map(str::to_owned),
             unix_seconds,
-            with_body: CanonicalStart::new(target, credentials, &amz_date, None),
+            with_body: CanonicalStart::new(target, credentials, &with_body),
             credentials: Rc::clone(credentials),
             amz_date,
             string_to_sign,
@@ -193,34 +223,45 @@ impl PerSecond {
     }
 }
 
+/// What a canonical request signs beside the target and the credentials.
+struct Signed<'a> {
+    identity: &'a Identity<'a>,
+    amz_date: &'a str,
+    /// Sent and signed as `x-amz-content-sha256` (empty bodies only).
+    content_sha256: Option<&'a str>,
+}
+
 impl CanonicalStart {
-    /// With `content_sha256`, that hash is signed as `x-amz-content-sha256`.
-    fn new(
-        target: &InvokeTarget,
-        credentials: &Credentials,
-        amz_date: &str,
-        content_sha256: Option<&str>,
-    ) -> Self {
+    fn new(target: &InvokeTarget, credentials: &Credentials, signed: &Signed) -> Self {
+        let Signed {
+            identity,
+            amz_date,
+            content_sha256,
+        } = *signed;
         let token = credentials.session_token.as_deref().map(canonical_token);
-        let signed_headers = match (content_sha256.is_some(), token.is_some()) {
-            (false, false) => "host;x-amz-date;x-amz-invocation-type",
-            (false, true) => "host;x-amz-date;x-amz-invocation-type;x-amz-security-token",
-            (true, false) => "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type",
-            (true, true) => {
-                "host;x-amz-content-sha256;x-amz-date;x-amz-invocation-type;x-amz-security-token"
-            }
-        };
-        let content_lines = content_sha256.map(|h| ["x-amz-content-sha256:", h, "\n"]);
-        let token_lines = token.as_deref().map(|t| ["x-amz-security-token:", t, "\n"]);
-        let lines = content_lines
-            .into_iter()
-            .flatten()
-            .chain(["x-amz-date:", amz_date, "\n"])
-            .chain(["x-amz-invocation-type:", target.invocation_type, "\n"])
-            .chain(token_lines.into_iter().flatten())
-            .chain(["\n", signed_headers, "\n"]);
+        // In SigV4's order (names sorted); `host` is in the target's prefix. Every value is
+        // signed as it is sent: base64, a checked tenant id (no spaces at its ends, none
+        // doubled), hex, the date, the invocation type; only the token is folded.
+        let headers = [
+            (CLIENT_CONTEXT, identity.client_context),
+            ("x-amz-content-sha256", content_sha256),
+            ("x-amz-date", Some(amz_date)),
+            ("x-amz-invocation-type", Some(target.invocation_type)),
+            ("x-amz-security-token", token.as_deref()),
+            (TENANT_ID_HEADER, identity.tenant_id),
+        ];
+        let mut signed_headers = String::from("host");
         let mut canonical_request = target.canonical_prefix.clone();
-        for part in lines {
+        for (name, value) in headers {
+            if let Some(value) = value {
+                signed_headers.push(';');
+                signed_headers.push_str(name);
+                for part in [name, ":", value, "\n"] {
+                    canonical_request.update(part.as_bytes());
+                }
+            }
+        }
+        for part in ["\n", &signed_headers, "\n"] {
             canonical_request.update(part.as_bytes());
         }
 
@@ -233,7 +274,7 @@ impl CanonicalStart {
             day,
             &target.scope_suffix,
             ", SignedHeaders=",
-            signed_headers,
+            &signed_headers,
             ", Signature=",
         ]
         .concat();
@@ -307,7 +348,12 @@ mod tests {
     ) -> String {
         let (wire_path, wire_query) = t.path.split_once('?').unwrap_or((t.path.as_str(), ""));
         let mut signed: Vec<(&str, &str)> = vec![("host", t.host.as_str())];
-        for name in ["x-amz-content-sha256", "x-amz-invocation-type"] {
+        for name in [
+            CLIENT_CONTEXT,
+            "x-amz-content-sha256",
+            "x-amz-invocation-type",
+            TENANT_ID_HEADER,
+        ] {
             if let Some(v) = header(sent, name) {
                 signed.push((name, v));
             }
@@ -343,8 +389,23 @@ mod tests {
         unix_seconds: u64,
         body: &[u8],
     ) -> Signature {
-        let sig = cache.sign(t, c, unix_seconds, body).unwrap();
-        let sent = t.headers(&sig, c.session_token.as_deref());
+        check_with(cache, t, &Identity::NONE, c, unix_seconds, body)
+    }
+
+    /// `check` for a call carrying `identity`: the headers sent carry it, and the general
+    /// signer, given them, signs the same.
+    fn check_with(
+        cache: &mut SigningCache,
+        t: &InvokeTarget,
+        identity: &Identity,
+        c: &Rc<Credentials>,
+        unix_seconds: u64,
+        body: &[u8],
+    ) -> Signature {
+        let sig = cache.sign(t, identity, c, unix_seconds, body).unwrap();
+        let sent = t.headers(&sig, c.session_token.as_deref(), identity);
+        assert_eq!(header(&sent, CLIENT_CONTEXT), identity.client_context);
+        assert_eq!(header(&sent, TENANT_ID_HEADER), identity.tenant_id);
         assert_eq!(
             sig.authorization,
             expected_authorization(t, c, &sent, unix_seconds, body)
@@ -394,8 +455,14 @@ mod tests {
         check(&mut cache, &t, &c, 253_402_300_799, b"{}");
         for unix_seconds in [253_402_300_800, 1 << 40, u64::MAX] {
             let refused = ClockOutOfRange { unix_seconds };
-            assert_eq!(cache.sign(&t, &c, unix_seconds, b"{}"), Err(refused));
-            assert_eq!(cache.sign(&t, &c, unix_seconds, b""), Err(refused));
+            assert_eq!(
+                cache.sign(&t, &Identity::NONE, &c, unix_seconds, b"{}"),
+                Err(refused)
+            );
+            assert_eq!(
+                cache.sign(&t, &Identity::NONE, &c, unix_seconds, b""),
+                Err(refused)
+            );
             let reply = LocalReply::from(refused);
             assert_eq!((reply.status, reply.code.as_str()), (500, "InternalError"));
             assert!(
@@ -504,8 +571,10 @@ mod tests {
     fn signs_with_token_and_sets_every_header() {
         let t = target("");
         let c = creds("AKIDEXAMPLE", Some("TOKEN"));
-        let sig = SigningCache::default().sign(&t, &c, NOW, b"{}").unwrap();
-        let h = t.headers(&sig, c.session_token.as_deref());
+        let sig = SigningCache::default()
+            .sign(&t, &Identity::NONE, &c, NOW, b"{}")
+            .unwrap();
+        let h = t.headers(&sig, c.session_token.as_deref(), &Identity::NONE);
         assert_eq!(header(&h, ":path"), Some(t.path.as_str()));
         assert_eq!(
             header(&h, ":authority"),
@@ -515,10 +584,12 @@ mod tests {
         assert_eq!(header(&h, "x-amz-invocation-type"), Some("RequestResponse"));
         assert_eq!(header(&h, "x-amz-security-token"), Some("TOKEN"));
         assert_eq!(header(&h, "x-amz-content-sha256"), None);
-        let empty = SigningCache::default().sign(&t, &c, NOW, b"").unwrap();
+        let empty = SigningCache::default()
+            .sign(&t, &Identity::NONE, &c, NOW, b"")
+            .unwrap();
         assert_eq!(
             header(
-                &t.headers(&empty, c.session_token.as_deref()),
+                &t.headers(&empty, c.session_token.as_deref(), &Identity::NONE),
                 "x-amz-content-sha256"
             ),
             Some(EMPTY_BODY_SHA256)
@@ -532,11 +603,56 @@ mod tests {
             "{auth}"
         );
         let without = SigningCache::default()
-            .sign(&t, &creds("AKIDEXAMPLE", None), NOW, b"{}")
+            .sign(&t, &Identity::NONE, &creds("AKIDEXAMPLE", None), NOW, b"{}")
             .unwrap();
         assert_eq!(
-            header(&t.headers(&without, None), "x-amz-security-token"),
+            header(
+                &t.headers(&without, None, &Identity::NONE),
+                "x-amz-security-token"
+            ),
             None
+        );
+    }
+
+    /// A call carrying the caller's identity and a tenant id signs both (they are in
+    /// SignedHeaders, in SigV4's order: `x-amz-client-context` first, `x-amz-tenant-id`
+    /// last), as the general signer does; each identity keeps its own per-second state, so
+    /// calls of two callers (and none) in turn never borrow each other's.
+    #[test]
+    fn the_callers_identity_and_tenant_id_are_signed() {
+        let sync = target("");
+        let event = target(r#","invocation_mode":"asynchronous""#);
+        let api = Identity {
+            client_context: Some("eyJjdXN0b20iOnsibWVzaC1jYWxsZXItc2VydmljZSI6ImFwaSJ9fQ=="),
+            tenant_id: Some("api"),
+        };
+        let web = Identity {
+            client_context: Some("eyJjdXN0b20iOnsibWVzaC1jYWxsZXItc2VydmljZSI6IndlYiJ9fQ=="),
+            tenant_id: Some("tenant with spaces"),
+        };
+        let tenant_only = Identity {
+            client_context: None,
+            tenant_id: Some("blue"),
+        };
+        let mut cache = SigningCache::default();
+        for c in [creds("AKIDEXAMPLE", None), creds("AKID2", Some("TOKEN"))] {
+            for identity in [&api, &web, &Identity::NONE, &tenant_only, &api] {
+                for body in [&b"{}"[..], b""] {
+                    check_with(&mut cache, &sync, identity, &c, NOW, body);
+                    check_with(&mut cache, &event, identity, &c, NOW + 1, body);
+                }
+            }
+        }
+        let sig = SigningCache::default()
+            .sign(&sync, &api, &creds("AKIDEXAMPLE", Some("T")), NOW, b"{}")
+            .unwrap();
+        assert!(
+            sig.authorization.contains(
+                "SignedHeaders=host;x-amz-client-context;x-amz-date;x-amz-invocation-type;\
+                 x-amz-security-token;x-amz-tenant-id,"
+            ),
+            "{}",
+            sig.authorization
         );
     }
 }

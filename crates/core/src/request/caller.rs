@@ -20,10 +20,9 @@ impl CallerLookup {
     pub fn new(source: Option<&CallerSource>) -> Self {
         match source {
             None => Self::Unknown,
-            Some(CallerSource::Configured { service }) => Self::Configured(Rc::new(Caller {
-                service: service.clone(),
-                spiffe_id: None,
-            })),
+            Some(CallerSource::Configured { service }) => {
+                Self::Configured(Rc::new(Caller::new(service.clone(), None)))
+            }
             // Issue 20 item 3 (branch `callers`) reads the gateway's sidecar's certificate.
             Some(CallerSource::ForwardedClientCert { .. }) => Self::Unknown,
         }

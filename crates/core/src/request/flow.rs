@@ -14,6 +14,7 @@ use super::select::{Selected, METADATA_KEY};
 use super::settings::FunctionSettings;
 use super::signing_time::request_time;
 use super::streamed::StreamedResponse;
+use super::tenant;
 use super::{send_local_reply, Action, Plugin, ReadyRequest};
 use crate::header_pairs;
 use crate::host::RequestStream;
@@ -123,6 +124,23 @@ impl RequestFlow {
         // One read of the whole map (a host call per header costs more than one for all):
         // the declared length now, the event's headers or `outgoing::FORWARDED` later.
         self.request.serialized_headers = stream.request_headers();
+        // A tenant-isolated function's tenant id, or the 400 before the body is buffered.
+        let tenant = self
+            .function
+            .as_ref()
+            .and_then(|f| f.tenant_id.as_ref())
+            .map(|source| {
+                tenant::tenant_id(
+                    source,
+                    self.request.caller.as_deref(),
+                    &self.request.serialized_headers,
+                )
+            });
+        match tenant {
+            None => {}
+            Some(Ok(id)) => self.request.tenant_id = Some(id),
+            Some(Err(reply)) => return self.reply(plugin, stream, &reply),
+        }
         let declared_length =
             header_pairs::find(&self.request.serialized_headers, "content-length")
                 .and_then(|value| std::str::from_utf8(value).ok())

@@ -4,7 +4,8 @@
 //! gets back from Lambda's answer, `decision` says whether a request is signed, is answered
 //! or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
 //! buffered request into the signed call in one step, `signing_time` says at what time,
-//! `callout` sends an event's call and answers from its result, `streamed` passes a
+//! `callout` sends an event's call and answers from its result, `tenant`
+//! finds a tenant-isolated function's tenant id, `streamed` passes a
 //! streamed answer on as it arrives, and `body_delivery` notices an Envoy that holds bodies
 //! back.
 
@@ -20,6 +21,7 @@ pub mod select;
 pub mod settings;
 pub mod signing_time;
 pub mod streamed;
+pub mod tenant;
 pub mod waiting;
 
 use crate::caller::Caller;
@@ -160,6 +162,9 @@ pub struct ReadyRequest {
     pub had_body: bool,
     /// Who called, when the `caller` setting says (learned at the request's headers).
     pub caller: Option<Rc<Caller>>,
+    /// The tenant id sent with the call (a tenant-isolated function's, checked at the
+    /// request's headers).
+    pub tenant_id: Option<String>,
 }
 
 /// A body's SHA-256, fed in the order the body arrives.
@@ -210,6 +215,9 @@ impl BodyHash {
         crate::sigv4::hex_digest(&self.state.digest())
     }
 }
+
+#[cfg(test)]
+mod identity_tests;
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -14,7 +14,9 @@ use crate::access_keys::Credentials;
 use crate::event::{EventContext, PayloadFormat};
 use crate::header_pairs;
 use crate::host::RequestStream;
+use crate::invoke::client_context::client_context;
 use crate::invoke::outgoing::{outgoing_headers, Route, FORWARDED, TRACE_ID};
+use crate::invoke::Identity;
 use crate::local_reply::LocalReply;
 use crate::metrics::Counter;
 use crate::redact::Echoed;
@@ -31,10 +33,11 @@ pub enum Sent {
 }
 
 /// Envoy's view of the request, for formats that carry it: the peer's address (without its
-/// port) and the protocol, from Envoy's attributes.
+/// port) and the protocol, from Envoy's attributes; and the caller, when known.
 fn event_context(
     function: &FunctionSettings,
     stream: &impl RequestStream,
+    request: &ReadyRequest,
     now_ms: u64,
 ) -> EventContext {
     let text = |path: &[&str]| {
@@ -56,6 +59,7 @@ fn event_context(
         source_ip,
         protocol: text(&["request", "protocol"]),
         now_ms,
+        caller: request.caller.clone(),
     }
 }
 
@@ -88,6 +92,25 @@ fn internal(e: String) -> LocalReply {
     LocalReply::internal(&e)
 }
 
+/// What the call carries of who called: the caller's identity when one is known and the
+/// function's mode hands a client context on (synchronous calls), and the tenant id found
+/// at the request's headers. Nothing of it comes from the caller's own `x-amz-*` headers.
+fn identity<'a>(
+    function: &FunctionSettings,
+    request: &'a ReadyRequest,
+) -> Result<Identity<'a>, LocalReply> {
+    let client_context = match &request.caller {
+        Some(caller) if function.target.takes_client_context() => {
+            Some(client_context(caller).map_err(LocalReply::internal)?)
+        }
+        _ => None,
+    };
+    Ok(Identity {
+        client_context,
+        tenant_id: request.tenant_id.as_deref(),
+    })
+}
+
 /// The caller's headers the signed call takes: `:authority`, then `FORWARDED`.
 const CALLER_HEADERS: [&str; 4] = [":authority", FORWARDED[0], FORWARDED[1], FORWARDED[2]];
 
@@ -101,12 +124,14 @@ fn send_in_place(
     request: &ReadyRequest,
     now_ms: u64,
 ) -> Result<(Sent, usize), LocalReply> {
+    let identity = identity(function, request)?;
     let mut signer = plugin.signer.borrow_mut();
+    let target = &function.target;
     let signature = if request.body_size == 0 {
-        signer.sign(&function.target, credentials, now_ms / 1000, &[])?
+        signer.sign(target, &identity, credentials, now_ms / 1000, &[])?
     } else if request.body_hash.hashed() == request.body_size {
         let hash = request.body_hash.hex();
-        signer.sign_hashed(&function.target, credentials, now_ms / 1000, &hash)?
+        signer.sign_hashed(target, &identity, credentials, now_ms / 1000, &hash)?
     } else {
         return Err(internal(format!(
             "hashed {} of {} body bytes",
@@ -117,7 +142,7 @@ fn send_in_place(
     drop(signer);
     let ours = function
         .target
-        .headers(&signature, credentials.session_token.as_deref());
+        .headers(&signature, credentials.session_token.as_deref(), &identity);
     let [authority, values @ ..] =
         header_pairs::find_each(&request.serialized_headers, CALLER_HEADERS);
     // Without it Envoy would select the signed call's virtual host by an empty host.
@@ -169,7 +194,7 @@ fn send_event(
     }
     let body = request.had_body.then_some(body.as_slice());
     let context = if format.needs_context() {
-        event_context(function, stream, now_ms)
+        event_context(function, stream, request, now_ms)
     } else {
         EventContext::default()
     };
@@ -184,14 +209,17 @@ fn send_event(
             function.max_request_bytes,
         ));
     }
-    let signature =
-        plugin
-            .signer
-            .borrow_mut()
-            .sign(&function.target, credentials, now_ms / 1000, &event)?;
+    let identity = identity(function, request)?;
+    let signature = plugin.signer.borrow_mut().sign(
+        &function.target,
+        &identity,
+        credentials,
+        now_ms / 1000,
+        &event,
+    )?;
     let ours = function
         .target
-        .headers(&signature, credentials.session_token.as_deref());
+        .headers(&signature, credentials.session_token.as_deref(), &identity);
     let token = callout::invoke(stream, &ours, &event, function.invoke_timeout_ms)?;
     let authorization = ours
         .iter()

@@ -3,7 +3,7 @@
 //! (`Plugin`), which holds them all (`select::Functions`); what is the VM's (credentials,
 //! `detailed_errors`) is on `Plugin`.
 
-use crate::config::FilterConfig;
+use crate::config::{FilterConfig, TenantIdSource};
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
 use crate::invoke::InvokeTarget;
@@ -23,6 +23,8 @@ pub struct FunctionSettings {
     pub invoke_timeout_ms: u64,
     /// Passthrough sends the caller's `x-amzn-trace-id` on.
     pub forward_trace_id: bool,
+    /// Where a tenant-isolated function's tenant id comes from.
+    pub tenant_id: Option<TenantIdSource>,
 }
 
 impl FunctionSettings {
@@ -36,6 +38,7 @@ impl FunctionSettings {
             max_request_bytes: config.max_request_bytes,
             invoke_timeout_ms: config.invoke_timeout_ms,
             forward_trace_id: config.forward_trace_id,
+            tenant_id: config.tenant_id.clone(),
         }
     }
 }

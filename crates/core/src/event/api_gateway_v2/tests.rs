@@ -11,6 +11,7 @@ fn context() -> EventContext {
         source_ip: "10.1.2.3".into(),
         protocol: "HTTP/1.1".into(),
         now_ms: NOW_MS,
+        caller: None,
     }
 }
 
@@ -158,4 +159,41 @@ fn a_result_without_status_code_is_the_body_of_a_200() {
     }
     assert!(function_result(b"not json").is_err());
     assert!(function_result(br#"{"statusCode":"x"}"#).is_err());
+}
+
+/// The mesh caller is where API Gateway HTTP APIs put a Lambda authorizer's context:
+/// `requestContext.authorizer.lambda` (payload format 2.0; aws-lambda-go's
+/// `APIGatewayV2HTTPRequestContextAuthorizerDescription.Lambda`, aws_lambda_events'
+/// `ApiGatewayRequestAuthorizer`, `lambda` read into `fields`). No caller known: no
+/// `authorizer` at all, as API Gateway sends none for a route without one.
+#[test]
+fn the_caller_is_the_lambda_authorizers_context() {
+    let headers = header_pairs::serialize(&[(":method", &b"GET"[..]), (":path", b"/")]).unwrap();
+    let id = "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/api";
+    let mut with_caller = context();
+    with_caller.caller = Some(std::rc::Rc::new(Caller::new("api".into(), Some(id.into()))));
+    let event = request_event(&headers, None, &with_caller).unwrap();
+    let value: Value = serde_json::from_slice(&event).unwrap();
+    assert_eq!(
+        value["requestContext"]["authorizer"],
+        json!({"lambda": {"mesh-caller-service": "api", "mesh-caller-spiffe-id": id}})
+    );
+    let parsed: ApiGatewayV2httpRequest = serde_json::from_slice(&event).unwrap();
+    let authorizer = parsed.request_context.authorizer.unwrap();
+    assert_eq!(
+        authorizer.fields.get("mesh-caller-service"),
+        Some(&json!("api"))
+    );
+
+    with_caller.caller = Some(std::rc::Rc::new(Caller::new("web".into(), None)));
+    let event = request_event(&headers, None, &with_caller).unwrap();
+    let value: Value = serde_json::from_slice(&event).unwrap();
+    assert_eq!(
+        value["requestContext"]["authorizer"],
+        json!({"lambda": {"mesh-caller-service": "web"}})
+    );
+
+    let event = request_event(&headers, None, &context()).unwrap();
+    let value: Value = serde_json::from_slice(&event).unwrap();
+    assert_eq!(value["requestContext"].get("authorizer"), None);
 }
