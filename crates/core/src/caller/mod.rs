@@ -3,6 +3,10 @@
 //! sidecar's own configuration names its service. Functions may list the callers allowed to
 //! invoke them, and learn who called them.
 
+pub mod allowed;
+pub mod spiffe;
+pub mod xfcc;
+
 /// A mesh caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
