@@ -81,6 +81,7 @@ counters! {
     FetchFailuresContainer => "credential_fetch_failures.container",
     FetchFailuresInstanceMetadata => "credential_fetch_failures.instance_metadata",
     FetchFailuresAssumeRole => "credential_fetch_failures.assume_role",
+    CallerRefused => "caller_refused",
     PayloadSizesDropped => "payload_sizes_dropped",
 }
 
@@ -149,6 +150,7 @@ impl Counter {
             ReplyCode::LambdaUnreachable | ReplyCode::LambdaTimeout => Self::LambdaNoAnswer,
             ReplyCode::InternalError => Self::InternalErrors,
             ReplyCode::BodyNotDelivered => Self::BodyNotDelivered,
+            ReplyCode::CallerNotAllowed => Self::CallerRefused,
         }
     }
 

@@ -12,12 +12,13 @@ mod error;
 pub mod fields;
 mod functions;
 
-pub use caller::{CallerSource, Untrusted};
+pub use caller::{CallerSource, Untrusted, MAX_CALLERS};
 pub use credentials::CredentialSettings;
 pub use error::ConfigError;
 pub use functions::{parse_plugin_config, PluginConfig, MAX_FUNCTION_NAME};
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
+use crate::caller::allowed::AllowedCaller;
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
 use crate::response::FunctionErrors;
@@ -69,6 +70,8 @@ pub struct FilterConfig {
     pub credentials: CredentialSettings,
     /// Where the filter learns which mesh service called (`caller`); `None`: it does not.
     pub caller: Option<CallerSource>,
+    /// The mesh callers allowed to invoke the function (`callers`); `None`: any caller.
+    pub callers: Option<Vec<AllowedCaller>>,
 }
 
 impl FilterConfig {
@@ -135,6 +138,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
     let detailed_errors = fields.bool("detailed_errors");
     let credentials = fields.object("credentials");
     let caller = fields.object("caller");
+    let callers = fields.value("callers");
     fields.finish()?;
 
     let arn_text = arn?.ok_or_else(|| fields.error("arn", "is required"))?;
@@ -224,6 +228,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         Some(block) => credentials::read(block, &arn)?,
     };
     let caller = caller?.map(caller::read).transpose()?;
+    let callers = caller::read_callers(&fields, callers, caller.as_ref())?;
 
     Ok(FilterConfig {
         arn,
@@ -239,6 +244,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         detailed_errors,
         credentials,
         caller,
+        callers,
     })
 }
 
@@ -541,7 +547,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, detailed_errors, credentials, caller"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, detailed_errors, credentials, caller, callers"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

@@ -3,6 +3,7 @@
 //! (`Plugin`), which holds them all (`select::Functions`); what is the VM's (credentials,
 //! `detailed_errors`) is on `Plugin`.
 
+use crate::caller::allowed::AllowedCaller;
 use crate::config::FilterConfig;
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
@@ -23,6 +24,8 @@ pub struct FunctionSettings {
     pub invoke_timeout_ms: u64,
     /// Passthrough sends the caller's `x-amzn-trace-id` on.
     pub forward_trace_id: bool,
+    /// The mesh callers allowed to invoke the function; `None`: any caller.
+    pub callers: Option<Vec<AllowedCaller>>,
 }
 
 impl FunctionSettings {
@@ -36,6 +39,7 @@ impl FunctionSettings {
             max_request_bytes: config.max_request_bytes,
             invoke_timeout_ms: config.invoke_timeout_ms,
             forward_trace_id: config.forward_trace_id,
+            callers: config.callers.clone(),
         }
     }
 }
