@@ -49,7 +49,19 @@ from harness.processes import free_port
 XFCC = "x-forwarded-client-cert"
 
 
-def _gateway_config(wasm_path, aws, west_arn: str, capture, west_hop, plain) -> dict:
+def _gateway_config(
+    wasm_path,
+    aws,
+    capture,
+    *,
+    west_arn: str,
+    west_port: int,
+    plain_port: int,
+    use_remote_address: bool = True,
+) -> dict:
+    """The gateway Envoy: `auth` (us-east-1) lists `api`, `billing` (us-west-2) `payroll`,
+    `/plain` names no function; the sidecar's header passed on (ALWAYS_FORWARD_ONLY), the
+    peer the connection's (`use_remote_address`)."""
     configuration = json.dumps(
         {
             "functions": {
@@ -63,13 +75,13 @@ def _gateway_config(wasm_path, aws, west_arn: str, capture, west_hop, plain) -> 
         wasm_path=wasm_path,
         plugin_configuration=configuration,
         lambda_port=capture.port,
-        use_remote_address=True,
+        use_remote_address=use_remote_address,
     )
     resources = config["static_resources"]
     manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     manager["forward_client_cert_details"] = "ALWAYS_FORWARD_ONLY"
     east_cluster = resources["clusters"][0]["name"]
-    resources["clusters"] += [_cluster("lambda_west", west_hop.port), _cluster("plain", plain.port)]
+    resources["clusters"] += [_cluster("lambda_west", west_port), _cluster("plain", plain_port)]
     manager["route_config"]["virtual_hosts"][0]["routes"] = [
         *_lambda_routes("auth", aws.function_arn, aws.region, east_cluster, "/auth"),
         *_lambda_routes("billing", west_arn, WEST, "lambda_west", "/billing"),
@@ -104,7 +116,14 @@ def test_only_listed_callers_reach_a_function_as_the_sidecar_vouches(
         mesh = Mesh.create(tmp_path / "mesh", ["api", "web", "payroll", "lambda-gateway"])
         gateway = start_bootstrap(
             "gateway",
-            _gateway_config(wasm_path, aws, west_arn, capture, west_hop, plain),
+            _gateway_config(
+                wasm_path,
+                aws,
+                capture,
+                west_arn=west_arn,
+                west_port=west_hop.port,
+                plain_port=plain.port,
+            ),
             aws.user_credentials.as_environment(),
         )
         gateway_port = int(gateway.url.rsplit(":", 1)[1])
@@ -194,3 +213,44 @@ def test_only_listed_callers_reach_a_function_as_the_sidecar_vouches(
     finally:
         west_hop.stop()
         plain.stop()
+
+
+def test_the_peer_decides_whether_the_header_is_trusted(aws, capture, start_bootstrap, wasm_path):
+    """`source.address` through a real Envoy: with `use_remote_address: false` Envoy takes it
+    from x-forwarded-for (its last address, xff_num_trusted_hops 0), so a header that claims
+    another peer makes the sidecar's header untrusted (`untrusted: refuse`: 403), while with
+    `use_remote_address: true`, as the gateway must run, the peer is the connection's (here
+    loopback) whatever the caller writes. The test machine has loopback addresses alone, so
+    this is how a peer other than the local sidecar is seen through Envoy."""
+    vouched = f'By={spiffe_id("lambda-gateway")};Hash=ab;Subject="";URI={spiffe_id("api")}'
+    headers = [(XFCC, vouched), ("x-forwarded-for", "192.0.2.7")]
+    gateways = {
+        remote: start_bootstrap(
+            f"gateway-remote-{remote}",
+            _gateway_config(
+                wasm_path,
+                aws,
+                capture,
+                west_arn=f"arn:aws:lambda:{WEST}:{aws.account_id}:function:unused",
+                west_port=free_port(),
+                plain_port=free_port(),
+                use_remote_address=remote,
+            ),
+            aws.user_credentials.as_environment(),
+        )
+        for remote in (False, True)
+    }
+    answer = client.call(gateways[False].url, "POST", "/auth", headers=headers, body=b"{}")
+    assert_local_reply(answer, 403, "CallerNotAllowed")
+    assert capture.requests == [], capture.describe()
+    answer = client.call(gateways[False].url, "POST", "/auth", headers=headers[:1], body=b"{}")
+    assert answer.status == 200, str(answer)
+    answer = client.call(gateways[True].url, "POST", "/auth", headers=headers, body=b"{}")
+    assert answer.status == 200, str(answer)
+    assert len(capture.requests) == 2, capture.describe()
+    gateways[False].stop()
+    refusals = [
+        line for line in gateways[False].log_text().splitlines() if "CallerNotAllowed" in line
+    ]
+    assert len(refusals) == 1, refusals
+    assert "from 192.0.2.7:0, which is not the local sidecar" in refusals[0], refusals
