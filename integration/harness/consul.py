@@ -181,17 +181,13 @@ def mesh_upstream_cluster(mesh: Mesh, caller: str, upstream: str, sidecar_port: 
     )
 
 
-def caller_bootstrap(
-    entries: Entries,
-    mesh: Mesh,
-    caller: str,
-    upstream: str,
-    upstream_port: int,
-    upstream_sidecar_port: int,
-) -> dict:
-    """The caller's sidecar: the generated Lambda listeners verbatim and the generated static
-    clusters, plus an ordinary mesh upstream `upstream` on `upstream_port`, reached over mTLS
-    at its sidecar's public listener."""
+def mesh_upstream(
+    mesh: Mesh, caller: str, upstream: str, upstream_port: int, upstream_sidecar_port: int
+) -> tuple[dict, dict]:
+    """An ordinary mesh upstream of `caller`'s sidecar as Consul makes it: the listener on
+    `upstream_port` (its connection manager left at Envoy's default, SANITIZE: whatever
+    x-forwarded-client-cert the app sends is dropped) and the cluster that reaches
+    `upstream`'s public listener on `upstream_sidecar_port` over mTLS as `caller`."""
     cluster = mesh_cluster_name(upstream)
     qualified = f"{upstream}.default.default.{DATACENTER}"
     mesh_listener = {
@@ -207,6 +203,35 @@ def caller_bootstrap(
         ],
     }
     mesh_cluster = mesh_upstream_cluster(mesh, caller, upstream, upstream_sidecar_port)
+    return mesh_listener, mesh_cluster
+
+
+def upstream_bootstrap(
+    mesh: Mesh, caller: str, upstream: str, upstream_port: int, upstream_sidecar_port: int
+) -> dict:
+    """`caller`'s sidecar with one mesh upstream, `upstream` on `upstream_port`."""
+    listener, cluster = mesh_upstream(mesh, caller, upstream, upstream_port, upstream_sidecar_port)
+    return {
+        "admin": admin(),
+        "node": {"id": f"{caller}-sidecar-proxy", "cluster": caller},
+        "static_resources": {"listeners": [listener], "clusters": [cluster]},
+    }
+
+
+def caller_bootstrap(
+    entries: Entries,
+    mesh: Mesh,
+    caller: str,
+    upstream: str,
+    upstream_port: int,
+    upstream_sidecar_port: int,
+) -> dict:
+    """The caller's sidecar: the generated Lambda listeners verbatim and the generated static
+    clusters, plus an ordinary mesh upstream `upstream` on `upstream_port`, reached over mTLS
+    at its sidecar's public listener."""
+    mesh_listener, mesh_cluster = mesh_upstream(
+        mesh, caller, upstream, upstream_port, upstream_sidecar_port
+    )
     # Consul unpacks each escape-hatch listener from its Any (`makeListenerFromUserConfig`).
     unpacked = [
         {k: v for k, v in listener.items() if k != "@type"}
@@ -223,17 +248,69 @@ def caller_bootstrap(
     }
 
 
-def public_listener_bootstrap(mesh: Mesh, service: str, public_port: int, app_port: int) -> dict:
-    """A mesh service's sidecar as Consul shapes it: the public listener (mTLS, the client's
-    certificate details forwarded in x-forwarded-client-cert) in front of the local app."""
+def intentions_rbac(allowed: list[str]) -> dict:
+    """The HTTP RBAC filter Consul puts first on an HTTP service's public listener for
+    intentions that allow `allowed` (namespace default) under the default deny: one policy,
+    `consul-intentions-layer4`, any permission, one principal per source matching its URI
+    SAN by regex, any datacenter (hashicorp/consul `agent/xds/rbac.go`, `makeRBACHTTPFilter`
+    and `makeSpiffePattern`: "Datacenter is not verified by RBAC, so we match on any value";
+    the shape of `agent/xds/testdata/rbac/default-deny-one-allow--httpfilter.golden`). A
+    service without an allowing intention (`web`) matches no principal: Envoy answers 403."""
+    principals = [
+        {
+            "authenticated": {
+                "principal_name": {
+                    "safe_regex": {
+                        "regex": f"^spiffe://{TRUST_DOMAIN}/ns/default/dc/[^/]+/svc/{name}$"
+                    }
+                }
+            }
+        }
+        for name in allowed
+    ]
+    policy = {"permissions": [{"any": True}], "principals": principals}
+    return {
+        "name": "envoy.filters.http.rbac",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
+            "rules": {"policies": {"consul-intentions-layer4": policy}},
+        },
+    }
+
+
+# What Consul's public listener sets for an HTTP service (hashicorp/consul
+# `agent/xds/listeners.go`, `makeInboundListener`: `forwardClientPolicy = APPEND_FORWARD`
+# unless the mesh sets `SanitizeXForwardedClientCert` or the protocol is grpc, and
+# `makeListenerFilter` then sets `SetCurrentClientCertDetails` Subject, Cert, Chain, Dns, Uri).
+CONSUL_XFCC = {
+    "forward_client_cert_details": "APPEND_FORWARD",
+    "set_current_client_cert_details": {
+        "subject": True,
+        "cert": True,
+        "chain": True,
+        "dns": True,
+        "uri": True,
+    },
+}
+
+
+def public_listener_bootstrap(
+    mesh: Mesh,
+    service: str,
+    public_port: int,
+    app_port: int,
+    intentions: dict | None = None,
+) -> dict:
+    """A mesh service's sidecar as Consul shapes it for an HTTP service: the public listener
+    (mTLS, the client's certificate details appended to x-forwarded-client-cert as Consul
+    sets them, `CONSUL_XFCC`) in front of the local app; with `intentions` (an HTTP RBAC
+    filter, `intentions_rbac`), that filter first, as Consul puts it."""
     manager = http_connection_manager(
-        "public_listener",
-        "public_listener",
-        "public_listener",
-        "local_app",
-        forward_client_cert_details="SANITIZE_SET",
-        set_current_client_cert_details={"subject": True, "uri": True},
+        "public_listener", "public_listener", "public_listener", "local_app", **CONSUL_XFCC
     )
+    if intentions is not None:
+        filters = manager["typed_config"]["http_filters"]
+        filters.insert(0, intentions)
     listener = {
         "name": f"public_listener:127.0.0.1:{public_port}",
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": public_port}},

@@ -26,6 +26,8 @@ pub enum ReplyCode {
     TenantIdMissing,
     /// The filter could not make the call.
     InternalError,
+    /// The function lists its callers, and this request's is not one of them (or is not known).
+    CallerNotAllowed,
 }
 
 impl ReplyCode {
@@ -39,6 +41,7 @@ impl ReplyCode {
             Self::BodyNotDelivered => "BodyNotDelivered",
             Self::TenantIdMissing => "TenantIdMissing",
             Self::InternalError => "InternalError",
+            Self::CallerNotAllowed => "CallerNotAllowed",
         }
     }
 }
@@ -77,10 +80,11 @@ const TOO_LARGE: &str = "the request exceeds the size limit; nothing was sent to
 
 impl LocalReply {
     /// Whether the reply's cause is logged once elsewhere (each failed credential fetch, an
-    /// Envoy holding bodies back) or is the caller's own (a body over the limit): its
-    /// per-request line is then at info, not warn.
+    /// Envoy holding bodies back) or is the caller's own (a body over the limit, a caller not
+    /// on the function's list): its per-request line is then at info, not warn.
     pub fn cause_logged_once(&self) -> bool {
         self.status == 413
+            || self.code == ReplyCode::CallerNotAllowed
             || self.code == ReplyCode::CredentialsUnavailable
             || self.code == ReplyCode::BodyNotDelivered
             || self.code == ReplyCode::TenantIdMissing
@@ -210,6 +214,18 @@ impl LocalReply {
         }
     }
 
+    /// The caller may not invoke the function: `reason` (for the log) names the caller, as
+    /// the sidecar vouched for it, and why.
+    pub fn caller_not_allowed(reason: &str) -> Self {
+        Self {
+            status: 403,
+            code: ReplyCode::CallerNotAllowed,
+            summary:
+                "the caller is not allowed to invoke this function; nothing was sent to Lambda",
+            message: format!("{reason}; nothing was sent to Lambda"),
+        }
+    }
+
     /// The JSON body: the summary, or with `detailed` the full reason.
     pub fn body(&self, detailed: bool) -> String {
         let message = if detailed {
@@ -264,6 +280,7 @@ mod tests {
             LocalReply::credentials_timeout(5_000, OUTSIDE),
             LocalReply::body_not_delivered(),
             LocalReply::internal(OUTSIDE),
+            LocalReply::caller_not_allowed(OUTSIDE),
         ];
         let secret_words = [
             "arn:",

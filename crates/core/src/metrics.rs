@@ -82,6 +82,7 @@ counters! {
     FetchFailuresContainer => "credential_fetch_failures.container",
     FetchFailuresInstanceMetadata => "credential_fetch_failures.instance_metadata",
     FetchFailuresAssumeRole => "credential_fetch_failures.assume_role",
+    CallerRefused => "caller_refused",
     PayloadSizesDropped => "payload_sizes_dropped",
 }
 
@@ -151,6 +152,7 @@ impl Counter {
             ReplyCode::InternalError => Self::InternalErrors,
             ReplyCode::BodyNotDelivered => Self::BodyNotDelivered,
             ReplyCode::TenantIdMissing => Self::TenantIdMissing,
+            ReplyCode::CallerNotAllowed => Self::CallerRefused,
         }
     }
 

@@ -3,6 +3,10 @@
 //! sidecar's own configuration names its service. Functions may list the callers allowed to
 //! invoke them, and learn who called them.
 
+pub mod allowed;
+pub mod spiffe;
+pub mod xfcc;
+
 use std::cell::OnceCell;
 
 /// The keys a function reads the caller under: in the client context's `custom` map and in

@@ -10,10 +10,15 @@
 //!
 //! Absent: no caller is known.
 
-use super::error::quote_str;
+use super::error::{quote, quote_str};
 use super::fields::{Choice, Fields};
 use super::ConfigError;
+use crate::caller::allowed::{AllowedCaller, EntryError};
 use crate::caller::{is_service_name, MAX_SERVICE_NAME};
+use serde_json::Value;
+
+/// The most entries a `callers` list holds (each request may compare its caller with all).
+pub const MAX_CALLERS: usize = 64;
 
 /// Where the caller's identity comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +111,61 @@ pub fn read(mut fields: Fields<'_>) -> Result<CallerSource, ConfigError> {
     }
 }
 
+/// Reads a function's `callers` (its JSON value, if given), which needs the caller's identity
+/// from the gateway's sidecar (`caller.from: forwarded_client_cert`): a configured service is
+/// the same for every request, so a list to check it against means nothing.
+pub fn read_callers(
+    fields: &Fields<'_>,
+    value: Option<&Value>,
+    source: Option<&CallerSource>,
+) -> Result<Option<Vec<AllowedCaller>>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if !matches!(source, Some(CallerSource::ForwardedClientCert { .. })) {
+        return Err(fields.error(
+            "callers",
+            "needs caller.from: \"forwarded_client_cert\" (the gateway, where the sidecar's \
+             certificate names each request's caller); with a configured service every \
+             request has the same caller, so a list to check it against means nothing",
+        ));
+    }
+    let entries = match value {
+        Value::Array(entries) if (1..=MAX_CALLERS).contains(&entries.len()) => entries,
+        other => {
+            return Err(fields.error(
+                "callers",
+                format!(
+                    "expected a list of 1 to {MAX_CALLERS} service names or SPIFFE IDs, got {}",
+                    quote(other)
+                ),
+            ))
+        }
+    };
+    let mut list = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let parsed = entry
+            .as_str()
+            .ok_or(EntryError::NotAServiceName)
+            .and_then(AllowedCaller::parse);
+        let allowed = parsed.map_err(|e| {
+            let why = match e {
+                EntryError::NotAServiceName => format!(
+                    "is not a service name (1 to {MAX_SERVICE_NAME} letters, digits, '-', '_', \
+                     '.') or a SPIFFE ID"
+                ),
+                EntryError::NotAServiceId(e) => format!("is not a Consul service's SPIFFE ID: {e}"),
+            };
+            fields.error("callers", format!("{} {why}", quote(entry)))
+        })?;
+        if list.contains(&allowed) {
+            return Err(fields.error("callers", format!("{} is listed twice", quote(entry))));
+        }
+        list.push(allowed);
+    }
+    Ok(Some(list))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{err, parse};
@@ -182,6 +242,75 @@ mod tests {
             let message = caller_err(block);
             let expected = format!("invalid configuration: {expected}");
             assert!(message.starts_with(&expected), "{block}: {message}");
+        }
+    }
+
+    fn callers(json: &str) -> Result<Option<Vec<AllowedCaller>>, ConfigError> {
+        parse(json).map(|c| c.callers)
+    }
+
+    const GATEWAY: &str = r#""caller":{"from":"forwarded_client_cert"}"#;
+
+    #[test]
+    fn a_function_lists_its_callers_by_name_or_spiffe_id() {
+        let id = "spiffe://td.consul/ap/eu/ns/team/dc/dc1/svc/api";
+        assert_eq!(
+            callers(&format!(r#"{{{ARN},{GATEWAY},"callers":["api","{id}"]}}"#)).unwrap(),
+            Some(vec![
+                AllowedCaller::Service("api".into()),
+                AllowedCaller::SpiffeId(id.into())
+            ])
+        );
+        assert_eq!(callers(&format!("{{{ARN},{GATEWAY}}}")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_callers_list_that_cannot_be_meant_is_refused() {
+        let many: Vec<String> = (0..=MAX_CALLERS).map(|i| format!("\"s{i}\"")).collect();
+        let many = many.join(",");
+        for (json, expected) in [
+            (
+                format!(r#"{{{ARN},"callers":["api"]}}"#),
+                "callers: needs caller.from: \"forwarded_client_cert\"",
+            ),
+            (
+                format!(
+                    r#"{{{ARN},"caller":{{"from":"configured","service":"web"}},"callers":["api"]}}"#
+                ),
+                "callers: needs caller.from",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":[]}}"#),
+                "callers: expected a list of 1 to 64",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":"api"}}"#),
+                "callers: expected a list",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":[{many}]}}"#),
+                "callers: expected a list of 1 to 64",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":["a b"]}}"#),
+                "callers: \"a b\" is not a service name",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":[7]}}"#),
+                "callers: 7 is not a service name",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":["spiffe://td/gateway/mesh/dc/x"]}}"#),
+                "callers: \"spiffe://td/gateway/mesh/dc/x\" is not a Consul service's SPIFFE ID",
+            ),
+            (
+                format!(r#"{{{ARN},{GATEWAY},"callers":["api","api"]}}"#),
+                "callers: \"api\" is listed twice",
+            ),
+        ] {
+            let message = err(&json);
+            let expected = format!("invalid configuration: {expected}");
+            assert!(message.starts_with(&expected), "{json}: {message}");
         }
     }
 }

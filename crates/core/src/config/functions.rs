@@ -11,7 +11,7 @@ use super::{parse_config, parse_function, FilterConfig};
 use serde_json::{Map, Value};
 
 /// A function's own fields: in an entry of `functions`, never beside it.
-const PER_FUNCTION: [&str; 11] = [
+const PER_FUNCTION: [&str; 12] = [
     "arn",
     "qualifier",
     "invocation_mode",
@@ -23,6 +23,7 @@ const PER_FUNCTION: [&str; 11] = [
     "invoke_timeout_ms",
     "forward_trace_id",
     "tenant_id",
+    "callers",
 ];
 
 /// The VM's fields: at the top level in both forms.
@@ -120,7 +121,12 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
             }
         }
         let config = parse_function(&merged).map_err(|mut e| {
-            if !SHARED.iter().any(|s| e.field.starts_with(s)) {
+            let shared = |s: &&str| {
+                e.field
+                    .strip_prefix(*s)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            };
+            if !SHARED.iter().any(shared) {
                 e.field = format!("{path}.{}", e.field);
             }
             e
@@ -261,6 +267,28 @@ mod tests {
             (
                 format!(r#"{{"functions":{{"a":{{"arn":"{EAST}"}}}},"credentials":{{"x":1}}}}"#),
                 r#"credentials.x: unknown field "x""#,
+            ),
+            (
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","callers":["api"]}}}}}}"#),
+                r#"functions.a.callers: needs caller.from: "forwarded_client_cert""#,
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","callers":["a b"]}}}},
+                        "caller":{{"from":"forwarded_client_cert"}}}}"#
+                ),
+                r#"functions.a.callers: "a b" is not a service name"#,
+            ),
+            (
+                format!(
+                    r#"{{"callers":["api"],"functions":{{"a":{{"arn":"{EAST}"}}}},
+                        "caller":{{"from":"forwarded_client_cert"}}}}"#
+                ),
+                "callers: belongs in each entry of functions",
+            ),
+            (
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","caller":{{}}}}}}}}"#),
+                "functions.a.caller: is shared by every function",
             ),
         ];
         for (json, start) in cases {

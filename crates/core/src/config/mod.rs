@@ -13,13 +13,14 @@ pub mod fields;
 mod functions;
 mod tenant;
 
-pub use caller::{CallerSource, Untrusted};
+pub use caller::{CallerSource, Untrusted, MAX_CALLERS};
 pub use credentials::CredentialSettings;
 pub use error::ConfigError;
 pub use functions::{parse_plugin_config, PluginConfig, MAX_FUNCTION_NAME};
 pub use tenant::{is_tenant_id, TenantIdSource, MAX_TENANT_ID};
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
+use crate::caller::allowed::AllowedCaller;
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
 use crate::response::FunctionErrors;
@@ -74,6 +75,8 @@ pub struct FilterConfig {
     /// Where the tenant id of a tenant-isolated function comes from (`tenant_id`); `None`:
     /// none is sent.
     pub tenant_id: Option<TenantIdSource>,
+    /// The mesh callers allowed to invoke the function (`callers`); `None`: any caller.
+    pub callers: Option<Vec<AllowedCaller>>,
 }
 
 impl FilterConfig {
@@ -141,6 +144,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
     let detailed_errors = fields.bool("detailed_errors");
     let credentials = fields.object("credentials");
     let caller = fields.object("caller");
+    let callers = fields.value("callers");
     fields.finish()?;
 
     let arn_text = arn?.ok_or_else(|| fields.error("arn", "is required"))?;
@@ -231,6 +235,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
     };
     let caller = caller?.map(caller::read).transpose()?;
     let tenant_id = tenant_id?.map(tenant::read).transpose()?;
+    let callers = caller::read_callers(&fields, callers, caller.as_ref())?;
 
     Ok(FilterConfig {
         arn,
@@ -247,6 +252,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         credentials,
         caller,
         tenant_id,
+        callers,
     })
 }
 
@@ -559,7 +565,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, tenant_id, detailed_errors, credentials, caller"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, tenant_id, detailed_errors, credentials, caller, callers"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

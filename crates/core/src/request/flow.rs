@@ -105,8 +105,16 @@ impl RequestFlow {
             }
         };
         let limit = function.max_request_bytes;
+        // One read of the whole map (a host call per header costs more than one for all):
+        // the caller's certificate now, the declared length next, the event's headers or
+        // `outgoing::FORWARDED` later.
+        self.request.serialized_headers = stream.request_headers();
+        let headers = &self.request.serialized_headers;
+        match plugin.callers.admit(&function, stream, headers) {
+            Ok(caller) => self.request.caller = caller,
+            Err(refused) => return self.reply(plugin, stream, &refused),
+        }
         self.function = Some(function);
-        self.request.caller = plugin.callers.caller();
         if !self.in_flight {
             self.in_flight = true;
             plugin.metrics.in_flight(1);
@@ -121,9 +129,6 @@ impl RequestFlow {
                 &LocalReply::credentials_unavailable(&reason),
             );
         }
-        // One read of the whole map (a host call per header costs more than one for all):
-        // the declared length now, the event's headers or `outgoing::FORWARDED` later.
-        self.request.serialized_headers = stream.request_headers();
         // A tenant-isolated function's tenant id, or the 400 before the body is buffered.
         let tenant = self
             .function
@@ -382,6 +387,12 @@ impl RequestFlow {
                 Action::Pause
             }
         }
+    }
+
+    /// The request's caller, as its headers made it known.
+    #[cfg(test)]
+    pub fn caller(&self) -> Option<&Rc<crate::caller::Caller>> {
+        self.request.caller.as_ref()
     }
 
     fn reply(
@@ -965,8 +976,6 @@ mod tests {
     /// names none passes untouched, unbuffered and uncounted; an unknown name is refused.
     mod functions {
         use super::*;
-        use crate::config::parse_plugin_config;
-        use crate::request::select::Functions;
 
         const EAST: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
         const WEST: &str = "arn:aws:lambda:us-west-2:123456789012:function:billing";
@@ -977,17 +986,7 @@ mod tests {
                 r#"{{"functions":{{"auth":{{"arn":"{EAST}","payload_passthrough":true}},
                     "billing":{{"arn":"{WEST}","payload_passthrough":true,"max_request_bytes":5}}}}}}"#
             );
-            let config = parse_plugin_config(json.as_bytes()).unwrap();
-            let shared = config.shared().unwrap().clone();
-            let mut p = Plugin::of(Functions::new(&config), &shared, "environment".into());
-            p.route_key = "mesh_lambda".into();
-            *p.credentials.borrow_mut() = SharedRecord::succeeded(
-                "environment",
-                crate::request::tests::credentials(None),
-                NOW_MS,
-                300,
-            );
-            p
+            crate::request::tests::plugin_of(&json)
         }
 
         fn routed(function: Option<&str>, body: &[u8]) -> (FakeStreams, FakeStream) {

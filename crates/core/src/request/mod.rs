@@ -259,6 +259,19 @@ pub(crate) mod tests {
     }
 
     /// A plugin whose VM holds long-term credentials.
+    /// The plugin of a whole configuration (either form), named `mesh_lambda`, with
+    /// credentials.
+    pub fn plugin_of(json: &str) -> Plugin {
+        let config = crate::config::parse_plugin_config(json.as_bytes()).unwrap();
+        let shared = config.shared().unwrap().clone();
+        let functions = select::Functions::new(&config);
+        let mut p = Plugin::of(functions, &shared, "environment".into());
+        p.route_key = "mesh_lambda".into();
+        *p.credentials.borrow_mut() =
+            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        p
+    }
+
     pub fn plugin_with_credentials(extra: &str) -> Plugin {
         let p = plugin(extra);
         *p.credentials.borrow_mut() =

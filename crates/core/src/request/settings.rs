@@ -3,6 +3,7 @@
 //! (`Plugin`), which holds them all (`select::Functions`); what is the VM's (credentials,
 //! `detailed_errors`) is on `Plugin`.
 
+use crate::caller::allowed::AllowedCaller;
 use crate::config::{FilterConfig, TenantIdSource};
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
@@ -25,6 +26,8 @@ pub struct FunctionSettings {
     pub forward_trace_id: bool,
     /// Where a tenant-isolated function's tenant id comes from.
     pub tenant_id: Option<TenantIdSource>,
+    /// The mesh callers allowed to invoke the function; `None`: any caller.
+    pub callers: Option<Vec<AllowedCaller>>,
 }
 
 impl FunctionSettings {
@@ -39,6 +42,7 @@ impl FunctionSettings {
             invoke_timeout_ms: config.invoke_timeout_ms,
             forward_trace_id: config.forward_trace_id,
             tenant_id: config.tenant_id.clone(),
+            callers: config.callers.clone(),
         }
     }
 }
