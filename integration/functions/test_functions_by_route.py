@@ -5,69 +5,15 @@ route that names no function, whose request reaches a plain upstream as the call
 
 import copy
 import json
-from urllib.parse import quote
 
 from harness import client
 from harness.app import RecordingApp
 from harness.aws import FUNCTION_NAME
+from harness.bootstrap import static_cluster
 from harness.capture import CaptureHop
 from harness.envoy import FILTER_NAME, render_config
 from harness.expectations import assert_every_request_verified, invoke_path, the_signed_request
-from harness.gateway import WEST, create_function
-
-ROUTE_HEADER = "x-mesh-lambda-route"
-
-
-def _cluster(name: str, port: int) -> dict:
-    return {
-        "name": name,
-        "type": "STATIC",
-        "connect_timeout": "5s",
-        "load_assignment": {
-            "cluster_name": name,
-            "endpoints": [
-                {
-                    "lb_endpoints": [
-                        {
-                            "endpoint": {
-                                "address": {
-                                    "socket_address": {"address": "127.0.0.1", "port_value": port}
-                                }
-                            }
-                        }
-                    ]
-                }
-            ],
-        },
-    }
-
-
-def _lambda_routes(
-    function: str, arn: str, region: str, cluster: str, prefix: str, signed_named: bool = True
-) -> list:
-    """The caller's route (by `prefix`) and the signed call's (its Invoke path and the route
-    key the filter adds), both naming `function` in the filter's metadata: a caller who sends
-    the signed call's path and key itself is still that function's, and signed. With
-    `signed_named` false the signed call's route names no function (a misconfiguration)."""
-    metadata = {"filter_metadata": {FILTER_NAME: {"function": function}}}
-    route = {
-        "cluster": cluster,
-        "host_rewrite_literal": f"lambda.{region}.amazonaws.com",
-        "timeout": "30s",
-    }
-    signed_path = "/2015-03-31/functions/" + quote(arn.rsplit(":function:", 1)[0], safe="") + "%3A"
-    return [
-        {
-            "match": {
-                "prefix": signed_path,
-                "headers": [{"name": ROUTE_HEADER, "string_match": {"exact": FILTER_NAME}}],
-            },
-            "request_headers_to_remove": [ROUTE_HEADER],
-            **({"metadata": metadata} if signed_named else {}),
-            "route": route,
-        },
-        {"match": {"prefix": prefix}, "metadata": metadata, "route": route},
-    ]
+from harness.gateway import ROUTE_HEADER, WEST, create_function, lambda_routes
 
 
 def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouched(
@@ -94,12 +40,12 @@ def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouche
         virtual_host = manager["route_config"]["virtual_hosts"][0]
         east_cluster = resources["clusters"][0]["name"]
         resources["clusters"] += [
-            _cluster("lambda_west", west_hop.port),
-            _cluster("plain", plain.port),
+            static_cluster("lambda_west", west_hop.port),
+            static_cluster("plain", plain.port),
         ]
         virtual_host["routes"] = [
-            *_lambda_routes("auth", aws.function_arn, aws.region, east_cluster, "/auth"),
-            *_lambda_routes("billing", west_arn, WEST, "lambda_west", "/billing"),
+            *lambda_routes("auth", aws.function_arn, aws.region, east_cluster, "/auth"),
+            *lambda_routes("billing", west_arn, WEST, "lambda_west", "/billing"),
             {"match": {"prefix": "/plain"}, "route": {"cluster": "plain"}},
         ]
         envoy = start_bootstrap(
@@ -174,7 +120,7 @@ def test_a_forged_signed_call_on_a_route_naming_no_function_is_refused_not_sent_
     resources = config["static_resources"]
     manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     cluster = resources["clusters"][0]["name"]
-    manager["route_config"]["virtual_hosts"][0]["routes"] = _lambda_routes(
+    manager["route_config"]["virtual_hosts"][0]["routes"] = lambda_routes(
         "auth", aws.function_arn, aws.region, cluster, "/auth", signed_named=False
     )
     envoy = start_bootstrap("envoy", config, aws.user_credentials.as_environment())

@@ -26,9 +26,10 @@ import json
 import re
 import ssl
 
-from functions.test_functions_by_route import WEST, _cluster, _lambda_routes, _west_function
 from harness import client
 from harness.app import RecordingApp
+from harness.aws import FUNCTION_NAME
+from harness.bootstrap import static_cluster
 from harness.capture import CaptureHop
 from harness.consul import (
     Mesh,
@@ -43,6 +44,7 @@ from harness.expectations import (
     invoke_path,
     the_signed_request,
 )
+from harness.gateway import WEST, create_function, lambda_routes
 from harness.metrics import moved, wait_for_metrics
 from harness.processes import free_port
 
@@ -81,10 +83,13 @@ def _gateway_config(
     manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     manager["forward_client_cert_details"] = "ALWAYS_FORWARD_ONLY"
     east_cluster = resources["clusters"][0]["name"]
-    resources["clusters"] += [_cluster("lambda_west", west_port), _cluster("plain", plain_port)]
+    resources["clusters"] += [
+        static_cluster("lambda_west", west_port),
+        static_cluster("plain", plain_port),
+    ]
     manager["route_config"]["virtual_hosts"][0]["routes"] = [
-        *_lambda_routes("auth", aws.function_arn, aws.region, east_cluster, "/auth"),
-        *_lambda_routes("billing", west_arn, WEST, "lambda_west", "/billing"),
+        *lambda_routes("auth", aws.function_arn, aws.region, east_cluster, "/auth"),
+        *lambda_routes("billing", west_arn, WEST, "lambda_west", "/billing"),
         {"match": {"prefix": "/plain"}, "route": {"cluster": "plain"}},
     ]
     return config
@@ -109,7 +114,7 @@ def _mtls_call(mesh: Mesh, service: str, port: int, path: str, headers: dict) ->
 def test_only_listed_callers_reach_a_function_as_the_sidecar_vouches(
     aws, capture, start_bootstrap, wasm_path, tmp_path
 ):
-    west_arn = _west_function(aws)
+    west_arn = create_function(aws, FUNCTION_NAME, WEST)
     west_hop = CaptureHop(aws.port, aws.credentials_by_access_key(), region=WEST).start()
     plain = RecordingApp(b"plain answer", "text/plain").start()
     try:

@@ -5,6 +5,7 @@ gateway generate` writes, and the second function, `billing` in us-west-2, it fr
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import botocore.exceptions
 import botocore.session
@@ -188,3 +189,31 @@ def exercise(url: str, f: Functions, east_host: str, west_host: str) -> None:
     assert len(f.west.requests) == 2, f.west.describe()
     assert f.west.requests[1].verdict.ok, f.west.requests[1].describe()
     assert len(f.east.requests) == 1, f.east.describe()
+
+
+def lambda_routes(
+    function: str, arn: str, region: str, cluster: str, prefix: str, signed_named: bool = True
+) -> list:
+    """The caller's route (by `prefix`) and the signed call's (its Invoke path and the route
+    key the filter adds), both naming `function` in the filter's metadata: a caller who sends
+    the signed call's path and key itself is still that function's, and signed. With
+    `signed_named` false the signed call's route names no function (a misconfiguration)."""
+    metadata = {"filter_metadata": {FILTER_NAME: {"function": function}}}
+    route = {
+        "cluster": cluster,
+        "host_rewrite_literal": f"lambda.{region}.amazonaws.com",
+        "timeout": "30s",
+    }
+    signed_path = "/2015-03-31/functions/" + quote(arn.rsplit(":function:", 1)[0], safe="") + "%3A"
+    return [
+        {
+            "match": {
+                "prefix": signed_path,
+                "headers": [{"name": ROUTE_HEADER, "string_match": {"exact": FILTER_NAME}}],
+            },
+            "request_headers_to_remove": [ROUTE_HEADER],
+            **({"metadata": metadata} if signed_named else {}),
+            "route": route,
+        },
+        {"match": {"prefix": prefix}, "metadata": metadata, "route": route},
+    ]

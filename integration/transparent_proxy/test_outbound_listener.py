@@ -27,7 +27,6 @@ import json
 
 import requests
 
-from functions.test_functions_by_route import _lambda_routes
 from harness.app import RecordingApp
 from harness.bootstrap import admin
 from harness.consul import (
@@ -39,6 +38,7 @@ from harness.consul import (
 )
 from harness.envoy import render_config
 from harness.expectations import assert_every_request_verified, invoke_path
+from harness.gateway import lambda_routes
 from harness.transparent_proxy import (
     INTERNAL_LISTENER_EXTENSION,
     OUTBOUND_LISTENER,
@@ -76,7 +76,7 @@ def _gateway_config(aws, capture, wasm_path) -> dict:
     # ForwardClientCertDetails. Sound only where nothing but the sidecar can reach the listener.
     manager["forward_client_cert_details"] = "ALWAYS_FORWARD_ONLY"
     lambda_cluster = resources["clusters"][0]["name"]
-    manager["route_config"]["virtual_hosts"][0]["routes"] = _lambda_routes(
+    manager["route_config"]["virtual_hosts"][0]["routes"] = lambda_routes(
         VIRTUAL_SERVICE, aws.function_arn, aws.region, lambda_cluster, PREFIX
     )
     return config
