@@ -157,7 +157,7 @@ fn descriptions_it_cannot_use_are_refused() {
     );
     refused(
         &description(callers, &two_chains),
-        "upstreams[1].filter: credentials and detailed_errors belong to the gateway's",
+        "upstreams[1].filter: credentials, detailed_errors and caller belong to the",
     );
     let named_as_gateway = function("lambda-gateway", 2345, &format!(r#"{{"arn":"{ARN}"}}"#));
     refused(

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 /// The gateway's one filter: its routes' metadata key and the signed calls' route key.
 pub const PLUGIN_NAME: &str = "mesh-lambda";
 /// The filter's fields that are the VM's, one for every function (the core's `SHARED`).
-const SHARED: [&str; 2] = ["credentials", "detailed_errors"];
+const SHARED: [&str; 3] = ["credentials", "detailed_errors", "caller"];
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
     let (description, out) = generate_arguments("gateway", args)?;
@@ -98,8 +98,8 @@ pub fn signed_path(u: &crate::description::Upstream) -> String {
 }
 
 /// The filter's configuration in the `functions` form: each upstream's own fields under its
-/// name, the VM's (`SHARED`) once at the top, which must then be the same for all. Checked
-/// with the filter's own parser.
+/// name, the VM's (`SHARED`) once at the top, which must then be the same for all, and
+/// `caller` from the sidecar's certificate unless given. Checked with the filter's own parser.
 pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError> {
     let mut functions = Map::new();
     let mut shared: Option<(usize, Map<String, Value>)> = None;
@@ -120,8 +120,9 @@ pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError>
             None => shared = Some((i, vm)),
             Some((first, first_vm)) if *first_vm != vm => {
                 return Err(DescriptionError(format!(
-                    "upstreams[{i}].filter: credentials and detailed_errors belong to the gateway's \
-                     one filter, shared by every function: give each the same as upstreams[{first}]"
+                    "upstreams[{i}].filter: credentials, detailed_errors and caller belong to the \
+                     gateway's one filter, shared by every function: give each the same as \
+                     upstreams[{first}]"
                 )))
             }
             Some(_) => {}
@@ -129,6 +130,10 @@ pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError>
         functions.insert(u.name.clone(), Value::Object(own));
     }
     let mut root = shared.map(|(_, vm)| vm).unwrap_or_default();
+    // The gateway learns each request's caller from its sidecar's certificate (trusted from
+    // the loopback hop only), so functions are told who called and may list their callers.
+    root.entry("caller")
+        .or_insert_with(|| serde_json::json!({ "from": "forwarded_client_cert" }));
     root.insert("functions".into(), Value::Object(functions));
     let text = Value::Object(root).to_string();
     parse_plugin_config(text.as_bytes())
