@@ -15,7 +15,6 @@ responses.py), so these calls succeed there as any other; the hop's botocore che
 shows they are signed.
 """
 
-import base64
 import json
 
 import pytest
@@ -27,6 +26,7 @@ from harness.event_stream import response_stream
 from harness.expectations import (
     assert_local_reply,
     assert_nothing_sent_upstream,
+    decoded_client_context,
     the_signed_request,
 )
 from harness.paths import STREAMING_ENVOY_CONFIG
@@ -39,12 +39,6 @@ FORGED = [
     ("x-amz-tenant-id", "someone-else"),
 ]
 THE_CALLER = {"mesh-caller-service": "api"}
-
-
-def decoded_client_context(request) -> dict:
-    value = request.header("x-amz-client-context")
-    assert value is not None, request.headers
-    return json.loads(base64.b64decode(value, validate=True))
 
 
 def test_passthrough_carries_the_caller_in_a_signed_client_context(aws, capture, start_envoy):

@@ -41,6 +41,7 @@ from harness.consul import (
 from harness.envoy import render_config
 from harness.expectations import (
     assert_local_reply,
+    decoded_client_context,
     invoke_path,
     the_signed_request,
 )
@@ -61,14 +62,20 @@ def _gateway_config(
     plain_port: int,
     use_remote_address: bool = True,
 ) -> dict:
-    """The gateway Envoy: `auth` (us-east-1) lists `api`, `billing` (us-west-2) `payroll`,
-    `/plain` names no function; the sidecar's header passed on (ALWAYS_FORWARD_ONLY), the
-    peer the connection's (`use_remote_address`)."""
+    """The gateway Envoy: `auth` (us-east-1) lists `api`; `billing` (us-west-2) lists
+    `payroll` and is tenant-isolated (the caller's service is the tenant); `/plain` names no
+    function; the sidecar's header passed on (ALWAYS_FORWARD_ONLY), the peer the connection's
+    (`use_remote_address`)."""
     configuration = json.dumps(
         {
             "functions": {
                 "auth": {"arn": aws.function_arn, "payload_passthrough": True, "callers": ["api"]},
-                "billing": {"arn": west_arn, "payload_passthrough": True, "callers": ["payroll"]},
+                "billing": {
+                    "arn": west_arn,
+                    "payload_passthrough": True,
+                    "callers": ["payroll"],
+                    "tenant_id": {"from": "caller_service"},
+                },
             },
             "caller": {"from": "forwarded_client_cert"},
         }
@@ -157,6 +164,12 @@ def test_only_listed_callers_reach_a_function_as_the_sidecar_vouches(
         invoked = the_signed_request(capture)
         assert invoked.target == invoke_path(aws.function_arn)
         assert invoked.body == b'{"from": "api"}'
+        # ... told who called, as the sidecar vouched for it, in the signed client context.
+        assert decoded_client_context(invoked) == {
+            "custom": {"mesh-caller-service": "api", "mesh-caller-spiffe-id": spiffe_id("api")}
+        }
+        assert "x-amz-client-context" in invoked.verdict.signed_headers, invoked.verdict
+        assert invoked.header("x-amz-tenant-id") is None
 
         # `web` has no intention: the sidecar's RBAC answers 403, nothing reaches the gateway.
         answer = client.call(web, "POST", "/auth", body=b'{"from": "web"}')
@@ -187,6 +200,12 @@ def test_only_listed_callers_reach_a_function_as_the_sidecar_vouches(
         invoked = the_signed_request(west_hop)
         assert invoked.target == invoke_path(west_arn)
         assert f"/{WEST}/lambda/aws4_request" in invoked.header("authorization")
+        # `billing` is tenant-isolated: the verified caller is its tenant, signed.
+        assert invoked.header("x-amz-tenant-id") == "payroll"
+        assert "x-amz-tenant-id" in invoked.verdict.signed_headers, invoked.verdict
+        assert decoded_client_context(invoked)["custom"]["mesh-caller-spiffe-id"] == spiffe_id(
+            "payroll"
+        )
 
         # Straight to the gateway Envoy (no sidecar, so no certificate): no caller, refused.
         answer = client.call(gateway.url, "POST", "/auth", body=b'{"from": "nobody"}')

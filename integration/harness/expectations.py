@@ -1,5 +1,6 @@
 """Assertions shared by the end-to-end tests."""
 
+import base64
 import json
 from urllib.parse import quote
 
@@ -68,3 +69,11 @@ def invoke_small_and_large(
         assert invoked.verdict.ok, invoked.describe()
         assert invoked.path == invoke_path(function_arn)
     assert len(capture.requests) == 2
+
+
+def decoded_client_context(request) -> dict:
+    """The JSON of a captured Invoke call's `X-Amz-Client-Context` (base64, as Lambda's
+    Invoke API takes it)."""
+    value = request.header("x-amz-client-context")
+    assert value is not None, request.headers
+    return json.loads(base64.b64decode(value, validate=True))
