@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let request = Message::read(data);
     let headers = serialize(&request.request_headers());
     let context = envoy.context("123456789012");
-    let Ok(event) = request_event(&headers, request.body, &context) else {
+    let Ok(event) = request_event(&headers, request.body, &context, None) else {
         panic!("no event for a well-formed header map");
     };
     let event = json_object(&event, "the event");

@@ -11,7 +11,7 @@ use serde_json::Value;
 fuzz_target!(|data: &[u8]| {
     let request = Message::read(data);
     let headers = serialize(&request.request_headers());
-    let Ok(event) = request_event(&headers, request.body) else {
+    let Ok(event) = request_event(&headers, request.body, None) else {
         panic!("no event for a well-formed header map");
     };
     let event = json_object(&event, "the event");

@@ -90,11 +90,14 @@ def test_the_generated_gateway_fronts_two_functions(aws, cli, start_bootstrap, w
         functions.plain.stop()
 
 
-def test_an_event_carries_the_path_the_gateway_received(aws, capture, start_bootstrap, wasm_path):
+def test_an_event_carries_the_callers_path_without_the_gateways_prefix(
+    aws, capture, start_bootstrap, wasm_path
+):
     """What docs/src/gateway.md says of the prefix: the filter reads the path before Envoy's
-    router would rewrite it, so a function taking an event (here the native filter's,
-    `payload_passthrough: false`) sees the gateway's path, prefix included, even with a
-    `prefix_rewrite` on the caller's route (which is why the shipped config has none)."""
+    router would rewrite it (so a `prefix_rewrite` on the route changes nothing the function
+    sees); a function taking an event (here the native filter's, `payload_passthrough: false`)
+    names the gateway's prefix in `strip_path_prefix` and sees the caller's path, as the
+    caller sent it before its sidecar's service-router put the prefix in front."""
     config = runnable(
         load(GATEWAY_ENVOY_CONFIG),
         wasm_path,
@@ -106,15 +109,12 @@ def test_an_event_carries_the_path_the_gateway_received(aws, capture, start_boot
     value = plugin["typed_config"]["config"]["configuration"]
     functions = json.loads(value["value"])
     functions["functions"]["authentication"]["payload_passthrough"] = False
+    functions["functions"]["authentication"]["strip_path_prefix"] = "/authentication"
     value["value"] = json.dumps(functions)
-    [route] = [
-        r
-        for r in manager["route_config"]["virtual_hosts"][0]["routes"]
-        if r["match"].get("prefix") == "/authentication/"
-    ]
-    route["route"]["prefix_rewrite"] = "/"
     gateway = start_bootstrap("gateway", config, aws.user_credentials.as_environment())
 
     client.call(gateway.url, "POST", "/authentication/login?next=1", body=b"{}")
     invoked = the_signed_request(capture)
-    assert json.loads(invoked.body)["raw_path"] == "/authentication/login?next=1"
+    event = json.loads(invoked.body)
+    assert event["raw_path"] == "/login?next=1", event
+    assert event["query_string_parameters"] == {"next": "1"}, event

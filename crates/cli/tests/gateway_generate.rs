@@ -95,6 +95,17 @@ fn one_filter_holds_every_function_and_the_vms_fields_once() {
     assert_eq!(plugin["functions"]["authentication"]["arn"], ARN);
     assert_eq!(plugin["functions"]["billing"]["arn"], WEST);
     assert!(plugin["functions"]["billing"].get("credentials").is_none());
+    // Its caller from the sidecar's certificate; each event's path without the gateway's
+    // prefix (both functions take the default, an event).
+    assert_eq!(plugin["caller"]["from"], "forwarded_client_cert");
+    assert_eq!(
+        plugin["functions"]["authentication"]["strip_path_prefix"],
+        "/authentication"
+    );
+    assert_eq!(
+        plugin["functions"]["billing"]["strip_path_prefix"],
+        "/billing"
+    );
     let text = out["text"].as_str().unwrap();
     // Each function's signed call has its own route, by its Invoke path and the route key.
     for (arn, region) in [(ARN, "us-east-1"), (WEST, "us-west-2")] {

@@ -127,6 +127,13 @@ pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError>
             }
             Some(_) => {}
         }
+        // An event carries the path: the caller's, without the prefix the gateway routes on.
+        let passthrough = own.get("payload_passthrough") == Some(&Value::Bool(true));
+        let prefix = u.path_prefix.trim_end_matches('/');
+        if !passthrough && !prefix.is_empty() {
+            own.entry("strip_path_prefix")
+                .or_insert_with(|| Value::String(prefix.to_owned()));
+        }
         functions.insert(u.name.clone(), Value::Object(own));
     }
     let mut root = shared.map(|(_, vm)| vm).unwrap_or_default();

@@ -11,7 +11,7 @@ use super::{parse_config, parse_function, FilterConfig};
 use serde_json::{Map, Value};
 
 /// A function's own fields: in an entry of `functions`, never beside it.
-const PER_FUNCTION: [&str; 12] = [
+const PER_FUNCTION: [&str; 13] = [
     "arn",
     "qualifier",
     "invocation_mode",
@@ -22,6 +22,7 @@ const PER_FUNCTION: [&str; 12] = [
     "max_request_bytes",
     "invoke_timeout_ms",
     "forward_trace_id",
+    "strip_path_prefix",
     "tenant_id",
     "callers",
 ];

@@ -21,6 +21,7 @@ pub use tenant::{is_tenant_id, TenantIdSource, MAX_TENANT_ID};
 
 use crate::arn::{check_qualifier, parse_function_arn, FunctionArn};
 use crate::caller::allowed::AllowedCaller;
+use crate::event::path::is_path_prefix;
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
 use crate::response::FunctionErrors;
@@ -66,6 +67,9 @@ pub struct FilterConfig {
     /// The caller's `x-amzn-trace-id` goes on with the call (Lambda continues its X-Ray trace,
     /// and samples as it says). Off where callers are not trusted to choose the sampling.
     pub forward_trace_id: bool,
+    /// Event formats: the prefix of the path that the route stands for (a gateway's
+    /// `/authentication`), left out of the path the event carries.
+    pub strip_path_prefix: Option<String>,
     /// The filter's own error replies give callers the full reason (role ARNs, accounts,
     /// clusters, STS's words) instead of a fixed summary; for meshes whose callers may see it.
     pub detailed_errors: bool,
@@ -140,6 +144,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
     let max_request_bytes = fields.whole_number("max_request_bytes", 1..=MAX_REQUEST_BYTES);
     let invoke_timeout_ms = fields.whole_number("invoke_timeout_ms", 1..=MAX_INVOKE_TIMEOUT_MS);
     let forward_trace_id = fields.bool("forward_trace_id");
+    let strip_path_prefix = fields.string("strip_path_prefix");
     let tenant_id = fields.object("tenant_id");
     let detailed_errors = fields.bool("detailed_errors");
     let credentials = fields.object("credentials");
@@ -228,6 +233,25 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         (Some(ms), false) => ms,
     };
     let forward_trace_id = forward_trace_id?.unwrap_or(true);
+    let strip_path_prefix =
+        match (strip_path_prefix?, payload_passthrough) {
+            (None, _) => None,
+            (Some(_), true) => return Err(fields.error(
+                "strip_path_prefix",
+                "applies only with payload_passthrough: false (it is the path the event carries)",
+            )),
+            (Some(p), false) if is_path_prefix(p) => Some(p.to_owned()),
+            (Some(p), false) => {
+                return Err(fields.error(
+                    "strip_path_prefix",
+                    format!(
+                        "{} is not a path prefix ('/' first, none last, printable, no '?', '#' or \
+                     spaces)",
+                        quote_str(p)
+                    ),
+                ))
+            }
+        };
     let detailed_errors = detailed_errors?.unwrap_or(false);
     let credentials = match credentials? {
         None => CredentialSettings::default(),
@@ -248,6 +272,7 @@ fn parse_function(object: &serde_json::Map<String, Value>) -> Result<FilterConfi
         max_request_bytes,
         invoke_timeout_ms,
         forward_trace_id,
+        strip_path_prefix,
         detailed_errors,
         credentials,
         caller,
@@ -564,8 +589,16 @@ pub(crate) mod tests {
                 r#"qualifier: "7" given, but the arn already ends in qualifier "live"; give one"#,
             ),
             (
+                format!(r#"{{"arn":"{ARN}","payload_passthrough":true,"strip_path_prefix":"/a"}}"#),
+                "strip_path_prefix: applies only with payload_passthrough: false (it is the path the event carries)",
+            ),
+            (
+                format!(r#"{{"arn":"{ARN}","strip_path_prefix":"/a/"}}"#),
+                r#"strip_path_prefix: "/a/" is not a path prefix ('/' first, none last, printable, no '?', '#' or spaces)"#,
+            ),
+            (
                 format!(r#"{{"arn":"{ARN}","arnn":1}}"#),
-                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, tenant_id, detailed_errors, credentials, caller, callers"#,
+                r#"arnn: unknown field "arnn", expected one of arn, qualifier, invocation_mode, payload_passthrough, payload_format, function_error, host_rewrite, max_request_bytes, invoke_timeout_ms, forward_trace_id, strip_path_prefix, tenant_id, detailed_errors, credentials, caller, callers"#,
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),

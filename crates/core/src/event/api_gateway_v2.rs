@@ -19,6 +19,7 @@
 //! of a 200 `application/json` response.
 
 use super::base64;
+use super::path::without_prefix;
 use super::result::{FunctionResult, MalformedResult};
 use super::EventContext;
 use crate::caller::{Caller, SERVICE_KEY, SPIFFE_ID_KEY};
@@ -31,6 +32,7 @@ pub fn request_event(
     serialized_headers: &[u8],
     body: Option<&[u8]>,
     context: &EventContext,
+    path_prefix: Option<&str>,
 ) -> Result<Vec<u8>, String> {
     let pairs =
         header_pairs::parse(serialized_headers).ok_or("the request headers came back malformed")?;
@@ -42,7 +44,7 @@ pub fn request_event(
     for (name, value) in &pairs {
         let value = String::from_utf8_lossy(value);
         match *name {
-            ":path" => path = value.into_owned(),
+            ":path" => path = without_prefix(&value, path_prefix).into_owned(),
             ":method" => method = value.into_owned(),
             ":authority" => authority = value.into_owned(),
             n if n.starts_with(':') => {}

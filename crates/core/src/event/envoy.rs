@@ -19,13 +19,18 @@
 //! ignores it).
 
 use super::base64;
+use super::path::without_prefix;
 use super::result::{FunctionResult, MalformedResult};
 use crate::header_pairs;
 use serde_json::{Map, Value};
 
 /// The event for a request with these headers (serialized) and body (`None`: the request
 /// ended at its headers).
-pub fn request_event(serialized_headers: &[u8], body: Option<&[u8]>) -> Result<Vec<u8>, String> {
+pub fn request_event(
+    serialized_headers: &[u8],
+    body: Option<&[u8]>,
+    path_prefix: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let pairs =
         header_pairs::parse(serialized_headers).ok_or("the request headers came back malformed")?;
     let mut raw_path = String::new();
@@ -36,7 +41,7 @@ pub fn request_event(serialized_headers: &[u8], body: Option<&[u8]>) -> Result<V
     for (name, value) in &pairs {
         let value = String::from_utf8_lossy(value);
         match *name {
-            ":path" => raw_path = value.into_owned(),
+            ":path" => raw_path = without_prefix(&value, path_prefix).into_owned(),
             ":method" => method = value.into_owned(),
             n if n.starts_with(':') => {}
             n => {

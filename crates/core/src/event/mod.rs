@@ -6,6 +6,7 @@
 pub mod api_gateway_v2;
 pub mod base64;
 pub mod envoy;
+pub mod path;
 pub mod response;
 pub mod result;
 
@@ -56,16 +57,19 @@ impl PayloadFormat {
     }
 
     /// The event for a request (its serialized headers and its body, `None` when it ended at
-    /// its headers).
+    /// its headers), its path without `path_prefix` (`path::without_prefix`).
     pub fn request_event(
         self,
         headers: &[u8],
         body: Option<&[u8]>,
         context: &EventContext,
+        path_prefix: Option<&str>,
     ) -> Result<Vec<u8>, String> {
         match self {
-            PayloadFormat::Envoy => envoy::request_event(headers, body),
-            PayloadFormat::ApiGatewayV2 => api_gateway_v2::request_event(headers, body, context),
+            PayloadFormat::Envoy => envoy::request_event(headers, body, path_prefix),
+            PayloadFormat::ApiGatewayV2 => {
+                api_gateway_v2::request_event(headers, body, context, path_prefix)
+            }
         }
     }
 

@@ -199,7 +199,12 @@ fn send_event(
         EventContext::default()
     };
     let event = format
-        .request_event(&request.serialized_headers, body, &context)
+        .request_event(
+            &request.serialized_headers,
+            body,
+            &context,
+            function.strip_path_prefix.as_deref(),
+        )
         .map_err(internal)?;
     // The limit is Lambda's, on what it receives: the event, body encoded.
     let size = u64::try_from(event.len()).unwrap_or(u64::MAX);

@@ -24,6 +24,8 @@ pub struct FunctionSettings {
     pub invoke_timeout_ms: u64,
     /// Passthrough sends the caller's `x-amzn-trace-id` on.
     pub forward_trace_id: bool,
+    /// Event formats: left out of the path the event carries.
+    pub strip_path_prefix: Option<String>,
     /// Where a tenant-isolated function's tenant id comes from.
     pub tenant_id: Option<TenantIdSource>,
     /// The mesh callers allowed to invoke the function; `None`: any caller.
@@ -41,6 +43,7 @@ impl FunctionSettings {
             max_request_bytes: config.max_request_bytes,
             invoke_timeout_ms: config.invoke_timeout_ms,
             forward_trace_id: config.forward_trace_id,
+            strip_path_prefix: config.strip_path_prefix.clone(),
             tenant_id: config.tenant_id.clone(),
             callers: config.callers.clone(),
         }

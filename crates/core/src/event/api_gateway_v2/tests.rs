@@ -17,7 +17,13 @@ fn context() -> EventContext {
 
 fn event(pairs: &[(&str, &str)], body: Option<&[u8]>) -> Vec<u8> {
     let pairs: Vec<(&str, &[u8])> = pairs.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
-    request_event(&header_pairs::serialize(&pairs).unwrap(), body, &context()).unwrap()
+    request_event(
+        &header_pairs::serialize(&pairs).unwrap(),
+        body,
+        &context(),
+        None,
+    )
+    .unwrap()
 }
 
 fn request() -> Vec<u8> {
@@ -172,7 +178,7 @@ fn the_caller_is_the_lambda_authorizers_context() {
     let id = "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/api";
     let mut with_caller = context();
     with_caller.caller = Some(std::rc::Rc::new(Caller::new("api".into(), Some(id.into()))));
-    let event = request_event(&headers, None, &with_caller).unwrap();
+    let event = request_event(&headers, None, &with_caller, None).unwrap();
     let value: Value = serde_json::from_slice(&event).unwrap();
     assert_eq!(
         value["requestContext"]["authorizer"],
@@ -186,14 +192,14 @@ fn the_caller_is_the_lambda_authorizers_context() {
     );
 
     with_caller.caller = Some(std::rc::Rc::new(Caller::new("web".into(), None)));
-    let event = request_event(&headers, None, &with_caller).unwrap();
+    let event = request_event(&headers, None, &with_caller, None).unwrap();
     let value: Value = serde_json::from_slice(&event).unwrap();
     assert_eq!(
         value["requestContext"]["authorizer"],
         json!({"lambda": {"mesh-caller-service": "web"}})
     );
 
-    let event = request_event(&headers, None, &context()).unwrap();
+    let event = request_event(&headers, None, &context(), None).unwrap();
     let value: Value = serde_json::from_slice(&event).unwrap();
     assert_eq!(value["requestContext"].get("authorizer"), None);
 }

@@ -7,7 +7,7 @@ fn headers(pairs: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn event(pairs: &[(&str, &str)], body: Option<&[u8]>) -> Value {
-    serde_json::from_slice(&request_event(&headers(pairs), body).unwrap()).unwrap()
+    serde_json::from_slice(&request_event(&headers(pairs), body, None).unwrap()).unwrap()
 }
 
 #[test]
