@@ -2,8 +2,9 @@
 //! several, by name, under `functions`, selected per request by the route's metadata.
 //!
 //! In the `functions` form each entry holds a function's own fields (`PER_FUNCTION`), read by
-//! the same code as the single form's, and the VM-wide fields (`SHARED`: the credentials the
-//! VM holds, whether its replies carry the full reason) stay at the top level, for all.
+//! the same code as the single form's, and the VM-wide fields (`SHARED`: whether its replies
+//! carry the full reason, ...) stay at the top level, for all. `credentials` may be in both:
+//! an entry's own block, else the top-level one (`OWN_OR_SHARED`).
 
 use super::error::{quote, quote_str, ConfigError};
 use super::fields::Fields;
@@ -26,6 +27,13 @@ const PER_FUNCTION: [&str; 10] = [
 
 /// The VM's fields: at the top level in both forms.
 const SHARED: [&str; 3] = ["credentials", "detailed_errors", "caller"];
+
+/// A field an entry may give for itself, else the top-level one applies (it is in `SHARED`
+/// too). The top-level block is read once, for the first function (by name) that uses it, and
+/// every function without its own has that same value: they share one identity, as before
+/// entries could have their own (an `assume_role` without `sts_region` takes that first
+/// function's region for STS).
+const OWN_OR_SHARED: &str = "credentials";
 
 /// The longest function name: a route's metadata names it, and logs quote it.
 pub const MAX_FUNCTION_NAME: usize = 64;
@@ -97,6 +105,8 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
         ));
     }
     let mut named = Vec::with_capacity(entries.len());
+    // The top-level credentials as read for the first function without its own block.
+    let mut top_credentials = None;
     for (name, entry) in entries {
         check_name(name)?;
         let path = format!("functions.{name}");
@@ -106,7 +116,10 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
                 format!("expected an object, got {}", quote(entry)),
             ));
         };
-        if let Some(field) = SHARED.iter().find(|f| entry.contains_key(**f)) {
+        if let Some(field) = SHARED
+            .iter()
+            .find(|f| **f != OWN_OR_SHARED && entry.contains_key(**f))
+        {
             return Err(ConfigError::new(
                 format!("{path}.{field}"),
                 "is shared by every function: give it at the top level",
@@ -115,18 +128,39 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
         let mut merged = entry.clone();
         for (name, value) in &shared {
             if let Some(value) = value {
-                merged.insert((*name).to_owned(), (*value).clone());
+                merged.entry(*name).or_insert_with(|| (*value).clone());
             }
         }
-        let config = parse_function(&merged).map_err(|mut e| {
-            if !SHARED.iter().any(|s| e.field.starts_with(s)) {
+        let mut config = parse_function(&merged).map_err(|mut e| {
+            if !SHARED
+                .iter()
+                .any(|s| !entry.contains_key(*s) && names_field(&e.field, s))
+            {
                 e.field = format!("{path}.{}", e.field);
             }
             e
         })?;
+        if !entry.contains_key(OWN_OR_SHARED) {
+            config.credentials = top_credentials
+                .get_or_insert_with(|| config.credentials.clone())
+                .clone();
+        }
         named.push((name.clone(), config));
     }
+    if top_credentials.is_none() && object.contains_key(OWN_OR_SHARED) {
+        return Err(ConfigError::new(
+            OWN_OR_SHARED,
+            "is used by no function (each gives its own credentials); remove it",
+        ));
+    }
     Ok(named)
+}
+
+/// Whether an error's `field` is `name` or inside it (`name.x`, not `namex`).
+fn names_field(field: &str, name: &str) -> bool {
+    field
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// A function's name: what a route's metadata gives, so plain (letters, digits, `-`, `_`,
@@ -151,6 +185,8 @@ fn check_name(name: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::CredentialSettings;
+    use crate::credentials::chain::Provider;
 
     const EAST: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
     const WEST: &str = "arn:aws:lambda:us-west-2:123456789012:function:billing:live";
@@ -201,6 +237,60 @@ mod tests {
             assert_eq!(f.credentials.max_wait_ms, 700);
         }
         assert_eq!(c.shared(), Some(auth));
+    }
+
+    /// The functions' credential settings, in name order.
+    fn credentials(json: &str) -> Vec<CredentialSettings> {
+        match parse(json).unwrap() {
+            PluginConfig::Named(functions) => {
+                functions.into_iter().map(|(_, c)| c.credentials).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/billing";
+
+    #[test]
+    fn a_function_may_hold_its_own_credentials_the_others_take_the_top_levels() {
+        let c = credentials(&format!(
+            r#"{{"functions":{{
+                "auth":{{"arn":"{EAST}"}},
+                "billing":{{"arn":"{WEST}","credentials":{{"provider":"container",
+                    "assume_role":{{"role_arn":"{ROLE}"}},"max_wait_ms":900}}}},
+                "search":{{"arn":"{WEST}"}}}},
+              "credentials":{{"provider":"environment","max_wait_ms":700}}}}"#
+        ));
+        let (auth, billing, search) = (&c[0], &c[1], &c[2]);
+        assert_eq!(auth.chain.providers, [Provider::Environment]);
+        assert_eq!(auth.max_wait_ms, 700);
+        assert_eq!(search, auth, "the top-level block, once for both");
+        // Its own block replaces the top-level one entirely (nothing is merged from it).
+        assert_eq!(billing.chain.providers, [Provider::Container]);
+        assert_eq!(billing.max_wait_ms, 900);
+        let role = billing.chain.assume_role.as_ref().unwrap();
+        assert_eq!(role.role_arn, ROLE);
+        assert_eq!(role.region, "us-west-2", "STS in its own function's region");
+        // Without a top-level block, the others have the default chain.
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}"}},
+                "billing":{{"arn":"{WEST}","credentials":{{"provider":"container"}}}}}}}}"#
+        ));
+        assert_eq!(c[0], CredentialSettings::default());
+        assert_eq!(c[1].chain.providers, [Provider::Container]);
+    }
+
+    #[test]
+    fn the_top_level_block_is_read_once_for_every_function_without_its_own() {
+        // An `assume_role` without `sts_region` takes the region of the first function that
+        // uses the block, as when the block was the VM's one: one identity, not one per region.
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}"}},"billing":{{"arn":"{WEST}"}}}},
+                "credentials":{{"assume_role":{{"role_arn":"{ROLE}"}}}}}}"#
+        ));
+        assert_eq!(c[0], c[1]);
+        let role = c[1].chain.assume_role.as_ref().unwrap();
+        assert_eq!(role.region, "us-east-1");
     }
 
     #[test]
@@ -254,8 +344,43 @@ mod tests {
                 "functions.a.max_request_bytes: expected a whole number",
             ),
             (
-                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{}}}}}}}}"#),
-                "functions.a.credentials: is shared by every function",
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","detailed_errors":true}}}}}}"#),
+                "functions.a.detailed_errors: is shared by every function",
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{"max_wait_ms":0}}}}}}}}"#
+                ),
+                "functions.a.credentials.max_wait_ms: expected a whole number",
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{"assume_role":{{}}}}}}}}}}"#
+                ),
+                "functions.a.credentials.assume_role.role_arn: is required",
+            ),
+            (
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{"x":1}}}}}}}}"#),
+                r#"functions.a.credentials.x: unknown field "x""#,
+            ),
+            (
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":5}}}}}}"#),
+                "functions.a.credentials: expected",
+            ),
+            (
+                // The top-level block is still the top level's, beside an entry's own.
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{}}}},"b":{{"arn":"{WEST}"}}}},
+                        "credentials":{{"max_wait_ms":0}}}}"#
+                ),
+                "credentials.max_wait_ms: expected a whole number",
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{}}}}}},
+                        "credentials":{{"provider":"environment"}}}}"#
+                ),
+                "credentials: is used by no function (each gives its own credentials)",
             ),
             (
                 format!(r#"{{"functions":{{"a":{{"arn":"{EAST}"}}}},"credentials":{{"x":1}}}}"#),

@@ -1,13 +1,16 @@
 //! The settings of one function, as its requests are handled: fixed when the VM is
 //! configured, read by every request, never written. Kept apart from the VM's state
-//! (`Plugin`), which holds them all (`select::Functions`); what is the VM's (credentials,
-//! `detailed_errors`) is on `Plugin`.
+//! (`Plugin`), which holds them all (`select::Functions`); what is the VM's
+//! (`detailed_errors`, the identities' credentials) is on `Plugin`, and a function names its
+//! identity.
 
+use super::identity::Identity;
 use crate::config::FilterConfig;
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
 use crate::invoke::InvokeTarget;
 use crate::response::FunctionErrors;
+use std::rc::Rc;
 
 /// One function's settings: what its calls are signed for, and how its requests are handled.
 pub struct FunctionSettings {
@@ -23,10 +26,12 @@ pub struct FunctionSettings {
     pub invoke_timeout_ms: u64,
     /// Passthrough sends the caller's `x-amzn-trace-id` on.
     pub forward_trace_id: bool,
+    /// Whose credentials sign its calls (shared with the functions of equal `credentials`).
+    pub identity: Rc<Identity>,
 }
 
 impl FunctionSettings {
-    pub fn new(config: &FilterConfig) -> Self {
+    pub fn new(config: &FilterConfig, identity: Rc<Identity>) -> Self {
         Self {
             target: InvokeTarget::new(config),
             mode: config.invocation_mode,
@@ -36,6 +41,7 @@ impl FunctionSettings {
             max_request_bytes: config.max_request_bytes,
             invoke_timeout_ms: config.invoke_timeout_ms,
             forward_trace_id: config.forward_trace_id,
+            identity,
         }
     }
 }
