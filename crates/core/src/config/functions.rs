@@ -49,8 +49,8 @@ pub enum PluginConfig {
 }
 
 impl PluginConfig {
-    /// A function's configuration, for what all share (`SHARED`): the single one, or the
-    /// first by name.
+    /// A function's configuration, for what all share (`SHARED`, but `credentials`, which
+    /// may be a function's own): the single one, or the first by name.
     pub fn shared(&self) -> Option<&FilterConfig> {
         match self {
             Self::Single(config) => Some(config),
@@ -125,29 +125,35 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
                 "is shared by every function: give it at the top level",
             ));
         }
+        // Its own block (`null` counts as not given, as everywhere).
+        let own = entry.get(OWN_OR_SHARED).is_some_and(|v| !v.is_null());
         let mut merged = entry.clone();
         for (name, value) in &shared {
-            if let Some(value) = value {
-                merged.entry(*name).or_insert_with(|| (*value).clone());
+            if let Some(value) = value.filter(|_| !(*name == OWN_OR_SHARED && own)) {
+                merged.insert((*name).to_owned(), value.clone());
             }
         }
         let mut config = parse_function(&merged).map_err(|mut e| {
-            if !SHARED
+            // A top-level field's error keeps its own path.
+            let top_level = SHARED
                 .iter()
-                .any(|s| !entry.contains_key(*s) && names_field(&e.field, s))
-            {
+                .any(|s| !(*s == OWN_OR_SHARED && own) && names_field(&e.field, s));
+            if !top_level {
                 e.field = format!("{path}.{}", e.field);
             }
             e
         })?;
-        if !entry.contains_key(OWN_OR_SHARED) {
+        if !own {
             config.credentials = top_credentials
                 .get_or_insert_with(|| config.credentials.clone())
                 .clone();
         }
         named.push((name.clone(), config));
     }
-    if top_credentials.is_none() && object.contains_key(OWN_OR_SHARED) {
+    let given_at_top = shared
+        .iter()
+        .any(|(n, v)| *n == OWN_OR_SHARED && v.is_some());
+    if top_credentials.is_none() && given_at_top {
         return Err(ConfigError::new(
             OWN_OR_SHARED,
             "is used by no function (each gives its own credentials); remove it",
@@ -271,6 +277,18 @@ mod tests {
         let role = billing.chain.assume_role.as_ref().unwrap();
         assert_eq!(role.role_arn, ROLE);
         assert_eq!(role.region, "us-west-2", "STS in its own function's region");
+        // `null` is not given: at the top level (the default chain), and in an entry (the
+        // top-level block).
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}","credentials":null}},
+                "billing":{{"arn":"{WEST}","credentials":{{"provider":"container"}}}}}},
+              "credentials":{{"provider":"environment"}}}}"#
+        ));
+        assert_eq!(c[0].chain.providers, [Provider::Environment]);
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}","credentials":{{}}}}}},"credentials":null}}"#
+        ));
+        assert_eq!(c[0], CredentialSettings::default());
         // Without a top-level block, the others have the default chain.
         let c = credentials(&format!(
             r#"{{"functions":{{"auth":{{"arn":"{EAST}"}},
