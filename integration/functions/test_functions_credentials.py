@@ -17,51 +17,67 @@ from functions.test_functions_by_route import _cluster, _lambda_routes, _west_fu
 from harness import client
 from harness.capture import CaptureHop
 from harness.envoy import render_config
-from harness.expectations import invoke_path
+from harness.expectations import (
+    assert_local_reply,
+    assert_nothing_sent_upstream,
+    invoke_path,
+    the_signed_request,
+)
 from harness.metrics import wait_for_metrics, wait_until
-from harness.sts import role_arn
+from harness.sts import role_arn, sts_error
 
 WEST = "us-west-2"
 ROUNDS = 3
 
 
+def _start_two_identities(aws, capture, sts_hop, start_bootstrap, wasm_path, west_hop, west_arn):
+    """An Envoy whose filter has `auth` (west, the top-level environment credentials) and
+    `billing` (east, its own block assuming the role), each routed to its own hop."""
+    configuration = json.dumps(
+        {
+            "functions": {
+                "auth": {"arn": west_arn, "payload_passthrough": True},
+                "billing": {
+                    "arn": aws.function_arn,
+                    "payload_passthrough": True,
+                    "credentials": {
+                        "provider": "environment",
+                        "fetch_timeout_ms": 1000,
+                        "assume_role": {"role_arn": role_arn(aws)},
+                    },
+                },
+            },
+            "credentials": {"provider": "environment"},
+            "detailed_errors": True,
+        }
+    )
+    config = render_config(
+        wasm_path=wasm_path, plugin_configuration=configuration, lambda_port=capture.port
+    )
+    resources = config["static_resources"]
+    manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    east_cluster = resources["clusters"][0]["name"]
+    resources["clusters"] += [_cluster("lambda_west", west_hop.port), sts_hop.cluster()]
+    manager["route_config"]["virtual_hosts"][0]["routes"] = [
+        *_lambda_routes("auth", west_arn, WEST, "lambda_west", "/auth"),
+        *_lambda_routes("billing", aws.function_arn, aws.region, east_cluster, "/billing"),
+    ]
+    return start_bootstrap("envoy", copy.deepcopy(config), aws.user_credentials.as_environment())
+
+
+def _west(aws) -> tuple[CaptureHop, str]:
+    """The west function's ARN and the hop its Lambda cluster points at."""
+    arn = _west_function(aws)
+    return CaptureHop(aws.port, aws.credentials_by_access_key(), region=WEST).start(), arn
+
+
 def test_each_function_signs_with_its_own_identity_and_sts_is_asked_once(
     aws, capture, sts_hop, start_bootstrap, wasm_path
 ):
-    west_arn = _west_function(aws)
-    west_hop = CaptureHop(aws.port, aws.credentials_by_access_key(), region=WEST).start()
+    west_hop, west_arn = _west(aws)
     try:
-        configuration = json.dumps(
-            {
-                "functions": {
-                    "auth": {"arn": west_arn, "payload_passthrough": True},
-                    "billing": {
-                        "arn": aws.function_arn,
-                        "payload_passthrough": True,
-                        "credentials": {
-                            "provider": "environment",
-                            "fetch_timeout_ms": 1000,
-                            "assume_role": {"role_arn": role_arn(aws)},
-                        },
-                    },
-                },
-                "credentials": {"provider": "environment"},
-                "detailed_errors": True,
-            }
-        )
-        config = render_config(
-            wasm_path=wasm_path, plugin_configuration=configuration, lambda_port=capture.port
-        )
-        resources = config["static_resources"]
-        manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-        east_cluster = resources["clusters"][0]["name"]
-        resources["clusters"] += [_cluster("lambda_west", west_hop.port), sts_hop.cluster()]
-        manager["route_config"]["virtual_hosts"][0]["routes"] = [
-            *_lambda_routes("auth", west_arn, WEST, "lambda_west", "/auth"),
-            *_lambda_routes("billing", aws.function_arn, aws.region, east_cluster, "/billing"),
-        ]
-        envoy = start_bootstrap(
-            "envoy", copy.deepcopy(config), aws.user_credentials.as_environment()
+        envoy = _start_two_identities(
+            aws, capture, sts_hop, start_bootstrap, wasm_path, west_hop, west_arn
         )
 
         for number in range(ROUNDS):
@@ -110,5 +126,30 @@ def test_each_function_signs_with_its_own_identity_and_sts_is_asked_once(
         assert "function auth: invoking" in log and "credentials: environment" in log
         assert f"function billing: invoking {aws.function_arn}" in log
         assert f"credentials: assume_role of {role_arn(aws)} with environment" in log
+    finally:
+        west_hop.stop()
+
+
+def test_a_failing_identity_answers_only_its_own_functions_requests(
+    aws, capture, sts_hop, start_bootstrap, wasm_path
+):
+    """STS refuses billing's role: billing's requests get the 503 naming STS's reason and
+    nothing reaches its Lambda; auth's, of the other identity, are signed and answered."""
+    sts_hop.answer_with(sts_error(403, "AccessDenied", "not authorized to assume it"))
+    west_hop, west_arn = _west(aws)
+    try:
+        envoy = _start_two_identities(
+            aws, capture, sts_hop, start_bootstrap, wasm_path, west_hop, west_arn
+        )
+
+        billing = client.call(envoy.url, "POST", "/billing", body=b'{"unsigned": "never"}')
+        auth = client.call(envoy.url, "POST", "/auth", body=b'{"to": "auth"}')
+
+        message = assert_local_reply(billing, 503, "CredentialsUnavailable")["message"]
+        assert message.startswith(f"cannot assume role {role_arn(aws)}: STS refused (HTTP 403)")
+        assert_nothing_sent_upstream(capture)
+        assert auth.status == 200, str(auth)
+        invoke = the_signed_request(west_hop)
+        assert invoke.access_key_id == aws.user_credentials.access_key_id
     finally:
         west_hop.stop()
