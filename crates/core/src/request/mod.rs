@@ -1,5 +1,6 @@
 //! The request path, written against the host traits: `settings` holds a function's settings
-//! (`Plugin`, here, the VM's state beside them), `caller` learns who called, `flow` takes a stream from its headers to a
+//! (`Plugin`, here, the VM's state beside them), `identity` the credentials it signs with
+//! (one per distinct `credentials` setting), `caller` learns who called, `flow` takes a stream from its headers to a
 //! signed Invoke call (or a local reply), one phase at a time, `answer` says what the caller
 //! gets back from Lambda's answer, `decision` says whether a request is signed, is answered
 //! or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
