@@ -1,5 +1,6 @@
 //! The root context: configures the VM (the core parses and validates), creates the HTTP
-//! contexts, and runs the credential agent from its timer and the callouts' answers.
+//! contexts, and runs the credential agents (one per identity) from its timer and the
+//! callouts' answers.
 
 use crate::host::{callout_answer, stream_callout_answer, Envoy};
 use crate::http::LambdaHttp;
@@ -10,7 +11,7 @@ use mesh_lambda_core::metrics::Gauge;
 use mesh_lambda_core::request::body_delivery::check_body_delivery;
 use mesh_lambda_core::request::callout::answer_from_root;
 use mesh_lambda_core::request::Plugin;
-use mesh_lambda_core::vm::agent::{CredentialAgent, FAST_TICK};
+use mesh_lambda_core::vm::agent::{CredentialAgent, FAST_TICK, SLOW_TICK};
 use mesh_lambda_core::vm::configure;
 use mesh_lambda_core::vm_log;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -21,7 +22,8 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct LambdaRoot {
     plugin: Option<Rc<Plugin>>,
-    agent: Option<CredentialAgent>,
+    /// One per identity: each ticks, and takes the answers to its own callouts.
+    agents: Vec<CredentialAgent>,
     tick: Duration,
 }
 
@@ -33,10 +35,10 @@ impl Context for LambdaRoot {
         body_size: usize,
         _trailers: usize,
     ) {
-        let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) else {
+        let Some(plugin) = self.plugin.as_ref() else {
             return;
         };
-        if agent.owns(token) {
+        if let Some(agent) = self.agents.iter_mut().find(|a| a.owns(token)) {
             let answer = callout_answer(num_headers, body_size);
             let answer = answer
                 .as_ref()
@@ -60,7 +62,7 @@ impl RootContext for LambdaRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         let bytes = self.get_plugin_configuration().unwrap_or_default();
         let env = ProxyEnvironment::load(|name| std::env::var(name).ok());
-        let (plugin, mut agent) = match configure(&bytes, env) {
+        let (plugin, mut agents) = match configure(&bytes, env) {
             Ok(configured) => configured,
             Err(e) => {
                 vm_log!(error, "{e}");
@@ -77,21 +79,26 @@ impl RootContext for LambdaRoot {
                 return false;
             }
         };
-        agent.start(&Envoy, &plugin);
+        for agent in &mut agents {
+            agent.start(&Envoy, &plugin);
+        }
         plugin.clock_reading.set(Envoy.now_ms());
         if let Err(e) = plugin.metrics.define(&Envoy) {
             vm_log!(error, "running without metrics: {e}");
         }
         self.plugin = Some(Rc::new(plugin));
-        self.agent = Some(agent);
+        self.agents = agents;
         self.tick = FAST_TICK;
         self.set_tick_period(FAST_TICK);
         true
     }
 
     fn on_tick(&mut self) {
-        if let (Some(agent), Some(plugin)) = (self.agent.as_mut(), self.plugin.as_ref()) {
-            let wanted = agent.tick(&Envoy, &Envoy, plugin);
+        if let Some(plugin) = self.plugin.as_ref() {
+            let mut wanted = SLOW_TICK;
+            for agent in &mut self.agents {
+                wanted = wanted.min(agent.tick(&Envoy, &Envoy, plugin));
+            }
             let now = Envoy.now_ms();
             plugin.clock_reading.set(now);
             check_body_delivery(plugin, &Envoy, now);

@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         expires_at: None,
     };
     let now_ms = envoy.now_ms;
-    *plugin.credentials.borrow_mut() =
+    *plugin.identities[0].credentials.borrow_mut() =
         SharedRecord::succeeded("environment", credentials.clone(), now_ms, 300);
     let stream = Stream {
         now_ms,

@@ -431,7 +431,7 @@ pub fn plugin(choice: u8, extra: &str) -> Plugin {
         function_error.name()
     );
     match parse_config(json.as_bytes()) {
-        Ok(config) => Plugin::new(&config, "environment".into()),
+        Ok(config) => Plugin::new(&config),
         Err(e) => panic!("{e}"),
     }
 }

@@ -2,8 +2,9 @@
 //! several, by name, under `functions`, selected per request by the route's metadata.
 //!
 //! In the `functions` form each entry holds a function's own fields (`PER_FUNCTION`), read by
-//! the same code as the single form's, and the VM-wide fields (`SHARED`: the credentials the
-//! VM holds, whether its replies carry the full reason) stay at the top level, for all.
+//! the same code as the single form's, and the VM-wide fields (`SHARED`: whether its replies
+//! carry the full reason, ...) stay at the top level, for all. `credentials` may be in both:
+//! an entry's own block, else the top-level one (`OWN_OR_SHARED`).
 
 use super::error::{quote, quote_str, ConfigError};
 use super::fields::Fields;
@@ -30,6 +31,13 @@ const PER_FUNCTION: [&str; 13] = [
 /// The VM's fields: at the top level in both forms.
 const SHARED: [&str; 3] = ["credentials", "detailed_errors", "caller"];
 
+/// A field an entry may give for itself, else the top-level one applies (it is in `SHARED`
+/// too). The top-level block is read once, for the first function (by name) that uses it, and
+/// every function without its own has that same value: they share one identity, as before
+/// entries could have their own (an `assume_role` without `sts_region` takes that first
+/// function's region for STS).
+const OWN_OR_SHARED: &str = "credentials";
+
 /// The longest function name: a route's metadata names it, and logs quote it.
 pub const MAX_FUNCTION_NAME: usize = 64;
 
@@ -44,8 +52,8 @@ pub enum PluginConfig {
 }
 
 impl PluginConfig {
-    /// A function's configuration, for what all share (`SHARED`): the single one, or the
-    /// first by name.
+    /// A function's configuration, for what all share (`SHARED`, but `credentials`, which
+    /// may be a function's own): the single one, or the first by name.
     pub fn shared(&self) -> Option<&FilterConfig> {
         match self {
             Self::Single(config) => Some(config),
@@ -100,6 +108,8 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
         ));
     }
     let mut named = Vec::with_capacity(entries.len());
+    // The top-level credentials as read for the first function without its own block.
+    let mut top_credentials = None;
     for (name, entry) in entries {
         check_name(name)?;
         let path = format!("functions.{name}");
@@ -109,32 +119,57 @@ fn parse_named(object: &Map<String, Value>) -> Result<Vec<(String, FilterConfig)
                 format!("expected an object, got {}", quote(entry)),
             ));
         };
-        if let Some(field) = SHARED.iter().find(|f| entry.contains_key(**f)) {
+        if let Some(field) = SHARED
+            .iter()
+            .find(|f| **f != OWN_OR_SHARED && entry.contains_key(**f))
+        {
             return Err(ConfigError::new(
                 format!("{path}.{field}"),
                 "is shared by every function: give it at the top level",
             ));
         }
+        // Its own block (`null` counts as not given, as everywhere).
+        let own = entry.get(OWN_OR_SHARED).is_some_and(|v| !v.is_null());
         let mut merged = entry.clone();
         for (name, value) in &shared {
-            if let Some(value) = value {
-                merged.insert((*name).to_owned(), (*value).clone());
+            if let Some(value) = value.filter(|_| !(*name == OWN_OR_SHARED && own)) {
+                merged.insert((*name).to_owned(), value.clone());
             }
         }
-        let config = parse_function(&merged).map_err(|mut e| {
-            let shared = |s: &&str| {
-                e.field
-                    .strip_prefix(*s)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-            };
-            if !SHARED.iter().any(shared) {
+        let mut config = parse_function(&merged).map_err(|mut e| {
+            // A top-level field's error keeps its own path.
+            let top_level = SHARED
+                .iter()
+                .any(|s| !(*s == OWN_OR_SHARED && own) && names_field(&e.field, s));
+            if !top_level {
                 e.field = format!("{path}.{}", e.field);
             }
             e
         })?;
+        if !own {
+            config.credentials = top_credentials
+                .get_or_insert_with(|| config.credentials.clone())
+                .clone();
+        }
         named.push((name.clone(), config));
     }
+    let given_at_top = shared
+        .iter()
+        .any(|(n, v)| *n == OWN_OR_SHARED && v.is_some());
+    if top_credentials.is_none() && given_at_top {
+        return Err(ConfigError::new(
+            OWN_OR_SHARED,
+            "is used by no function (each gives its own credentials); remove it",
+        ));
+    }
     Ok(named)
+}
+
+/// Whether an error's `field` is `name` or inside it (`name.x`, not `namex`).
+fn names_field(field: &str, name: &str) -> bool {
+    field
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// A function's name: what a route's metadata gives, so plain (letters, digits, `-`, `_`,
@@ -159,6 +194,8 @@ fn check_name(name: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::CredentialSettings;
+    use crate::credentials::chain::Provider;
 
     const EAST: &str = "arn:aws:lambda:us-east-1:123456789012:function:authentication";
     const WEST: &str = "arn:aws:lambda:us-west-2:123456789012:function:billing:live";
@@ -209,6 +246,72 @@ mod tests {
             assert_eq!(f.credentials.max_wait_ms, 700);
         }
         assert_eq!(c.shared(), Some(auth));
+    }
+
+    /// The functions' credential settings, in name order.
+    fn credentials(json: &str) -> Vec<CredentialSettings> {
+        match parse(json).unwrap() {
+            PluginConfig::Named(functions) => {
+                functions.into_iter().map(|(_, c)| c.credentials).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/billing";
+
+    #[test]
+    fn a_function_may_hold_its_own_credentials_the_others_take_the_top_levels() {
+        let c = credentials(&format!(
+            r#"{{"functions":{{
+                "auth":{{"arn":"{EAST}"}},
+                "billing":{{"arn":"{WEST}","credentials":{{"provider":"container",
+                    "assume_role":{{"role_arn":"{ROLE}"}},"max_wait_ms":900}}}},
+                "search":{{"arn":"{WEST}"}}}},
+              "credentials":{{"provider":"environment","max_wait_ms":700}}}}"#
+        ));
+        let (auth, billing, search) = (&c[0], &c[1], &c[2]);
+        assert_eq!(auth.chain.providers, [Provider::Environment]);
+        assert_eq!(auth.max_wait_ms, 700);
+        assert_eq!(search, auth, "the top-level block, once for both");
+        // Its own block replaces the top-level one entirely (nothing is merged from it).
+        assert_eq!(billing.chain.providers, [Provider::Container]);
+        assert_eq!(billing.max_wait_ms, 900);
+        let role = billing.chain.assume_role.as_ref().unwrap();
+        assert_eq!(role.role_arn, ROLE);
+        assert_eq!(role.region, "us-west-2", "STS in its own function's region");
+        // `null` is not given: at the top level (the default chain), and in an entry (the
+        // top-level block).
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}","credentials":null}},
+                "billing":{{"arn":"{WEST}","credentials":{{"provider":"container"}}}}}},
+              "credentials":{{"provider":"environment"}}}}"#
+        ));
+        assert_eq!(c[0].chain.providers, [Provider::Environment]);
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}","credentials":{{}}}}}},"credentials":null}}"#
+        ));
+        assert_eq!(c[0], CredentialSettings::default());
+        // Without a top-level block, the others have the default chain.
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}"}},
+                "billing":{{"arn":"{WEST}","credentials":{{"provider":"container"}}}}}}}}"#
+        ));
+        assert_eq!(c[0], CredentialSettings::default());
+        assert_eq!(c[1].chain.providers, [Provider::Container]);
+    }
+
+    #[test]
+    fn the_top_level_block_is_read_once_for_every_function_without_its_own() {
+        // An `assume_role` without `sts_region` takes the region of the first function that
+        // uses the block, as when the block was the VM's one: one identity, not one per region.
+        let c = credentials(&format!(
+            r#"{{"functions":{{"auth":{{"arn":"{EAST}"}},"billing":{{"arn":"{WEST}"}}}},
+                "credentials":{{"assume_role":{{"role_arn":"{ROLE}"}}}}}}"#
+        ));
+        assert_eq!(c[0], c[1]);
+        let role = c[1].chain.assume_role.as_ref().unwrap();
+        assert_eq!(role.region, "us-east-1");
     }
 
     #[test]
@@ -262,8 +365,43 @@ mod tests {
                 "functions.a.max_request_bytes: expected a whole number",
             ),
             (
-                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{}}}}}}}}"#),
-                "functions.a.credentials: is shared by every function",
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","detailed_errors":true}}}}}}"#),
+                "functions.a.detailed_errors: is shared by every function",
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{"max_wait_ms":0}}}}}}}}"#
+                ),
+                "functions.a.credentials.max_wait_ms: expected a whole number",
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{"assume_role":{{}}}}}}}}}}"#
+                ),
+                "functions.a.credentials.assume_role.role_arn: is required",
+            ),
+            (
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{"x":1}}}}}}}}"#),
+                r#"functions.a.credentials.x: unknown field "x""#,
+            ),
+            (
+                format!(r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":5}}}}}}"#),
+                "functions.a.credentials: expected",
+            ),
+            (
+                // The top-level block is still the top level's, beside an entry's own.
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{}}}},"b":{{"arn":"{WEST}"}}}},
+                        "credentials":{{"max_wait_ms":0}}}}"#
+                ),
+                "credentials.max_wait_ms: expected a whole number",
+            ),
+            (
+                format!(
+                    r#"{{"functions":{{"a":{{"arn":"{EAST}","credentials":{{}}}}}},
+                        "credentials":{{"provider":"environment"}}}}"#
+                ),
+                "credentials: is used by no function (each gives its own credentials)",
             ),
             (
                 format!(r#"{{"functions":{{"a":{{"arn":"{EAST}"}}}},"credentials":{{"x":1}}}}"#),

@@ -82,6 +82,17 @@ pub const DEFAULT_CONTAINER_CLUSTER: &str = "aws_container_credentials";
 pub const DEFAULT_INSTANCE_METADATA_CLUSTER: &str = "aws_instance_metadata";
 pub const DEFAULT_IMDS_TOKEN_TTL_SECONDS: u64 = 21_600;
 
+impl ChainSettings {
+    /// The names of the configured providers, for messages.
+    pub fn provider_names(&self) -> String {
+        let names: Vec<&str> = self.providers.iter().map(|p| p.name()).collect();
+        match &self.assume_role {
+            Some(role) => format!("assume_role of {} with {}", role.role_arn, names.join(", ")),
+            None => names.join(", "),
+        }
+    }
+}
+
 impl Default for ChainSettings {
     fn default() -> Self {
         Self {
@@ -157,11 +168,7 @@ impl CredentialChain {
 
     /// The names of the configured providers, for messages.
     pub fn provider_names(&self) -> String {
-        let names: Vec<&str> = self.settings.providers.iter().map(|p| p.name()).collect();
-        match &self.settings.assume_role {
-            Some(role) => format!("assume_role of {} with {}", role.role_arn, names.join(", ")),
-            None => names.join(", "),
-        }
+        self.settings.provider_names()
     }
 
     /// The providers that failed in the current (or last) fetch, in order.

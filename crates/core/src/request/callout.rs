@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(flow.on_request_headers(&p, &s, true), Action::Pause);
         assert_eq!(p.waiting.borrow().len(), 1);
 
-        *p.credentials.borrow_mut() =
+        *p.identities[0].credentials.borrow_mut() =
             SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
         settle_waiting(&p, &streams, NOW_MS + 10);
         streams.with(3, |st| {

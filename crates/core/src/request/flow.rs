@@ -114,14 +114,18 @@ impl RequestFlow {
             Ok(caller) => self.request.caller = caller,
             Err(refused) => return self.reply(plugin, stream, &refused),
         }
+        let failed = function
+            .identity
+            .credentials
+            .borrow()
+            .failed_without_credentials();
         self.function = Some(function);
         if !self.in_flight {
             self.in_flight = true;
             plugin.metrics.in_flight(1);
         }
-        // Every provider failed and nothing is cached: answer before buffering the body.
-        // (Whether cached credentials are still valid is decided once the body is in.)
-        let failed = plugin.credentials.borrow().failed_without_credentials();
+        // Every provider of its identity failed and nothing is cached: answer before buffering
+        // the body. (Whether cached credentials are still valid is decided once the body is in.)
         if let Some(reason) = failed {
             return self.reply(
                 plugin,
@@ -358,9 +362,9 @@ impl RequestFlow {
                 return self.reply(plugin, stream, &LocalReply::internal(&e));
             }
         }
-        let now = request_time(plugin, function.event_format.is_none(), stream);
-        let deadline = now.saturating_add(plugin.max_wait_ms);
-        match decide(plugin, now, deadline) {
+        let now = request_time(plugin, &function, stream);
+        let deadline = now.saturating_add(function.identity.max_wait_ms);
+        match decide(&function.identity, now, deadline) {
             Decision::Sign(credentials) => {
                 match send_invoke(plugin, &function, stream, &credentials, &self.request, now) {
                     Ok(Sent::InPlace) => {
@@ -521,8 +525,8 @@ mod tests {
             ),
         ] {
             let p = plugin(extra);
-            let failed = p.credentials.borrow().failed(reason.into(), NOW_MS);
-            *p.credentials.borrow_mut() = failed;
+            let failed = p.identities[0].credentials.borrow().failed(reason.into(), NOW_MS);
+            *p.identities[0].credentials.borrow_mut() = failed;
             let (streams, s) = stream(&[(":method", "POST")], b"{}");
             let mut flow = RequestFlow::new(ID);
             assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);
@@ -634,15 +638,15 @@ mod tests {
             SharedRecord::succeeded("container", c, NOW_MS, 0)
         };
         // Valid past the trusted window: the timer's reading is enough.
-        *p.credentials.borrow_mut() = expiring(READING_TRUSTED_MS / 1000 + 6);
+        *p.identities[0].credentials.borrow_mut() = expiring(READING_TRUSTED_MS / 1000 + 6);
         assert_eq!(signed_date_and_clock_reads(&p).1, 0);
         // Expiring inside it: the clock decides, and is the signing time.
-        *p.credentials.borrow_mut() = expiring(30);
+        *p.identities[0].credentials.borrow_mut() = expiring(30);
         let (date, reads) = signed_date_and_clock_reads(&p);
         assert_eq!((date.as_deref(), reads), (Some("20150830T123605Z"), 1));
         // Past their cut-off by the clock (5 s before expiry) though not by the timer's
         // reading: not used.
-        *p.credentials.borrow_mut() = expiring(9);
+        *p.identities[0].credentials.borrow_mut() = expiring(9);
         let (date, reads) = signed_date_and_clock_reads(&p);
         assert_eq!((date, reads), (None, 1), "waits for fresh credentials");
     }
@@ -764,11 +768,11 @@ mod tests {
     #[test]
     fn a_failed_fetch_without_credentials_is_answered_at_the_headers() {
         let p = plugin("");
-        let failed = p
+        let failed = p.identities[0]
             .credentials
             .borrow()
             .failed("no AWS credentials".into(), NOW_MS);
-        *p.credentials.borrow_mut() = failed;
+        *p.identities[0].credentials.borrow_mut() = failed;
         let (streams, s) = stream(&[(":method", "POST")], b"{}");
         let mut flow = RequestFlow::new(ID);
         assert_eq!(flow.on_request_headers(&p, &s, false), Action::Pause);

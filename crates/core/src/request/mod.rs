@@ -1,5 +1,6 @@
 //! The request path, written against the host traits: `settings` holds a function's settings
-//! (`Plugin`, here, the VM's state beside them), `caller` learns who called, `flow` takes a stream from its headers to a
+//! (`Plugin`, here, the VM's state beside them), `identity` the credentials it signs with
+//! (one per distinct `credentials` setting), `caller` learns who called, `flow` takes a stream from its headers to a
 //! signed Invoke call (or a local reply), one phase at a time, `answer` says what the caller
 //! gets back from Lambda's answer, `decision` says whether a request is signed, is answered
 //! or waits for credentials, `waiting` owns the requests that wait, `rewrite` turns a
@@ -16,6 +17,7 @@ pub mod callout;
 pub mod decision;
 pub mod error_body;
 pub mod flow;
+pub mod identity;
 pub mod rewrite;
 pub mod select;
 pub mod settings;
@@ -26,7 +28,6 @@ pub mod waiting;
 
 use crate::caller::Caller;
 use crate::config::FilterConfig;
-use crate::credentials::shared::SharedRecord;
 use crate::host::RequestStream;
 use crate::invoke::SigningCache;
 use crate::local_reply::LocalReply;
@@ -35,6 +36,7 @@ use crate::stream_log;
 use body_delivery::BodyDelivery;
 use caller::CallerLookup;
 use callout::StreamCallouts;
+use identity::Identity;
 use mesh_lambda_sha256::Sha256;
 use select::Functions;
 use signing_time::ClockReading;
@@ -50,18 +52,16 @@ pub enum Action {
 }
 
 /// What the root context and the streams of one VM share: the functions' settings, and the
-/// VM's state (credentials, signing caches, waiting requests, metrics).
+/// VM's state (identities' credentials, signing caches, waiting requests, metrics).
 pub struct Plugin {
     /// The settings of the functions this filter invokes (one, or several by route).
     pub functions: Functions,
     /// The filter's own replies carry the full reason (else a fixed summary).
     pub detailed_errors: bool,
-    /// How long a request waits for credentials (`credentials.max_wait_ms`).
-    pub max_wait_ms: u64,
-    /// The names of the configured credential providers, for error messages.
-    pub provider_names: String,
-    /// This VM's copy of the shared credential state (the credential agent keeps it current).
-    pub credentials: RefCell<SharedRecord>,
+    /// The identities its functions sign as, each with this VM's copy of its shared
+    /// credential state (a credential agent each keeps it current): at least one, the first
+    /// function's first. A function reaches its own through its settings.
+    pub identities: Vec<Rc<Identity>>,
     /// Signing keys and per-second signing states, kept per target.
     pub signer: RefCell<SigningCache>,
     /// Requests paused until credentials arrive.
@@ -85,19 +85,17 @@ pub struct Plugin {
 
 impl Plugin {
     /// The single form's plugin.
-    pub fn new(config: &FilterConfig, provider_names: String) -> Self {
-        Self::of(Functions::one(config), config, provider_names)
+    pub fn new(config: &FilterConfig) -> Self {
+        Self::of(Functions::one(config), config)
     }
 
     /// A plugin for `functions`, with the VM-wide settings of `shared` (any function's
     /// configuration: they are the same in all).
-    pub fn of(functions: Functions, shared: &FilterConfig, provider_names: String) -> Self {
+    pub fn of(functions: Functions, shared: &FilterConfig) -> Self {
         Self {
+            identities: identity::distinct(functions.all().map(|f| &f.identity)),
             functions,
             detailed_errors: shared.detailed_errors,
-            max_wait_ms: shared.credentials.max_wait_ms,
-            provider_names,
-            credentials: RefCell::new(SharedRecord::default()),
             signer: RefCell::new(SigningCache::default()),
             waiting: RefCell::new(WaitingRequests::default()),
             body_delivery: BodyDelivery::default(),
@@ -111,9 +109,18 @@ impl Plugin {
 }
 
 impl Plugin {
-    /// The credential gauges' values at `now_ms`.
+    /// The credential gauges' values at `now_ms`: with several identities, the soonest
+    /// expiry (of those that expire) and the oldest fetch, which is what an alert on them
+    /// wants; with one, its own.
     pub fn credential_gauges(&self, now_ms: u64) -> [(Gauge, u64); 2] {
-        let (expiry, age) = self.credentials.borrow().expiry_and_age_seconds(now_ms);
+        let (mut expiry, mut age) = (0, 0);
+        for identity in &self.identities {
+            let (e, a) = identity.credentials.borrow().expiry_and_age_seconds(now_ms);
+            if e > 0 && (expiry == 0 || e < expiry) {
+                expiry = e;
+            }
+            age = age.max(a);
+        }
         [
             (Gauge::CredentialsExpirySeconds, expiry),
             (Gauge::CredentialsAgeSeconds, age),
@@ -238,7 +245,7 @@ pub(crate) mod tests {
         };
         let json = format!(r#"{{"arn":"{ARN}"{mode}{extra}}}"#);
         let config = parse_config(json.as_bytes()).unwrap();
-        Plugin::new(&config, "environment, container, instance_metadata".into())
+        Plugin::new(&config)
     }
 
     pub fn credentials(expires_at: Option<u64>) -> Credentials {
@@ -265,17 +272,27 @@ pub(crate) mod tests {
         let config = crate::config::parse_plugin_config(json.as_bytes()).unwrap();
         let shared = config.shared().unwrap().clone();
         let functions = select::Functions::new(&config);
-        let mut p = Plugin::of(functions, &shared, "environment".into());
+        let mut p = Plugin::of(functions, &shared);
         p.route_key = "mesh_lambda".into();
-        *p.credentials.borrow_mut() =
-            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        *p.identities[0].credentials.borrow_mut() =
+            crate::credentials::shared::SharedRecord::succeeded(
+                "environment",
+                credentials(None),
+                NOW_MS,
+                300,
+            );
         p
     }
 
     pub fn plugin_with_credentials(extra: &str) -> Plugin {
         let p = plugin(extra);
-        *p.credentials.borrow_mut() =
-            SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
+        *p.identities[0].credentials.borrow_mut() =
+            crate::credentials::shared::SharedRecord::succeeded(
+                "environment",
+                credentials(None),
+                NOW_MS,
+                300,
+            );
         p
     }
 }

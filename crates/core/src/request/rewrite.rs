@@ -281,7 +281,12 @@ mod tests {
         let stream = streams.add(1, state);
         // As the flow does while the body arrives (a short body leaves the hash behind).
         let _ = request.body_hash.catch_up(&stream, body_size);
-        let credentials = p.credentials.borrow().credentials.clone().unwrap();
+        let credentials = p.identities[0]
+            .credentials
+            .borrow()
+            .credentials
+            .clone()
+            .unwrap();
         let result =
             send_invoke(&p, &function(&p), &stream, &credentials, &request, NOW_MS).map(|_| ());
         let state = streams.states.borrow_mut().remove(&1).unwrap();

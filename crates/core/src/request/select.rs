@@ -3,6 +3,7 @@
 //! filter's own name (`filter_metadata.<plugin name>.function`). The route is Envoy's
 //! decision, so a caller cannot choose a function with a header of its own.
 
+use super::identity::{Identities, Identity};
 use super::settings::FunctionSettings;
 use crate::config::{FilterConfig, PluginConfig};
 use crate::host::RequestStream;
@@ -31,21 +32,32 @@ pub enum Selected {
 }
 
 impl Functions {
+    /// The functions of `config`; those with equal `credentials` share one identity.
     pub fn new(config: &PluginConfig) -> Self {
         match config {
-            PluginConfig::Single(config) => Self::One(Rc::new(FunctionSettings::new(config))),
-            PluginConfig::Named(named) => Self::ByRoute(
-                named
-                    .iter()
-                    .map(|(name, config)| (name.clone(), Rc::new(FunctionSettings::new(config))))
-                    .collect(),
-            ),
+            PluginConfig::Single(config) => Self::one(config),
+            PluginConfig::Named(named) => {
+                let mut identities = Identities::default();
+                Self::ByRoute(
+                    named
+                        .iter()
+                        .map(|(name, config)| {
+                            let identity = identities.of(&config.credentials);
+                            (
+                                name.clone(),
+                                Rc::new(FunctionSettings::new(config, identity)),
+                            )
+                        })
+                        .collect(),
+                )
+            }
         }
     }
 
     /// The single form's functions, from its configuration.
     pub fn one(config: &FilterConfig) -> Self {
-        Self::One(Rc::new(FunctionSettings::new(config)))
+        let identity = Rc::new(Identity::new(&config.credentials));
+        Self::One(Rc::new(FunctionSettings::new(config, identity)))
     }
 
     /// The single form's function; `None` in the `functions` form.

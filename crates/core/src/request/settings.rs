@@ -1,14 +1,17 @@
 //! The settings of one function, as its requests are handled: fixed when the VM is
 //! configured, read by every request, never written. Kept apart from the VM's state
-//! (`Plugin`), which holds them all (`select::Functions`); what is the VM's (credentials,
-//! `detailed_errors`) is on `Plugin`.
+//! (`Plugin`), which holds them all (`select::Functions`); what is the VM's
+//! (`detailed_errors`, the identities' credentials) is on `Plugin`, and a function names its
+//! identity.
 
+use super::identity::Identity;
 use crate::caller::allowed::AllowedCaller;
 use crate::config::{FilterConfig, TenantIdSource};
 use crate::event::PayloadFormat;
 use crate::invocation_mode::InvocationMode;
 use crate::invoke::InvokeTarget;
 use crate::response::FunctionErrors;
+use std::rc::Rc;
 
 /// One function's settings: what its calls are signed for, and how its requests are handled.
 pub struct FunctionSettings {
@@ -30,10 +33,12 @@ pub struct FunctionSettings {
     pub tenant_id: Option<TenantIdSource>,
     /// The mesh callers allowed to invoke the function; `None`: any caller.
     pub callers: Option<Vec<AllowedCaller>>,
+    /// Whose credentials sign its calls (shared with the functions of equal `credentials`).
+    pub identity: Rc<Identity>,
 }
 
 impl FunctionSettings {
-    pub fn new(config: &FilterConfig) -> Self {
+    pub fn new(config: &FilterConfig, identity: Rc<Identity>) -> Self {
         Self {
             target: InvokeTarget::new(config),
             mode: config.invocation_mode,
@@ -46,6 +51,7 @@ impl FunctionSettings {
             strip_path_prefix: config.strip_path_prefix.clone(),
             tenant_id: config.tenant_id.clone(),
             callers: config.callers.clone(),
+            identity,
         }
     }
 }

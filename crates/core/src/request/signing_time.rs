@@ -12,6 +12,7 @@
 //! waiting for the timer. In steady traffic this is one clock read per `READING_USES`
 //! requests (or per tick, whichever comes first).
 
+use super::settings::FunctionSettings;
 use super::Plugin;
 use crate::credentials::shared::Availability;
 use crate::host::RequestStream;
@@ -49,17 +50,21 @@ impl ClockReading {
 }
 
 /// The time a complete request is signed at. Passthrough takes a lent reading when the
-/// credentials in use stay valid for `READING_TRUSTED_MS` after it (else the cut-off before
+/// function's credentials stay valid for `READING_TRUSTED_MS` after it (else the cut-off before
 /// their expiry could be missed); the clock is read otherwise: the reading's uses are spent,
 /// no usable credentials (the wait's deadline needs the time), near their expiry, before the
 /// first tick, and for events, whose timestamps are the request's.
-pub fn request_time(plugin: &Plugin, passthrough: bool, stream: &impl RequestStream) -> u64 {
-    if !passthrough {
+pub fn request_time(
+    plugin: &Plugin,
+    function: &FunctionSettings,
+    stream: &impl RequestStream,
+) -> u64 {
+    if function.event_format.is_some() {
         return stream.now_ms();
     }
     if let Some(reading) = plugin.clock_reading.lend() {
         let trusted_until = reading.saturating_add(READING_TRUSTED_MS);
-        let credentials = plugin.credentials.borrow();
+        let credentials = function.identity.credentials.borrow();
         if matches!(
             credentials.availability(trusted_until),
             Availability::Ready(_)

@@ -1,6 +1,7 @@
 //! The requests paused until credentials arrive, and the one place that settles them: signed
-//! and resumed once credentials are there, answered 503 when every provider failed or their
-//! wait reached `max_wait_ms`. Only this type touches the queue.
+//! and resumed once their function's identity has credentials, answered 503 when its providers
+//! all failed or their wait reached `max_wait_ms`. Each is settled against its own function's
+//! identity only. Only this type touches the queue.
 
 use super::decision::{decide, Decision};
 use super::rewrite::{send_invoke, Sent};
@@ -79,7 +80,7 @@ pub fn settle_waiting(plugin: &Plugin, streams: &impl Streams, now_ms: u64) {
             still_waiting.push(w);
             continue;
         }
-        let reply = match decide(plugin, now_ms, w.deadline_ms) {
+        let reply = match decide(&w.function.identity, now_ms, w.deadline_ms) {
             Decision::Wait => {
                 still_waiting.push(w);
                 continue;
@@ -165,7 +166,7 @@ mod tests {
         settle_waiting(&p, &streams, NOW_MS + 10);
         assert_eq!(p.waiting.borrow().len(), 2, "nothing to settle yet");
 
-        *p.credentials.borrow_mut() =
+        *p.identities[0].credentials.borrow_mut() =
             SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
         settle_waiting(&p, &streams, NOW_MS + 20);
         assert!(p.waiting.borrow().is_empty());
@@ -204,8 +205,11 @@ mod tests {
         park(&p, &streams, 1, NOW_MS + 5000);
         park(&p, &streams, 2, NOW_MS + 5000);
         streams.remove(2);
-        let failed = p.credentials.borrow().failed("all down".into(), NOW_MS);
-        *p.credentials.borrow_mut() = failed;
+        let failed = p.identities[0]
+            .credentials
+            .borrow()
+            .failed("all down".into(), NOW_MS);
+        *p.identities[0].credentials.borrow_mut() = failed;
         settle_waiting(&p, &streams, NOW_MS + 1);
         assert!(p.waiting.borrow().is_empty());
         streams.with(1, |s| assert!(s.replies[0].message.starts_with("all down")));
@@ -219,7 +223,7 @@ mod tests {
         for id in 1..=crowd {
             park(&p, &streams, id, NOW_MS + 5000);
         }
-        *p.credentials.borrow_mut() =
+        *p.identities[0].credentials.borrow_mut() =
             SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
         for left in [SETTLED_PER_CALL + 1, 1, 0] {
             settle_waiting(&p, &streams, NOW_MS + 1);
@@ -237,7 +241,7 @@ mod tests {
         park(&p, &streams, 2, NOW_MS + 5000);
         p.waiting.borrow_mut().forget(1);
         assert_eq!(p.waiting.borrow().len(), 1);
-        *p.credentials.borrow_mut() =
+        *p.identities[0].credentials.borrow_mut() =
             SharedRecord::succeeded("environment", credentials(None), NOW_MS, 300);
         settle_waiting(&p, &streams, NOW_MS + 1);
         streams.with(1, |s| assert_eq!(s.resumed, 0));

@@ -1,18 +1,21 @@
-//! Keeps one VM's credentials current, from the root context's timer. The VMs of one proxy
-//! share one fetch: whoever wins the lease in shared data (compare-and-swap) runs the provider
-//! chain through Envoy clusters and publishes the result; every VM reads it. After every change
-//! the requests waiting for credentials are settled.
+//! Keeps one identity's credentials current in one VM, from the root context's timer (a VM
+//! runs one agent per identity, `agents`). The VMs of one proxy share one fetch per identity:
+//! whoever wins the lease in shared data (compare-and-swap) runs the provider chain through
+//! Envoy clusters and publishes the result; every VM reads it. After every change the requests
+//! waiting for credentials are settled.
 
-use crate::config::CredentialSettings;
 use crate::credentials::chain::{CredentialChain, Step};
+use crate::credentials::environment::ProxyEnvironment;
 use crate::credentials::shared::{
     lease_is_free, Availability, SharedRecord, LEASE_SLACK_MS, MAX_CALLS_PER_FETCH,
 };
 use crate::host::{AgentHost, Clock, SharedData, Streams};
 use crate::metrics::Counter;
+use crate::request::identity::Identity;
 use crate::request::waiting::settle_waiting;
 use crate::request::Plugin;
 use crate::vm_log;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Tick while something is pending (a fetch, waiting requests, no credentials yet).
@@ -45,7 +48,18 @@ fn record_name(settings_id: &str) -> String {
     )
 }
 
+/// One agent per identity of `plugin`, in its order, each with its own chain.
+pub fn agents(plugin: &Plugin, env: &ProxyEnvironment) -> Vec<CredentialAgent> {
+    plugin
+        .identities
+        .iter()
+        .map(|identity| CredentialAgent::new(Rc::clone(identity), env.clone()))
+        .collect()
+}
+
 pub struct CredentialAgent {
+    /// The identity whose credentials this agent keeps.
+    identity: Rc<Identity>,
     chain: CredentialChain,
     refresh_margin_seconds: u64,
     fetch_timeout: Duration,
@@ -60,8 +74,11 @@ pub struct CredentialAgent {
 }
 
 impl CredentialAgent {
-    pub fn new(settings: &CredentialSettings, chain: CredentialChain) -> Self {
-        // One record per distinct chain: plugins with other settings in the same VM do not mix.
+    pub fn new(identity: Rc<Identity>, env: ProxyEnvironment) -> Self {
+        let settings = &identity.settings;
+        let chain = CredentialChain::new(settings.chain.clone(), env);
+        // One record per distinct chain: identities (or plugins) with other settings in the
+        // same VM do not mix. (The provider names hold the role's ARN.)
         let c = chain.settings();
         let mut id = format!(
             "{}|{}|{}",
@@ -90,6 +107,7 @@ impl CredentialAgent {
             record_key: record_name(&id),
             seen_cas: None,
             in_flight: None,
+            identity,
         }
     }
 
@@ -112,7 +130,7 @@ impl CredentialAgent {
                 provider.name(),
                 credentials.access_key_id
             );
-            *plugin.credentials.borrow_mut() = SharedRecord::succeeded(
+            *self.identity.credentials.borrow_mut() = SharedRecord::succeeded(
                 provider.name(),
                 credentials,
                 now,
@@ -129,10 +147,10 @@ impl CredentialAgent {
         streams: &impl Streams,
         plugin: &Plugin,
     ) -> Duration {
-        self.sync(host, plugin);
+        self.sync(host);
         let now = host.now_ms();
         if self.in_flight.is_none()
-            && plugin.credentials.borrow().fetch_due(now)
+            && self.identity.credentials.borrow().fetch_due(now)
             && self.take_lease(host, now)
         {
             let step = self.chain.start(now / 1000);
@@ -143,7 +161,7 @@ impl CredentialAgent {
         let pending = self.in_flight.is_some()
             || !plugin.waiting.borrow().is_empty()
             || matches!(
-                plugin.credentials.borrow().availability(now),
+                self.identity.credentials.borrow().availability(now),
                 Availability::Pending
             );
         if pending {
@@ -223,12 +241,16 @@ impl CredentialAgent {
                         host.now_ms(),
                         self.refresh_margin_seconds,
                     );
-                    return self.publish(host, plugin, record);
+                    return self.publish(host, record);
                 }
                 Step::Failed(reason) => {
                     vm_log!(warn, "credential fetch failed: {reason}");
-                    let record = plugin.credentials.borrow().failed(reason, host.now_ms());
-                    return self.publish(host, plugin, record);
+                    let record = self
+                        .identity
+                        .credentials
+                        .borrow()
+                        .failed(reason, host.now_ms());
+                    return self.publish(host, record);
                 }
             }
         }
@@ -246,14 +268,14 @@ impl CredentialAgent {
     }
 
     /// Shares the record, releases the lease, and takes the record for this VM.
-    fn publish(&mut self, host: &impl SharedData, plugin: &Plugin, record: SharedRecord) {
+    fn publish(&mut self, host: &impl SharedData, record: SharedRecord) {
         if let Err(e) = host.set_shared(&self.record_key, &record.encode(), None) {
             vm_log!(error, "cannot share credentials: {e}");
         }
         if let Err(e) = host.set_shared(&self.lease_key, b"0", None) {
             vm_log!(error, "cannot release the credential lease: {e}");
         }
-        *plugin.credentials.borrow_mut() = record;
+        *self.identity.credentials.borrow_mut() = record;
         self.seen_cas = host
             .get_shared(&self.record_key)
             .ok()
@@ -261,7 +283,7 @@ impl CredentialAgent {
     }
 
     /// Takes the record another VM published, if it changed since this VM last saw it.
-    fn sync(&mut self, host: &impl SharedData, plugin: &Plugin) {
+    fn sync(&mut self, host: &impl SharedData) {
         let Ok((Some(bytes), cas)) = host.get_shared(&self.record_key) else {
             return;
         };
@@ -270,7 +292,7 @@ impl CredentialAgent {
         }
         self.seen_cas = cas;
         match SharedRecord::decode(&bytes) {
-            Some(record) => *plugin.credentials.borrow_mut() = record,
+            Some(record) => *self.identity.credentials.borrow_mut() = record,
             None => vm_log!(error, "shared credential record unreadable"),
         }
     }

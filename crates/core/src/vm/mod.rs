@@ -1,34 +1,33 @@
 //! The VM's orchestration, above the request path: a VM's set-up from its configuration
-//! (`configure`), and the credential agent its root context's timer runs (`agent`), which
-//! settles the requests waiting for credentials.
+//! (`configure`), and the credential agents its root context's timer runs (`agent`, one per
+//! identity), which settle the requests waiting for credentials.
 
 pub mod agent;
 
 use crate::config::{parse_plugin_config, ConfigError, FilterConfig, PluginConfig};
-use crate::credentials::chain::CredentialChain;
 use crate::credentials::environment::ProxyEnvironment;
 use crate::request::select::Functions;
 use crate::request::Plugin;
 use agent::CredentialAgent;
 
 /// A VM's set-up from its plugin configuration and the proxy's environment: what its streams
-/// share, and the agent that keeps its credentials (to `start` with the host). Logs what it
-/// will invoke, never the configuration itself.
+/// share, and the agents that keep its identities' credentials (one each, in the order of
+/// `Plugin::identities`, to `start` with the host). Logs what it will invoke, never the
+/// configuration itself.
 pub fn configure(
     config_bytes: &[u8],
     env: ProxyEnvironment,
-) -> Result<(Plugin, CredentialAgent), ConfigError> {
+) -> Result<(Plugin, Vec<CredentialAgent>), ConfigError> {
     let config = parse_plugin_config(config_bytes)?;
     let Some(shared) = config.shared() else {
         return Err(ConfigError::new("functions", "names no function"));
     };
-    let chain = CredentialChain::new(shared.credentials.chain.clone(), env);
-    let plugin = Plugin::of(Functions::new(&config), shared, chain.provider_names());
+    let plugin = Plugin::of(Functions::new(&config), shared);
     let named: Vec<(&str, &FilterConfig)> = match &config {
         PluginConfig::Single(c) => vec![("", c)],
         PluginConfig::Named(named) => named.iter().map(|(n, c)| (n.as_str(), c)).collect(),
     };
-    for (name, c) in named {
+    for ((name, c), function) in named.into_iter().zip(plugin.functions.all()) {
         let name = if name.is_empty() {
             String::new()
         } else {
@@ -40,9 +39,9 @@ pub fn configure(
             c.arn.function_arn,
             c.invocation_mode.invocation_type(),
             c.host,
-            plugin.provider_names
+            function.identity.provider_names
         );
     }
-    let agent = CredentialAgent::new(&shared.credentials, chain);
-    Ok((plugin, agent))
+    let agents = agent::agents(&plugin, &env);
+    Ok((plugin, agents))
 }

@@ -46,9 +46,8 @@ impl Vm {
             r#"{{"arn":"{ARN}","payload_passthrough":true,"credentials":{{{credentials}}}}}"#
         );
         let config = parse_config(json.as_bytes()).unwrap();
-        let chain = CredentialChain::new(config.credentials.chain.clone(), env);
-        let plugin = Plugin::new(&config, chain.provider_names());
-        let mut agent = CredentialAgent::new(&config.credentials, chain);
+        let plugin = Plugin::new(&config);
+        let mut agent = CredentialAgent::new(Rc::clone(&plugin.identities[0]), env);
         let host = FakeHost::new(clock, store);
         agent.start(&host, &plugin);
         Self {
@@ -72,7 +71,11 @@ impl Vm {
 
     fn key_id(&self) -> Option<String> {
         let now = self.host.now_ms();
-        match self.plugin.credentials.borrow().availability(now) {
+        match self.plugin.identities[0]
+            .credentials
+            .borrow()
+            .availability(now)
+        {
             Availability::Ready(c) => Some(c.access_key_id.clone()),
             _ => None,
         }
@@ -184,7 +187,7 @@ fn failed_fetches_back_off_1_2_4_seconds() {
         }
     }
     assert_eq!(fetched_at, vec![0, 1000, 3000, 7000]);
-    let record = vm.plugin.credentials.borrow().clone();
+    let record = vm.plugin.identities[0].credentials.borrow().clone();
     assert_eq!(record.failures, 4);
     assert_eq!(
         record.error.as_deref(),
@@ -238,8 +241,7 @@ fn a_waiting_request_gets_503_at_its_deadline_and_the_tick_slows_after() {
     // pending any more.
     vm.answer(None);
     assert_eq!(vm.tick(), SLOW_TICK);
-    assert!(vm
-        .plugin
+    assert!(vm.plugin.identities[0]
         .credentials
         .borrow()
         .error
@@ -592,3 +594,5 @@ fn the_shared_record_is_named_by_a_hash_of_this_build_and_the_settings() {
     assert_eq!(*key, record_name(settings));
     assert_eq!(a.agent.lease_key, format!("{key}/lease"));
 }
+
+mod identities;
