@@ -126,6 +126,30 @@ fn one_filter_holds_every_function_and_the_vms_fields_once() {
 }
 
 #[test]
+fn functions_with_credentials_of_their_own_keep_them() {
+    let role =
+        r#""credentials":{"assume_role":{"role_arn":"arn:aws:iam::210987654321:role/billing"}}"#;
+    let upstreams = format!(
+        "{},{}",
+        function("authentication", 2345, &format!(r#"{{"arn":"{ARN}"}}"#)),
+        function("billing", 2346, &format!(r#"{{"arn":"{WEST}",{role}}}"#))
+    );
+    let out = bootstrap(&description(r#""callers":["api"]"#, &upstreams), "own");
+    let plugin = &out["plugin"];
+    assert!(plugin.get("credentials").is_none(), "{plugin}");
+    assert!(plugin["functions"]["authentication"]
+        .get("credentials")
+        .is_none());
+    assert_eq!(
+        plugin["functions"]["billing"]["credentials"]["assume_role"]["role_arn"],
+        "arn:aws:iam::210987654321:role/billing"
+    );
+    // The assumed role's STS endpoint has its cluster (the region of billing's function).
+    let text = out["text"].as_str().unwrap();
+    assert!(text.contains("sts.us-west-2.amazonaws.com"), "{text}");
+}
+
+#[test]
 fn descriptions_it_cannot_use_are_refused() {
     let callers = r#""callers":["api"]"#;
     refused(
@@ -157,18 +181,18 @@ fn descriptions_it_cannot_use_are_refused() {
         &description(callers, &same_function),
         "upstreams[1].filter.arn: upstreams[0] invokes the same function",
     );
-    let two_chains = format!(
+    let two_reasons = format!(
         "{},{}",
         function(
             "authentication",
             2345,
-            &format!(r#"{{"arn":"{ARN}","credentials":{{"provider":"environment"}}}}"#)
+            &format!(r#"{{"arn":"{ARN}","detailed_errors":true}}"#)
         ),
         function("billing", 2346, &format!(r#"{{"arn":"{WEST}"}}"#))
     );
     refused(
-        &description(callers, &two_chains),
-        "upstreams[1].filter: credentials, detailed_errors and caller belong to the",
+        &description(callers, &two_reasons),
+        "upstreams[1].filter: detailed_errors and caller belong to the gateway's one filter",
     );
     let named_as_gateway = function("lambda-gateway", 2345, &format!(r#"{{"arn":"{ARN}"}}"#));
     refused(

@@ -23,7 +23,11 @@ use std::collections::BTreeMap;
 /// The gateway's one filter: its routes' metadata key and the signed calls' route key.
 pub const PLUGIN_NAME: &str = "mesh-lambda";
 /// The filter's fields that are the VM's, one for every function (the core's `SHARED`).
-const SHARED: [&str; 3] = ["credentials", "detailed_errors", "caller"];
+const SHARED: [&str; 2] = ["detailed_errors", "caller"];
+/// A function's own or every function's (the core's `OWN_OR_SHARED`): at the top level when
+/// every upstream gives the same, else in each function's entry (equal blocks are still one
+/// identity, fetched once).
+const OWN_OR_SHARED: &str = "credentials";
 
 pub fn run(args: &[&str]) -> Result<String, Failure> {
     let (description, out) = generate_arguments("gateway", args)?;
@@ -98,8 +102,8 @@ pub fn signed_path(u: &crate::description::Upstream) -> String {
 }
 
 /// The filter's configuration in the `functions` form: each upstream's own fields under its
-/// name, the VM's (`SHARED`) once at the top, which must then be the same for all, and
-/// `caller` from the sidecar's certificate unless given. Checked with the filter's own parser.
+/// name, the VM's (`SHARED`) once at the top, which must then be the same for all, credentials
+/// at the top when all are the same, and `caller` from the sidecar's certificate unless given. Checked with the filter's own parser.
 pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError> {
     let mut functions = Map::new();
     let mut shared: Option<(usize, Map<String, Value>)> = None;
@@ -120,9 +124,8 @@ pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError>
             None => shared = Some((i, vm)),
             Some((first, first_vm)) if *first_vm != vm => {
                 return Err(DescriptionError(format!(
-                    "upstreams[{i}].filter: credentials, detailed_errors and caller belong to the \
-                     gateway's one filter, shared by every function: give each the same as \
-                     upstreams[{first}]"
+                    "upstreams[{i}].filter: detailed_errors and caller belong to the gateway's \
+                     one filter, shared by every function: give each the same as upstreams[{first}]"
                 )))
             }
             Some(_) => {}
@@ -137,6 +140,7 @@ pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError>
         functions.insert(u.name.clone(), Value::Object(own));
     }
     let mut root = shared.map(|(_, vm)| vm).unwrap_or_default();
+    hoist_common_credentials(&mut functions, &mut root);
     // The gateway learns each request's caller from its sidecar's certificate (trusted from
     // the loopback hop only), so functions are told who called and may list their callers.
     root.entry("caller")
@@ -146,6 +150,24 @@ pub fn plugin_configuration(d: &Description) -> Result<String, DescriptionError>
     parse_plugin_config(text.as_bytes())
         .map_err(|e| DescriptionError(format!("the gateway's filter configuration: {e}")))?;
     Ok(text)
+}
+
+/// Moves `credentials` to the top level when every function gives the same block (the
+/// configuration a user reads then says "one identity"); otherwise each keeps its own.
+fn hoist_common_credentials(functions: &mut Map<String, Value>, root: &mut Map<String, Value>) {
+    let mut blocks = functions.values().map(|f| f.get(OWN_OR_SHARED));
+    let first = blocks.next().flatten().cloned();
+    if first.is_none() || !blocks.all(|b| b == first.as_ref()) {
+        return;
+    }
+    for function in functions.values_mut() {
+        if let Value::Object(entry) = function {
+            entry.remove(OWN_OR_SHARED);
+        }
+    }
+    if let Some(block) = first {
+        root.insert(OWN_OR_SHARED.to_owned(), block);
+    }
 }
 
 /// Every file, in the order they are listed to the user.
