@@ -134,15 +134,37 @@ def test_intentions_allow_the_callers_and_deny_everyone_else():
         ("api", "allow"),
         ("*", "deny"),
     ]
-    [crd] = k8s("service-intentions.yaml")
-    assert (crd["apiVersion"], crd["kind"]) == (
-        "consul.hashicorp.com/v1alpha1",
-        "ServiceIntentions",
-    )
-    assert crd["spec"] == {
+    crds = k8s("service-intentions.yaml")
+    for crd in crds:
+        assert (crd["apiVersion"], crd["kind"]) == (
+            "consul.hashicorp.com/v1alpha1",
+            "ServiceIntentions",
+        )
+    assert crds[0]["spec"] == {
         "destination": {"name": "lambda-gateway"},
         "sources": [{"name": "api", "action": "allow"}, {"name": "*", "action": "deny"}],
     }
+
+
+def test_each_functions_name_has_intentions_for_transparent_proxys_upstreams():
+    """A caller in transparent-proxy mode gets an upstream only for the names its intentions
+    allow, virtual services without instances included (hashicorp/consul
+    agent/consul/state/intention.go, intentionTopologyTxn; "Route traffic to a virtual
+    service", https://developer.hashicorp.com/consul/docs/manage-traffic/virtual-service:
+    intentions to "the real service and the virtual service"). Nothing is denied there: the
+    request is checked at the gateway's sidecar."""
+    crds = by_kind_and_name(k8s("service-intentions.yaml"))
+    for function in FUNCTIONS:
+        intentions = hcl(f"service-intentions-{function}.hcl")
+        assert set(intentions) <= INTENTIONS_FIELDS
+        assert (intentions["Kind"], intentions["Name"]) == ("service-intentions", function)
+        for source in intentions["Sources"]:
+            assert set(source) <= SOURCE_FIELDS
+        assert [(s["Name"], s["Action"]) for s in intentions["Sources"]] == [("api", "allow")]
+        assert crds[("ServiceIntentions", function)]["spec"] == {
+            "destination": {"name": function},
+            "sources": [{"name": "api", "action": "allow"}],
+        }
 
 
 def test_the_gateway_is_registered_with_a_sidecar_in_front_of_its_loopback_listener():

@@ -10,15 +10,17 @@ mod common;
 use common::{envoy_dir, generate, matches_golden_files, refused as refused_by, scratch, ARN};
 use serde_json::Value;
 
-const FILES: [&str; 14] = [
+const FILES: [&str; 16] = [
     "envoy/gateway.yaml",
     "consul/lambda-gateway-service.hcl",
     "consul/service-defaults-lambda-gateway.hcl",
     "consul/service-intentions.hcl",
     "consul/service-defaults-authentication.hcl",
     "consul/service-router-authentication.hcl",
+    "consul/service-intentions-authentication.hcl",
     "consul/service-defaults-billing.hcl",
     "consul/service-router-billing.hcl",
+    "consul/service-intentions-billing.hcl",
     "consul/caller-upstreams.hcl",
     "kubernetes/service-defaults.yaml",
     "kubernetes/service-routers.yaml",

@@ -155,6 +155,39 @@ fn intentions(d: &Description) -> String {
     out
 }
 
+/// The intentions on a function's name: they decide nothing on the data path (the request
+/// lands on the gateway's sidecar, under the gateway's intentions), but in transparent-proxy
+/// mode a caller's sidecar gets an upstream only for the names its intentions allow (Consul's
+/// `agent/consul/state/intention.go`, `intentionTopologyTxn`, which takes names without
+/// instances from the virtual-IP table), so `authentication.virtual.consul` reaches no chain
+/// without them.
+fn function_intentions(d: &Description, u: &Upstream) -> String {
+    let mut out = header(
+        COMMAND,
+        &[
+            &format!(
+                "The callers of \"{}\" in transparent-proxy mode: Consul gives a caller's sidecar",
+                u.name
+            ),
+            "an upstream only for names its intentions allow. The request itself is checked",
+            &format!("at \"{}\"'s sidecar (service-intentions.hcl).", d.service),
+            "Apply: consul config write <this file>",
+        ],
+    );
+    out.push_str(&format!(
+        "Kind = \"service-intentions\"\nName = \"{}\"\n{}Sources = [\n",
+        u.name,
+        scope(d)
+    ));
+    for caller in &d.lambda_gateway.callers {
+        out.push_str(&format!(
+            "  {{\n    Name   = \"{caller}\"\n    Action = \"allow\"\n  }},\n"
+        ));
+    }
+    out.push_str("]\n");
+    out
+}
+
 fn caller_upstreams(d: &Description) -> String {
     let mut out = header(
         COMMAND,
@@ -201,6 +234,10 @@ pub fn files(d: &Description) -> Vec<GeneratedFile> {
         files.push(GeneratedFile {
             path: format!("consul/service-router-{}.hcl", u.name),
             contents: router(d, u),
+        });
+        files.push(GeneratedFile {
+            path: format!("consul/service-intentions-{}.hcl", u.name),
+            contents: function_intentions(d, u),
         });
     }
     files.push(GeneratedFile {

@@ -69,8 +69,26 @@ fn config_entries(d: &Description) -> Vec<GeneratedFile> {
         .iter()
         .map(|c| json!({"name": c, "action": "allow"}))
         .collect();
+    let mut intentions: Vec<Resource> = d
+        .upstreams
+        .iter()
+        .map(|u| {
+            Resource::new(
+                CONSUL_API,
+                "ServiceIntentions",
+                &u.name,
+                ns,
+                json!({"destination": {"name": u.name}, "sources": sources.clone()}),
+                &[&format!(
+                    "Transparent proxy gives callers an upstream for {:?} only where intentions \
+                     allow it; the request is checked at the gateway's sidecar.",
+                    u.name
+                )],
+            )
+        })
+        .collect();
     sources.push(json!({"name": "*", "action": "deny"}));
-    let intentions = Resource::new(
+    let gateway_intentions = Resource::new(
         CONSUL_API,
         "ServiceIntentions",
         &d.service,
@@ -78,6 +96,7 @@ fn config_entries(d: &Description) -> Vec<GeneratedFile> {
         json!({"destination": {"name": d.service}, "sources": sources}),
         &["Who may call the gateway (its sidecar enforces it); every other service is denied."],
     );
+    intentions.insert(0, gateway_intentions);
     let apply = "Apply: kubectl apply -f .";
     vec![
         GeneratedFile {
@@ -106,8 +125,12 @@ fn config_entries(d: &Description) -> Vec<GeneratedFile> {
             path: "kubernetes/service-intentions.yaml".into(),
             contents: file(
                 COMMAND,
-                &["consul-k8s ServiceIntentions of the gateway.", apply],
-                &[intentions],
+                &[
+                    "consul-k8s ServiceIntentions of the gateway, and of each function's name",
+                    "(transparent proxy's upstreams).",
+                    apply,
+                ],
+                &intentions,
             ),
         },
     ]
