@@ -40,7 +40,10 @@ SESSION_TOKEN = "IQoJb3JpZ2luX2VjEBenchmarkSessionToken" + "x" * 300
 # `functions` form: one function, named by the route's metadata, or a route naming none (the
 # request passes untouched, unsigned). mesh-caller (given with --variants) is mesh-sync with a
 # configured caller (`caller: {from: configured}`): every call carries the caller's identity
-# in a signed X-Amz-Client-Context.
+# in a signed X-Amz-Client-Context. mesh-per-route (given with --variants) is the alternative to
+# the `functions` form that reads no attribute: one single-form filter per function (two here,
+# sharing one VM), each `disabled: true` in the connection manager, the route enabling the
+# first through typed_per_filter_config (Envoy's route based filter chain).
 VARIANTS = {
     "none": ("none", None, False),
     "native": ("native", None, False),
@@ -54,8 +57,18 @@ VARIANTS = {
     "mesh-selected": ("wasm-functions", "synchronous", False),
     "mesh-unmatched": ("wasm-unmatched", "synchronous", False),
     "mesh-caller": ("wasm-caller", "synchronous", False),
+    "mesh-per-route": ("wasm-per-route", "synchronous", False),
 }
 FUNCTION_NAME = "bench"
+# mesh-per-route's second function (its filter stays disabled on the bench route).
+OTHER_ARN = "arn:aws:lambda:us-west-2:123456789012:function:other"
+OTHER_FILTER = "mesh-lambda-other"
+# Enables a filter that is `disabled: true` in the connection manager on one route, without a
+# per-route config of its own (the Wasm filter has none): a FilterConfig whose `config` is set
+# but empty. envoyproxy/envoy source/common/router/per_filter_config.cc: "If the field `config`
+# is configured but is empty, we treat the filter is enabled explicitly" (without `config` at
+# all: "Empty route/virtual host per filter configuration" is refused).
+ENABLE_FILTER = {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "config": {}}
 DEFAULT_VARIANTS = ["none", "native", "mesh-sync", "mesh-async", "mesh-dryrun"]
 TOKEN_VARIANTS = ["native-token", "mesh-sync-token"]
 EVENT_VARIANTS = ["native-event", "mesh-event"]
@@ -170,6 +183,14 @@ def _http_filter(kind: str, mode, wasm_template: dict) -> list:
         fields["caller"] = {"from": "configured", "service": "api"}
     plugin["configuration"]["value"] = json.dumps(fields)
     plugin["allow_on_headers_stop_iteration"] = True
+    if kind == "wasm-per-route":
+        other = copy.deepcopy(wasm)
+        other["name"] = other["typed_config"]["config"]["name"] = OTHER_FILTER
+        other["typed_config"]["config"]["configuration"]["value"] = json.dumps(
+            {**fields, "arn": OTHER_ARN}
+        )
+        wasm["disabled"] = other["disabled"] = True
+        return [wasm, other]
     return [wasm]
 
 
@@ -194,6 +215,11 @@ def proxy_config(variants: list[str], fake_port: int) -> dict:
             )
             name = wasm_t["typed_config"]["config"]["name"]
             route["metadata"] = {"filter_metadata": {name: {"function": FUNCTION_NAME}}}
+        if kind == "wasm-per-route":
+            route = _only(
+                _only(manager["route_config"]["virtual_hosts"], "host")["routes"], "route"
+            )
+            route["typed_per_filter_config"] = {wasm_t["name"]: copy.deepcopy(ENABLE_FILTER)}
         listeners.append(listener)
     config["static_resources"]["listeners"] = listeners
     cluster["per_connection_buffer_limit_bytes"] = BUFFER_LIMIT

@@ -56,6 +56,7 @@ COLORS = {
     "mesh-selected": "#d9822b",
     "mesh-unmatched": "#bdbdbd",
     "mesh-caller": "#7e57c2",
+    "mesh-per-route": "#a1887f",
 }
 
 

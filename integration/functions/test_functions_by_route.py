@@ -12,8 +12,10 @@ from harness.aws import FUNCTION_NAME
 from harness.bootstrap import static_cluster
 from harness.capture import CaptureHop
 from harness.envoy import FILTER_NAME, render_config
-from harness.expectations import assert_every_request_verified, invoke_path, the_signed_request
+from harness.expectations import assert_every_request_verified, invoke_path
 from harness.gateway import ROUTE_HEADER, WEST, create_function, lambda_routes
+
+from .two_functions import Function, assert_each_function_signed_and_plain_untouched
 
 
 def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouched(
@@ -52,53 +54,13 @@ def test_each_route_reaches_its_function_and_a_route_without_one_passes_untouche
             "envoy", copy.deepcopy(config), aws.user_credentials.as_environment()
         )
 
-        east = client.call(envoy.url, "POST", "/auth", body=b'{"to": "east"}')
-        west = client.call(envoy.url, "POST", "/billing", body=b'{"to": "west"}')
-        sent_headers = [("content-type", "text/plain"), ("x-caller", "kept")]
-        untouched = client.call(
-            envoy.url, "PUT", "/plain/x?y=1", headers=sent_headers, body=b"as it is"
+        assert_each_function_signed_and_plain_untouched(
+            envoy,
+            Function(capture, aws.function_arn, aws.region, "/auth"),
+            Function(west_hop, west_arn, WEST, "/billing"),
+            plain,
+            west_route_key=FILTER_NAME,
         )
-
-        assert east.status == 200, str(east)
-        assert west.status == 200, str(west)
-        for hop, arn, region, body in [
-            (capture, aws.function_arn, aws.region, b'{"to": "east"}'),
-            (west_hop, west_arn, WEST, b'{"to": "west"}'),
-        ]:
-            invoked = the_signed_request(hop)
-            assert invoked.target == invoke_path(arn)
-            assert invoked.header("host") == f"lambda.{region}.amazonaws.com"
-            assert f"/{region}/lambda/aws4_request" in invoked.header("authorization")
-            assert invoked.header(ROUTE_HEADER) is None
-            assert invoked.body == body
-
-        assert untouched.status == 200, str(untouched)
-        assert untouched.body == b"plain answer"
-        (received,) = plain.requests
-        assert (received.method, received.target, received.body) == (
-            "PUT",
-            "/plain/x?y=1",
-            b"as it is",
-        )
-        assert received.header("x-caller") == "kept"
-        assert received.header("content-type") == "text/plain"
-        assert received.header("authorization") is None
-        assert received.header(ROUTE_HEADER) is None
-
-        # A caller who sends the signed call's own path and route key: that route names the
-        # function too, so the filter takes the request and signs it; nothing reaches Lambda
-        # unsigned (the hop's botocore check).
-        forged = client.call(
-            envoy.url,
-            "POST",
-            invoke_path(west_arn),
-            headers=[(ROUTE_HEADER, FILTER_NAME)],
-            body=b'{"to": "forged"}',
-        )
-        assert forged.status == 200, str(forged)
-        assert len(west_hop.requests) == 2, west_hop.describe()
-        assert_every_request_verified(west_hop)
-        assert west_hop.requests[1].body == b'{"to": "forged"}'
     finally:
         west_hop.stop()
         plain.stop()
