@@ -20,11 +20,16 @@ GenericSecret.secret is `[(udpa.annotations.sensitive) = true]`).
 
 import time
 
+import pytest
 import requests
+import yaml
 
+from harness.bootstrap import validate
 from harness.envoy import envoy_version
+from harness.paths import REPO_ROOT
 from harness.token_file import (
     LISTENER,
+    TOKEN_FILE_CONFIG,
     TOKEN_HEADER,
     TOKEN_PATH,
     KubernetesTokenDir,
@@ -70,6 +75,13 @@ def assert_no_credential(answer: requests.Response) -> None:
     assert answer.status_code == NO_CREDENTIAL_STATUS, answer.text
     assert answer.text == NO_CREDENTIAL_BODY
     assert TOKEN_HEADER not in answer.headers
+
+
+def test_the_shipped_configuration_is_valid_as_is(tmp_path):
+    """envoy/token-file.yaml unmodified, from the repository root as its comment says."""
+    shipped = yaml.safe_load(TOKEN_FILE_CONFIG.read_text())
+    checked = validate(shipped, tmp_path, cwd=REPO_ROOT)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_shipped_cluster_calls_the_shipped_listener():
@@ -184,3 +196,19 @@ def test_a_filename_through_data_is_not_followed(start_bootstrap, tmp_path):
     tokens.write("second-token-6b1f")
     time.sleep(ROTATION_WITHIN_SECONDS)
     assert fetch(url).headers[TOKEN_HEADER] == "first-token-6b1e"
+
+
+def test_a_token_ending_in_a_newline(start_bootstrap, tmp_path):
+    """A file written by `echo` ends with a newline (a projected service-account token does
+    not: the kubelet writes the JWT as the TokenRequest API returns it). 1.40.0 answers the
+    token without it; 1.36.4 writes the newline into the response header as is, a malformed
+    answer the client waits on until its timeout: the callout fails, no token is misread."""
+    tokens = KubernetesTokenDir(tmp_path / "serviceaccount")
+    tokens.write("echoed-token-2c7a\n")
+    envoy, url = start(start_bootstrap, tmp_path, tokens)
+    if envoy_version() >= (1, 40, 0):
+        assert fetch(url).headers[TOKEN_HEADER] == "echoed-token-2c7a"
+    else:
+        with pytest.raises(requests.RequestException):
+            requests.get(url, timeout=2)
+    assert envoy.exit_code is None
