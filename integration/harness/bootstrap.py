@@ -89,8 +89,11 @@ def listener(name: str, port: int, manager: dict, chain_field: str = "filter_cha
     }
 
 
-def validate(bootstrap: dict, workdir: Path) -> subprocess.CompletedProcess:
-    """`envoy --mode validate` on `bootstrap`."""
+def validate(
+    bootstrap: dict, workdir: Path, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`envoy --mode validate` on `bootstrap`, run in `cwd` (relative paths in the bootstrap
+    are Envoy's working directory's; default: this process's)."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "bootstrap.json"
     path.write_text(json.dumps(bootstrap))
@@ -105,6 +108,7 @@ def validate(bootstrap: dict, workdir: Path) -> subprocess.CompletedProcess:
             str(next_base_id()),
             "--disable-hot-restart",
         ],
+        cwd=cwd,
         env=envoy_environment({}),
         capture_output=True,
         text=True,

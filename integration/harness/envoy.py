@@ -330,3 +330,14 @@ def envoy_environment(aws_variables: dict[str, str]) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     env.update(aws_variables)
     return env
+
+
+def envoy_version(binary: Path = ENVOY_BINARY) -> tuple[int, int, int]:
+    """The release of the Envoy the tests run, from `envoy --version`
+    ("... version: <sha>/1.40.0/Clean/RELEASE/BoringSSL")."""
+    output = subprocess.run(
+        [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    release = output.split("version:", 1)[1].strip().split("/")[1]
+    major, minor, patch = (int(part) for part in release.split(".")[:3])
+    return major, minor, patch
