@@ -141,17 +141,26 @@ fn intentions(d: &Description) -> String {
             "Apply: consul config write service-intentions.hcl",
         ],
     );
-    out.push_str(&format!(
-        "Kind = \"service-intentions\"\nName = \"{}\"\n{}Sources = [\n",
-        d.service,
+    out.push_str(&intentions_entry(d, &d.service, true));
+    out
+}
+
+/// A service-intentions entry on `name`: the gateway's callers allowed, and with `deny_rest`
+/// every other service denied.
+fn intentions_entry(d: &Description, name: &str, deny_rest: bool) -> String {
+    let mut out = format!(
+        "Kind = \"service-intentions\"\nName = \"{name}\"\n{}Sources = [\n",
         scope(d)
-    ));
+    );
     for caller in &d.lambda_gateway.callers {
         out.push_str(&format!(
             "  {{\n    Name   = \"{caller}\"\n    Action = \"allow\"\n  }},\n"
         ));
     }
-    out.push_str("  {\n    Name   = \"*\"\n    Action = \"deny\"\n  },\n]\n");
+    if deny_rest {
+        out.push_str("  {\n    Name   = \"*\"\n    Action = \"deny\"\n  },\n");
+    }
+    out.push_str("]\n");
     out
 }
 
@@ -174,17 +183,7 @@ fn function_intentions(d: &Description, u: &Upstream) -> String {
             "Apply: consul config write <this file>",
         ],
     );
-    out.push_str(&format!(
-        "Kind = \"service-intentions\"\nName = \"{}\"\n{}Sources = [\n",
-        u.name,
-        scope(d)
-    ));
-    for caller in &d.lambda_gateway.callers {
-        out.push_str(&format!(
-            "  {{\n    Name   = \"{caller}\"\n    Action = \"allow\"\n  }},\n"
-        ));
-    }
-    out.push_str("]\n");
+    out.push_str(&intentions_entry(d, &u.name, false));
     out
 }
 
