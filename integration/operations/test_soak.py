@@ -14,11 +14,11 @@ MESH_LAMBDA_SOAK_SECONDS is too.
 Windows: warm-up is the first WARMUP seconds (20 s short, 60 s long); "the end of warm-up"
 is the WINDOW seconds before it (10 s short, 30 s long), "the end" is the last WINDOW seconds
 of the load. Envoy's RSS (median of each window) must stay within 5 %. The VMs' linear memory
-(vm_memory_bytes, which only grows, 64 KiB a page; the gauge is each worker VM's in turn) must
-not grow in the second half of the time after warm-up: a leak keeps adding pages, while a VM
-that meets its largest burst (faults land at random on two workers) only a little after
-warm-up takes one page once and keeps it (seen: one VM going from 17 to 18 pages at 23.5 s
-of a 60 s run, flat after).
+(vm_memory_bytes, which only grows, 64 KiB a page; the gauge is each worker VM's in turn) may
+take at most one page more than its warm-up maximum: a VM whose heap sits near a page's end
+takes one more page at its largest burst of requests in flight, whenever that comes (seen in
+two 60 s runs: one VM going from 17 to 18 pages, at 23.5 s and at 47.5 s, flat after), while a
+leak keeps adding pages (25 bytes a request is more than a page in the short run's 2,700).
 """
 
 import itertools
@@ -56,6 +56,7 @@ REFRESH_FAILURES = [15.0 + 30 * i for i in range(int(SECONDS // 30)) if 15 + 30 
 WARMUP = max(20.0, min(60.0, SECONDS / 10))
 WINDOW = max(10.0, min(30.0, SECONDS / 20))
 RSS_LIMIT_PCT = 5.0
+WASM_PAGE = 65536  # bytes: linear memory grows by whole pages
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("MESH_LAMBDA_ENVOY")) and "MESH_LAMBDA_SOAK_SECONDS" not in os.environ,
@@ -133,9 +134,6 @@ def test_soak(aws, capture, start_envoy, container_endpoint):
     peak_pct = (peak - base) * 100 / base
     vm_warmup = {s.vm_memory_bytes for s in samples if s.t < WARMUP}
     vm_after = {s.vm_memory_bytes for s in after_warmup}
-    middle = (WARMUP + load_end) / 2
-    vm_settled = vm_warmup | {s.vm_memory_bytes for s in after_warmup if s.t < middle}
-    vm_late = {s.vm_memory_bytes for s in after_warmup if s.t >= middle}
 
     print(
         f"\nsoak {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {SECONDS:.0f} s planned, "
@@ -157,10 +155,7 @@ def test_soak(aws, capture, start_envoy, container_endpoint):
         f"end ({load_end - WINDOW:.0f}-{load_end:.0f} s) {end / 1024:.1f} MiB, "
         f"max after warm-up {peak / 1024:.1f} MiB; drift {drift_pct:+.2f} %, peak {peak_pct:+.2f} %"
     )
-    print(
-        f"  vm_memory_bytes: during warm-up {sorted(vm_warmup)}, after {sorted(vm_after)}, "
-        f"in the second half after warm-up {sorted(vm_late)}"
-    )
+    print(f"  vm_memory_bytes: during warm-up {sorted(vm_warmup)}, after {sorted(vm_after)}")
     print(f"  requests_in_flight at the end: {final.get('requests_in_flight')}")
     print("  series (t s, RSS KiB, heap allocated B, vm_memory_bytes, in flight):")
     step = max(1, len(samples) // 60)
@@ -182,9 +177,10 @@ def test_soak(aws, capture, start_envoy, container_endpoint):
     assert all(8.5 <= g <= 12.5 for g in gaps), gaps
     assert len(hiccups.failed_at) == len(REFRESH_FAILURES), hiccups.failed_at
 
-    # The memory: Envoy's flat within 5 %, the VMs' not growing late in the run, nothing left.
+    # The memory: Envoy's flat within 5 %, the VMs' at most a page over warm-up, nothing left.
     assert abs(drift_pct) <= RSS_LIMIT_PCT
-    assert None not in vm_after and max(vm_late) <= max(vm_settled), (vm_settled, vm_late)
+    assert None not in vm_after, vm_after
+    assert max(vm_after) <= max(vm_warmup) + WASM_PAGE, (vm_warmup, vm_after)
     assert final.get("requests_in_flight") == 0, final
 
     # The counters agree with what was sent.
