@@ -49,6 +49,8 @@ pub(super) fn read(
     let providers = fields.list_of::<Provider>("providers");
     let container_cluster = fields.string("container_cluster");
     let instance_metadata_cluster = fields.string("instance_metadata_cluster");
+    let files_cluster = fields.string("files_cluster");
+    let profile = fields.string("profile");
     let refresh_margin_seconds = fields.whole_number("refresh_margin_seconds", 1..=43_200);
     let max_wait_ms = fields.whole_number("max_wait_ms", 1..=600_000);
     let fetch_timeout_ms = fields.whole_number("fetch_timeout_ms", 1..=60_000);
@@ -81,6 +83,11 @@ pub(super) fn read(
             instance_metadata_cluster,
             &mut settings.chain.instance_metadata_cluster,
         ),
+        (
+            "files_cluster",
+            files_cluster,
+            &mut settings.chain.files_cluster,
+        ),
     ] {
         if let Some(cluster) = read? {
             if cluster.trim().is_empty() {
@@ -102,6 +109,15 @@ pub(super) fn read(
             *target = n;
         }
     }
+    if let Some(name) = profile? {
+        if name.trim().is_empty() || name.contains(|c: char| c.is_control() || c == ']') {
+            return Err(fields.error(
+                "profile",
+                "must be a profile name (not empty, no control character or ']')",
+            ));
+        }
+        settings.chain.profile = Some(name.to_owned());
+    }
     if let Some(block) = assume_role? {
         settings.chain.assume_role = Some(super::assume_role::read(block, function)?);
     }
@@ -121,12 +137,13 @@ mod tests {
         let c = parse(&format!(
             r#"{{"arn":"{ARN}","credentials":{{"provider":"instance_metadata",
                 "instance_metadata_cluster":"imds","refresh_margin_seconds":60,"max_wait_ms":250,
-                "fetch_timeout_ms":900,"imds_token_ttl_seconds":120}}}}"#
+                "fetch_timeout_ms":900,"imds_token_ttl_seconds":120,"files_cluster":"files"}}}}"#
         ))
         .unwrap()
         .credentials;
         assert_eq!(c.chain.providers, vec![Provider::InstanceMetadata]);
         assert_eq!(c.chain.instance_metadata_cluster, "imds");
+        assert_eq!(c.chain.files_cluster, "files");
         assert_eq!(
             (
                 c.refresh_margin_seconds,
@@ -217,13 +234,13 @@ mod tests {
             ),
             (
                 r#"{"max_wait_ms":0,"typo":1}"#,
-                r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
+                r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             // Found by fuzzing (`plugin_config`): the name of an unknown field went into the
             // path as it was, line break and all.
             (
                 "{\"ty\\npo\":1}",
-                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
+                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             (
                 r#"{"imds_token_ttl_seconds":21601}"#,

@@ -55,6 +55,12 @@ pub struct ChainSettings {
     pub instance_metadata_cluster: String,
     /// TTL asked for IMDSv2 session tokens.
     pub imds_token_ttl_seconds: u64,
+    /// Envoy cluster reaching the listener serving files (`envoy/files.yaml`): tokens and the
+    /// shared credentials file, which the VM cannot read itself.
+    pub files_cluster: String,
+    /// The shared credentials file's profile (the native filter's `credentials_profile`);
+    /// `AWS_PROFILE`, else `default`, when not set.
+    pub profile: Option<String>,
     /// Sign with a role assumed through STS, using the providers' credentials to ask.
     pub assume_role: Option<AssumeRoleSettings>,
 }
@@ -100,6 +106,8 @@ impl Default for ChainSettings {
             container_cluster: DEFAULT_CONTAINER_CLUSTER.into(),
             instance_metadata_cluster: DEFAULT_INSTANCE_METADATA_CLUSTER.into(),
             imds_token_ttl_seconds: DEFAULT_IMDS_TOKEN_TTL_SECONDS,
+            files_cluster: super::files::DEFAULT_FILES_CLUSTER.into(),
+            profile: None,
             assume_role: None,
         }
     }

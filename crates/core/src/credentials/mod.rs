@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod document;
 pub mod environment;
+pub mod files;
 pub mod iso8601;
 mod providers;
 pub mod shared;

@@ -99,7 +99,7 @@ fn from_document(body: &[u8], now: u64) -> ProviderStep {
 /// connect error ...", "upstream request timeout") tell why a call failed. Only error answers
 /// are quoted, and not one that holds a secret (a credential document served with an error
 /// status, say).
-fn detail(body: &[u8]) -> String {
+pub(super) fn detail(body: &[u8]) -> String {
     const SECRET_MARKERS: [&[u8]; 3] = [b"SecretAccessKey", b"Token", b"secret"];
     let holds_secret = SECRET_MARKERS
         .iter()

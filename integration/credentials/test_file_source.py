@@ -1,5 +1,5 @@
-"""A rotating token file's current contents, read by Envoy alone and answered on a loopback
-listener (envoy/token-file.yaml): what the filter's one callout will get.
+"""A rotating file's current contents, read by Envoy alone and answered on a loopback listener
+(envoy/files.yaml): what the filter's one callout per credential fetch gets.
 
 Why it follows a Kubernetes rotation, from Envoy's sources (source/common/secret/sds_api.cc,
 SdsApi::onConfigUpdate): for a secret with no watched_directory of its own (a generic secret
@@ -20,22 +20,24 @@ GenericSecret.secret is `[(udpa.annotations.sensitive) = true]`).
 
 import time
 
-import pytest
 import requests
 import yaml
 
 from harness.bootstrap import validate
 from harness.envoy import envoy_version
-from harness.paths import REPO_ROOT
-from harness.token_file import (
+from harness.files import (
+    AWS_CREDENTIALS,
+    FILE_HEADER,
+    FILES_CONFIG,
     LISTENER,
-    TOKEN_FILE_CONFIG,
-    TOKEN_HEADER,
-    TOKEN_PATH,
+    WEB_IDENTITY_TOKEN,
     KubernetesTokenDir,
-    render_token_file_config,
+    render_files_config,
     shipped_cluster_port,
 )
+from harness.paths import REPO_ROOT
+
+TOKEN_PATH = "/" + WEB_IDENTITY_TOKEN
 
 ROTATION_WITHIN_SECONDS = 5.0
 # What the credential_injector answers when it has no credential (the file missing or empty).
@@ -43,9 +45,9 @@ NO_CREDENTIAL_STATUS = 401
 NO_CREDENTIAL_BODY = "Failed to inject credential."
 
 
-def start(start_bootstrap, tmp_path, tokens: KubernetesTokenDir, name: str = "token-file"):
-    config = render_token_file_config(
-        token_file=tokens.token_path, sds_path=tmp_path / f"{name}-sds.yaml"
+def start(start_bootstrap, tmp_path, tokens: KubernetesTokenDir, name: str = "files"):
+    config = render_files_config(
+        {WEB_IDENTITY_TOKEN: tokens.token_path}, sds_dir=tmp_path / f"{name}-sds"
     )
     envoy = start_bootstrap(name, config)
     return envoy, envoy.listener_url(LISTENER) + TOKEN_PATH
@@ -56,30 +58,38 @@ def fetch(url: str, **headers) -> requests.Response:
     return requests.get(url, headers=headers, timeout=5)
 
 
+def contents(answer: requests.Response) -> str | None:
+    """The file's contents in a 200 answer (a JSON body, the local reply formatter's), None in
+    any other."""
+    if answer.status_code != 200:
+        return None
+    assert answer.headers["content-type"] == "application/json"
+    return answer.json()["contents"]
+
+
 def wait_for_token(url: str, token: str) -> float:
     """Seconds until the listener answers `token`; fails after ROTATION_WITHIN_SECONDS."""
     started = time.monotonic()
     last = None
     while time.monotonic() - started < ROTATION_WITHIN_SECONDS:
         last = fetch(url)
-        if last.status_code == 200 and last.headers.get(TOKEN_HEADER) == token:
+        if contents(last) == token:
             return time.monotonic() - started
         time.sleep(0.05)
     raise AssertionError(
-        f"still {last.status_code} {last.headers.get(TOKEN_HEADER)!r} "
-        f"{ROTATION_WITHIN_SECONDS}s after the rotation"
+        f"still {last.status_code} {contents(last)!r} {ROTATION_WITHIN_SECONDS}s after the rotation"
     )
 
 
 def assert_no_credential(answer: requests.Response) -> None:
     assert answer.status_code == NO_CREDENTIAL_STATUS, answer.text
     assert answer.text == NO_CREDENTIAL_BODY
-    assert TOKEN_HEADER not in answer.headers
+    assert FILE_HEADER not in answer.headers
 
 
 def test_the_shipped_configuration_is_valid_as_is(tmp_path):
-    """envoy/token-file.yaml unmodified, from the repository root as its comment says."""
-    shipped = yaml.safe_load(TOKEN_FILE_CONFIG.read_text())
+    """envoy/files.yaml unmodified, from the repository root as its comment says."""
+    shipped = yaml.safe_load(FILES_CONFIG.read_text())
     checked = validate(shipped, tmp_path, cwd=REPO_ROOT)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -99,10 +109,10 @@ def test_rotation_is_followed_without_restart_and_the_token_stays_out_of_logs_an
     pid = envoy.pid
 
     answer = fetch(url)
-    assert answer.status_code == 200
-    assert answer.headers[TOKEN_HEADER] == "first-token-1f0c"
+    assert contents(answer) == "first-token-1f0c"
+    assert FILE_HEADER not in answer.headers
     # A caller's own header is replaced (overwrite: true), never echoed.
-    assert fetch(url, **{TOKEN_HEADER: "forged"}).headers[TOKEN_HEADER] == "first-token-1f0c"
+    assert contents(fetch(url, **{FILE_HEADER: "forged"})) == "first-token-1f0c"
     assert fetch(url.replace(TOKEN_PATH, "/other")).status_code == 404
 
     seen = ["first-token-1f0c"]
@@ -157,7 +167,7 @@ def test_file_missing_at_start_answers_401_and_what_follows_depends_on_the_relea
         time.sleep(ROTATION_WITHIN_SECONDS)
         assert_no_credential(fetch(url))
         _restarted, restarted_url = start(start_bootstrap, tmp_path, tokens, name="restarted")
-        assert fetch(restarted_url).headers[TOKEN_HEADER] == "late-token-51b9"
+        assert contents(fetch(restarted_url)) == "late-token-51b9"
     assert envoy.exit_code is None
 
 
@@ -179,36 +189,60 @@ def test_empty_file_answers_401_until_it_holds_a_token(start_bootstrap, tmp_path
 
 
 def test_a_filename_through_data_is_not_followed(start_bootstrap, tmp_path):
-    """Why envoy/token-file-sds.yaml must name `<dir>/token`: with `<dir>/..data/token` Envoy
-    watches the directory `..data` points to, which nothing is ever renamed into, and keeps the
-    first token (this is also the failure the rotation test shows when broken that way)."""
+    """Why envoy/files-sds/web-identity-token.yaml must name `<dir>/token`: with
+    `<dir>/..data/token` Envoy watches the directory `..data` points to, which nothing is ever
+    renamed into, and keeps the first token (this is also the failure the rotation test shows
+    when broken that way)."""
     tokens = KubernetesTokenDir(tmp_path / "serviceaccount")
     tokens.write("first-token-6b1e")
-    config = render_token_file_config(
-        token_file=tokens.token_path,
-        sds_path=tmp_path / "through-data-sds.yaml",
-        filename=tokens.directory / "..data" / "token",
+    config = render_files_config(
+        {WEB_IDENTITY_TOKEN: tokens.directory / "..data" / "token"},
+        sds_dir=tmp_path / "through-data-sds",
     )
     envoy = start_bootstrap("through-data", config)
     url = envoy.listener_url(LISTENER) + TOKEN_PATH
-    assert fetch(url).headers[TOKEN_HEADER] == "first-token-6b1e"
+    assert contents(fetch(url)) == "first-token-6b1e"
 
     tokens.write("second-token-6b1f")
     time.sleep(ROTATION_WITHIN_SECONDS)
-    assert fetch(url).headers[TOKEN_HEADER] == "first-token-6b1e"
+    assert contents(fetch(url)) == "first-token-6b1e"
 
 
 def test_a_token_ending_in_a_newline(start_bootstrap, tmp_path):
     """A file written by `echo` ends with a newline (a projected service-account token does
-    not: the kubelet writes the JWT as the TokenRequest API returns it). 1.40.0 answers the
-    token without it; 1.36.4 writes the newline into the response header as is, a malformed
-    answer the client waits on until its timeout: the callout fails, no token is misread."""
+    not: the kubelet writes the JWT as the TokenRequest API returns it). 1.40.0 hands the
+    secret over without it; 1.36.4 keeps it, and the JSON body carries it escaped (a header
+    would not: 1.36.4 wrote it into a response header as is, a malformed answer the client
+    waited on). The filter trims the tokens it reads."""
     tokens = KubernetesTokenDir(tmp_path / "serviceaccount")
     tokens.write("echoed-token-2c7a\n")
     envoy, url = start(start_bootstrap, tmp_path, tokens)
-    if envoy_version() >= (1, 40, 0):
-        assert fetch(url).headers[TOKEN_HEADER] == "echoed-token-2c7a"
-    else:
-        with pytest.raises(requests.RequestException):
-            requests.get(url, timeout=2)
+    expected = "echoed-token-2c7a" if envoy_version() >= (1, 40, 0) else "echoed-token-2c7a\n"
+    assert contents(fetch(url)) == expected
     assert envoy.exit_code is None
+
+
+def test_a_multi_line_file_with_quotes_and_backslashes_arrives_whole(start_bootstrap, tmp_path):
+    """The shared credentials file: lines, quotes, backslashes, a value of 4 KiB, all escaped
+    by the JSON formatter (json_format string values) and read back exactly; a second route
+    serves it beside the token, each route enabling only its own injector."""
+    tokens = KubernetesTokenDir(tmp_path / "serviceaccount")
+    tokens.write("token-beside-3e1a")
+    aws = KubernetesTokenDir(tmp_path / "aws")
+    text = (
+        "[default]\naws_access_key_id = AKIDEXAMPLE\n"
+        'aws_secret_access_key = a"b\\c/d\n\n[other]\n'
+        "aws_session_token = " + "t" * 4096 + "\n"
+    )
+    aws.write(text)
+    config = render_files_config(
+        {WEB_IDENTITY_TOKEN: tokens.token_path, AWS_CREDENTIALS: aws.token_path},
+        sds_dir=tmp_path / "two-sds",
+    )
+    envoy = start_bootstrap("two-files", config)
+    base = envoy.listener_url(LISTENER)
+    got = contents(fetch(base + "/" + AWS_CREDENTIALS))
+    # 1.40.0 trims the value's trailing whitespace; 1.36.4 keeps it.
+    assert got in (text, text.rstrip("\n"))
+    assert contents(fetch(base + TOKEN_PATH)) == "token-beside-3e1a"
+    assert fetch(base + "/pod-identity-token").status_code == 404

@@ -1,5 +1,5 @@
-"""A token file laid out and rotated as Kubernetes does it, and the shipped
-`envoy/token-file.yaml` that serves its current contents on a loopback listener.
+"""Files laid out and rotated as Kubernetes does it, and the shipped `envoy/files.yaml`
+that serves their current contents on a loopback listener.
 
 Kubernetes' AtomicWriter (kubernetes/kubernetes pkg/volume/util/atomic_writer.go) writes a
 projected volume as: the files in a new timestamped directory `..<timestamp>`, a symlink
@@ -16,12 +16,15 @@ import yaml
 
 from .paths import REPO_ROOT
 
-TOKEN_FILE_CONFIG = REPO_ROOT / "envoy" / "token-file.yaml"
-TOKEN_FILE_SDS = REPO_ROOT / "envoy" / "token-file-sds.yaml"
-TOKEN_PATH = "/token"
-TOKEN_HEADER = "x-mesh-lambda-token"
-LISTENER = "mesh-lambda-token-file"
-CLUSTER = "mesh_lambda_token_file"
+FILES_CONFIG = REPO_ROOT / "envoy" / "files.yaml"
+FILES_SDS = REPO_ROOT / "envoy" / "files-sds"
+LISTENER = "mesh-lambda-files"
+CLUSTER = "mesh_lambda_files"
+# The secrets (and routes, `/<name>`) of envoy/files.yaml.
+WEB_IDENTITY_TOKEN = "web-identity-token"
+POD_IDENTITY_TOKEN = "pod-identity-token"
+AWS_CREDENTIALS = "aws-credentials"
+FILE_HEADER = "x-mesh-lambda-file"
 
 
 class KubernetesTokenDir:
@@ -59,29 +62,42 @@ class KubernetesTokenDir:
             shutil.rmtree(self.directory / old)
 
 
-def render_token_file_config(*, token_file: Path, sds_path: Path, filename: Path | None = None):
-    """envoy/token-file.yaml with ports chosen by the kernel (the listener's, read back through
-    the admin API) and the SDS file written to `sds_path`, naming `filename` (default
-    `token_file`; another path only to show what breaks). Returns the bootstrap."""
-    sds = yaml.safe_load(TOKEN_FILE_SDS.read_text())
-    secret = sds["resources"][0]["generic_secret"]["secret"]
-    secret["filename"] = str(filename or token_file)
-    sds_path.write_text(yaml.safe_dump(sds, sort_keys=False))
+def render_files_config(files: dict[str, Path], *, sds_dir: Path, admin_port: int = 0):
+    """envoy/files.yaml serving `files` (secret name -> the path Envoy reads; the shipped
+    names only), without the routes and injectors of the others, as a generator writes it; the
+    listener on a port the kernel picks, the SDS files written into `sds_dir`. Returns the
+    bootstrap."""
+    sds_dir.mkdir(parents=True, exist_ok=True)
+    for name, path in files.items():
+        sds = yaml.safe_load((FILES_SDS / f"{name}.yaml").read_text())
+        (resource,) = sds["resources"]
+        resource["generic_secret"]["secret"]["filename"] = str(path)
+        (sds_dir / f"{name}.yaml").write_text(yaml.safe_dump(sds, sort_keys=False))
 
-    config = copy.deepcopy(yaml.safe_load(TOKEN_FILE_CONFIG.read_text()))
-    config["admin"]["address"]["socket_address"]["port_value"] = 0
+    config = copy.deepcopy(yaml.safe_load(FILES_CONFIG.read_text()))
+    config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     (listener,) = config["static_resources"]["listeners"]
     listener["address"]["socket_address"]["port_value"] = 0
     manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    injector = manager["http_filters"][0]["typed_config"]
-    source = injector["credential"]["typed_config"]["credential"]["sds_config"]
-    source["path_config_source"]["path"] = str(sds_path)
+    (host,) = manager["route_config"]["virtual_hosts"]
+    host["routes"] = [r for r in host["routes"] if r["match"]["path"][1:] in files]
+    assert len(host["routes"]) == len(files), f"not all shipped: {set(files)}"
+    kept = []
+    for http_filter in manager["http_filters"]:
+        if http_filter["name"] in files:
+            injector = http_filter["typed_config"]
+            source = injector["credential"]["typed_config"]["credential"]["sds_config"]
+            source["path_config_source"]["path"] = str(sds_dir / f"{http_filter['name']}.yaml")
+        elif http_filter["name"] != "envoy.filters.http.router":
+            continue
+        kept.append(http_filter)
+    manager["http_filters"] = kept
     return config
 
 
 def shipped_cluster_port() -> int:
     """The port the shipped cluster calls, and the shipped listener's."""
-    config = yaml.safe_load(TOKEN_FILE_CONFIG.read_text())
+    config = yaml.safe_load(FILES_CONFIG.read_text())
     (listener,) = config["static_resources"]["listeners"]
     (cluster,) = config["static_resources"]["clusters"]
     endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
