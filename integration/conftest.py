@@ -106,6 +106,8 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
     route_idle_timeout: its idle timeout.
     shipped_config: another shipped configuration than envoy/local.yaml.
     wasm: another build of the filter (e.g. harness/wasm.py's test-crash build).
+    files: secret name -> path: envoy/files.yaml's listener and cluster serving those files
+    (harness/files.py), as a sidecar using a token or credentials file carries them.
     """
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
@@ -126,6 +128,7 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
         route_idle_timeout: str | None = None,
         shipped_config: Path = LOCAL_ENVOY_CONFIG,
         wasm: str | None = None,
+        files: dict | None = None,
     ) -> EnvoyProcess:
         if wasm is None:
             wasm = request.getfixturevalue("wasm_path") if with_filter else "unused.wasm"
@@ -142,6 +145,8 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
             allow_on_headers_stop_iteration=allow_on_headers_stop_iteration,
             use_remote_address=use_remote_address,
             remote_code=remote_code,
+            files=files,
+            files_sds_dir=tmp_path / f"files-sds-{len(started) + 1}",
         )
         if environment is None:
             environment = aws.user_credentials.as_environment()

@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from .files import add_files_listener
 from .paths import ENVOY_BINARY, LOCAL_ENVOY_CONFIG
 from .processes import stop_process
 
@@ -67,6 +68,8 @@ def render_config(
     route_timeout: str | None = None,
     route_idle_timeout: str | None = None,
     shipped_config: Path = LOCAL_ENVOY_CONFIG,
+    files: dict[str, Path] | None = None,
+    files_sds_dir: Path | None = None,
 ) -> dict:
     """envoy/local.yaml with the test's ports, wasm file and plugin configuration, plus
     `extra_clusters` (e.g. the credential endpoints' clusters, pointed at stand-ins) and,
@@ -75,7 +78,9 @@ def render_config(
     WasmPlugin and Envoy Gateway load it: without that setting. With `remote_code`, Envoy
     fetches the module over HTTP and checks its sha256 instead of reading the file.
     `route_timeout` (e.g. "2s") replaces the route's timeout, `route_idle_timeout` its idle
-    timeout. `shipped_config`: another of the shipped configurations (envoy/streaming.yaml)."""
+    timeout. `shipped_config`: another of the shipped configurations (envoy/streaming.yaml).
+    `files` (secret name -> path): envoy/files.yaml's listener and cluster serving them, the SDS
+    files written into `files_sds_dir`."""
     config = copy.deepcopy(load_local_config(shipped_config))
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     listener = _only(config["static_resources"]["listeners"], "listener")
@@ -115,6 +120,8 @@ def render_config(
     config["static_resources"]["clusters"] += copy.deepcopy(extra_clusters or [])
     if remote_code is not None:
         config["static_resources"]["clusters"].append(remote_code.cluster())
+    if files:
+        add_files_listener(config, files, sds_dir=files_sds_dir)
     return config
 
 

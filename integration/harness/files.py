@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .paths import REPO_ROOT
+from .processes import free_port
 
 FILES_CONFIG = REPO_ROOT / "envoy" / "files.yaml"
 FILES_SDS = REPO_ROOT / "envoy" / "files-sds"
@@ -93,6 +94,22 @@ def render_files_config(files: dict[str, Path], *, sds_dir: Path, admin_port: in
         kept.append(http_filter)
     manager["http_filters"] = kept
     return config
+
+
+def add_files_listener(config: dict, files: dict[str, Path], *, sds_dir: Path) -> None:
+    """Adds envoy/files.yaml's listener (serving `files`, on a free port) and its cluster
+    `mesh_lambda_files` to `config`, a filter's bootstrap, as a sidecar carries them, and a
+    node id and cluster if it has none (the SDS subscriptions need them)."""
+    files_config = render_files_config(files, sds_dir=sds_dir)
+    (listener,) = files_config["static_resources"]["listeners"]
+    (cluster,) = files_config["static_resources"]["clusters"]
+    port = free_port()
+    listener["address"]["socket_address"]["port_value"] = port
+    endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    endpoint["address"]["socket_address"]["port_value"] = port
+    config["static_resources"]["listeners"].append(listener)
+    config["static_resources"]["clusters"].append(cluster)
+    config.setdefault("node", files_config["node"])
 
 
 def shipped_cluster_port() -> int:
