@@ -135,7 +135,9 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
         }
         for provider in &chain.providers {
             let (field, name, endpoint) = match provider {
-                Provider::Environment | Provider::AssumeRole => continue,
+                // web_identity's clusters (the files listener's, STS's) come with the
+                // description's Kubernetes identity, not from the chain's default list.
+                Provider::Environment | Provider::AssumeRole | Provider::WebIdentity => continue,
                 Provider::Container => (
                     "credentials.container_cluster",
                     &chain.container_cluster,

@@ -75,10 +75,12 @@ counters! {
     CredentialsWaitAbandoned => "credentials_wait.abandoned",
     CredentialsUnavailable => "credentials_unavailable",
     FetchesEnvironment => "credential_fetches.environment",
+    FetchesWebIdentity => "credential_fetches.web_identity",
     FetchesContainer => "credential_fetches.container",
     FetchesInstanceMetadata => "credential_fetches.instance_metadata",
     FetchesAssumeRole => "credential_fetches.assume_role",
     FetchFailuresEnvironment => "credential_fetch_failures.environment",
+    FetchFailuresWebIdentity => "credential_fetch_failures.web_identity",
     FetchFailuresContainer => "credential_fetch_failures.container",
     FetchFailuresInstanceMetadata => "credential_fetch_failures.instance_metadata",
     FetchFailuresAssumeRole => "credential_fetch_failures.assume_role",
@@ -127,6 +129,7 @@ impl Counter {
     pub fn fetches(provider: Provider) -> Self {
         match provider {
             Provider::Environment => Self::FetchesEnvironment,
+            Provider::WebIdentity => Self::FetchesWebIdentity,
             Provider::Container => Self::FetchesContainer,
             Provider::InstanceMetadata => Self::FetchesInstanceMetadata,
             Provider::AssumeRole => Self::FetchesAssumeRole,
@@ -136,6 +139,7 @@ impl Counter {
     pub fn fetch_failures(provider: Provider) -> Self {
         match provider {
             Provider::Environment => Self::FetchFailuresEnvironment,
+            Provider::WebIdentity => Self::FetchFailuresWebIdentity,
             Provider::Container => Self::FetchFailuresContainer,
             Provider::InstanceMetadata => Self::FetchFailuresInstanceMetadata,
             Provider::AssumeRole => Self::FetchFailuresAssumeRole,
@@ -175,12 +179,23 @@ struct Ids {
 }
 
 /// One VM's metrics: the ids Envoy gave them and what moved since the last flush.
-#[derive(Default)]
 pub struct Metrics {
     ids: Option<Ids>,
     counters: [Cell<u64>; COUNTERS],
     in_flight: Cell<i64>,
     payload_sizes: RefCell<Vec<u64>>,
+}
+
+// By hand: the standard library derives `Default` for arrays of at most 32.
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            ids: None,
+            counters: std::array::from_fn(|_| Cell::new(0)),
+            in_flight: Cell::new(0),
+            payload_sizes: RefCell::default(),
+        }
+    }
 }
 
 impl Metrics {

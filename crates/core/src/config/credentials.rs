@@ -214,11 +214,11 @@ mod tests {
             ),
             (
                 r#"{"provider":"file"}"#,
-                r#"credentials.provider: unknown provider "file", expected one of environment, container, instance_metadata"#,
+                r#"credentials.provider: unknown provider "file", expected one of environment, web_identity, container, instance_metadata"#,
             ),
             (
                 r#"{"providers":["container",5]}"#,
-                "credentials.providers: unknown provider 5, expected one of environment, container, instance_metadata",
+                "credentials.providers: unknown provider 5, expected one of environment, web_identity, container, instance_metadata",
             ),
             (
                 r#"{"providers":"container"}"#,

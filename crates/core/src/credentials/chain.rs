@@ -17,6 +17,8 @@ use crate::access_keys::{Credentials, UNFIT_FOR_HEADERS};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
     Environment,
+    /// IRSA: `AssumeRoleWithWebIdentity` with the pod's projected token.
+    WebIdentity,
     Container,
     InstanceMetadata,
     /// Not a source of its own: configured by `assume_role`, not in `providers`.
@@ -25,8 +27,9 @@ pub enum Provider {
 
 impl Provider {
     /// The sources of base credentials, the ones `providers` can list.
-    pub const ALL: [Provider; 3] = [
+    pub const ALL: [Provider; 4] = [
         Provider::Environment,
+        Provider::WebIdentity,
         Provider::Container,
         Provider::InstanceMetadata,
     ];
@@ -34,6 +37,7 @@ impl Provider {
     pub fn name(self) -> &'static str {
         match self {
             Provider::Environment => "environment",
+            Provider::WebIdentity => "web_identity",
             Provider::Container => "container",
             Provider::InstanceMetadata => "instance_metadata",
             Provider::AssumeRole => "assume_role",

@@ -1,4 +1,4 @@
-//! STS's answers to `AssumeRole` (Query API, XML): the assumed credentials, or why STS
+//! STS's answers to `AssumeRole` and `AssumeRoleWithWebIdentity` (Query API, XML): the assumed credentials, or why STS
 //! refused (its error `Code` and `Message`), as a reason fit for a log line and the caller's
 //! 503. No reason ever holds a secret: the credentials of an answer are never quoted, and the
 //! caller's own secret and token are cut out of STS's message (a signature error's message
@@ -9,7 +9,6 @@ use crate::access_keys::Credentials;
 use crate::redact::redact;
 use crate::xml::{find, read_leaves, Leaves};
 
-const CREDENTIALS: &str = "AssumeRoleResponse/AssumeRoleResult/Credentials";
 /// STS's error document is `ErrorResponse/Error`; moto's (and other Query APIs') wraps the
 /// `Error` in `Errors`. Both are read: `(code, message)` paths.
 const ERRORS: [(&str, &str); 2] = [
@@ -30,6 +29,18 @@ pub fn parse_assume_role_answer(
     now: u64,
     hidden: &[&str],
 ) -> Result<Credentials, String> {
+    parse_sts_answer("AssumeRole", status, body, now, hidden)
+}
+
+/// As `parse_assume_role_answer`, for the answer to `action` (its credentials are at
+/// `<action>Response/<action>Result/Credentials`).
+pub fn parse_sts_answer(
+    action: &str,
+    status: u32,
+    body: &[u8],
+    now: u64,
+    hidden: &[&str],
+) -> Result<Credentials, String> {
     let leaves = read_leaves(body);
     if status != 200 {
         return Err(refusal(status, body, leaves.ok().as_ref(), hidden));
@@ -38,12 +49,12 @@ pub fn parse_assume_role_answer(
     if leaves.root() == Some("ErrorResponse") {
         return Err(refusal(status, body, Some(&leaves), hidden));
     }
-    credentials(&leaves, now)
+    credentials(&leaves, action, now)
 }
 
-fn credentials(leaves: &Leaves, now: u64) -> Result<Credentials, String> {
+fn credentials(leaves: &Leaves, action: &str, now: u64) -> Result<Credentials, String> {
     let field = |name: &str| -> Result<String, String> {
-        let path = format!("{CREDENTIALS}/{name}");
+        let path = format!("{action}Response/{action}Result/Credentials/{name}");
         match leaves.get(&path)? {
             Some(text) if text.trim().is_empty() => {
                 Err(format!("STS's answer has an empty {name}"))

@@ -157,9 +157,11 @@ fn disabled_and_unreadable_sources_are_skipped_with_a_reason() {
         ec2_metadata_disabled: true,
         ..Default::default()
     };
-    let msg = failed(chain(&[Provider::Container, Provider::InstanceMetadata], env).start(NOW));
+    let mut chain = chain(&[Provider::Container, Provider::InstanceMetadata], env);
+    call(chain.start(NOW));
+    let msg = failed(chain.on_response(401, b"Failed to inject credential.", NOW));
     assert!(
-        msg.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+        msg.contains("container: the file of AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is missing"),
         "{msg}"
     );
     assert!(msg.contains("AWS_EC2_METADATA_DISABLED"), "{msg}");
@@ -212,7 +214,7 @@ fn names_and_settings_are_kept() {
     let chain = chain(&Provider::ALL, ProxyEnvironment::default());
     assert_eq!(
         chain.provider_names(),
-        "environment, container, instance_metadata"
+        "environment, web_identity, container, instance_metadata"
     );
     assert_eq!(chain.settings().providers, Provider::ALL.to_vec());
     for p in Provider::ALL {

@@ -12,6 +12,7 @@ pub mod assume_role;
 mod container;
 mod environment;
 mod instance_metadata;
+mod web_identity;
 
 use super::chain::{Callout, ChainSettings, CredentialChain, Provider};
 use super::document::parse_credential_document;
@@ -51,6 +52,7 @@ pub fn build(
 ) -> Box<dyn CredentialProvider> {
     match provider {
         Provider::Environment => Box::new(environment::Environment::new(env)),
+        Provider::WebIdentity => Box::new(web_identity::WebIdentity::new(settings, env)),
         Provider::Container => Box::new(container::Container::new(settings, env)),
         Provider::InstanceMetadata => {
             Box::new(instance_metadata::InstanceMetadata::new(settings, env))

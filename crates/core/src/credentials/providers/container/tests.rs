@@ -103,22 +103,87 @@ fn unusable_environments_are_named() {
     }
 }
 
-#[test]
-fn a_token_file_alone_cannot_be_used_but_a_token_wins_over_it() {
-    let mut env = ProxyEnvironment {
+fn pod_identity(token_file: bool) -> ProxyEnvironment {
+    ProxyEnvironment {
         container_full_uri: Some("http://169.254.170.23/v1/credentials".into()),
-        container_authorization_token_file: Some("/var/run/token".into()),
+        container_authorization_token_file: token_file.then(|| {
+            "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token".into()
+        }),
         ..Default::default()
-    };
-    assert_eq!(
-        failed(container(env.clone()).start(NOW)),
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE cannot be read from inside the VM; pass the \
-         token in AWS_CONTAINER_AUTHORIZATION_TOKEN"
+    }
+}
+
+fn file_answer(text: &str) -> Vec<u8> {
+    serde_json::json!({ "contents": text })
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn a_token_file_is_read_through_envoy_at_every_fetch() {
+    let mut provider = container(pod_identity(true));
+    for token in ["eyJ.first", "eyJ.second"] {
+        let file = call(provider.start(NOW));
+        assert_eq!(
+            (file.cluster.as_str(), file.path.as_str()),
+            ("mesh_lambda_files", "/pod-identity-token")
+        );
+        // Trimmed: 1.36 hands a trailing newline over.
+        let get = call(provider.on_response(200, &file_answer(&format!("{token}\n")), NOW));
+        assert_eq!(
+            (get.authority.as_str(), get.path.as_str()),
+            ("169.254.170.23", "/v1/credentials")
+        );
+        assert_eq!(header(&get, "authorization"), Some(token));
+        assert_eq!(
+            done(provider.on_response(200, DOC, NOW)).expires_at,
+            Some(NOW + 3600)
+        );
+    }
+}
+
+#[test]
+fn a_token_file_that_gives_no_token_fails_the_provider() {
+    let mut provider = container(pod_identity(true));
+    call(provider.start(NOW));
+    let reason = failed(provider.on_response(401, b"Failed to inject credential.", NOW));
+    assert!(
+        reason.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is missing or empty"),
+        "{reason}"
     );
+    call(provider.start(NOW));
+    let reason = failed(provider.on_failure("no healthy upstream", NOW));
+    assert!(
+        reason.contains("files listener") && reason.contains("no healthy upstream"),
+        "{reason}"
+    );
+    call(provider.start(NOW));
+    let reason = failed(provider.on_response(200, &file_answer("a\nb"), NOW));
+    assert!(reason.contains("printable"), "{reason}");
+    // The endpoint's own failure keeps its plain reason.
+    call(provider.start(NOW));
+    call(provider.on_response(200, &file_answer("eyJ.t"), NOW));
+    assert_eq!(
+        failed(provider.on_failure("upstream reset", NOW)),
+        "upstream reset"
+    );
+}
+
+#[test]
+fn a_token_wins_over_its_file_and_the_relative_uri_needs_none() {
+    let mut env = pod_identity(true);
     env.container_authorization_token = Some("Bearer t".into());
     assert_eq!(
         header(&call(container(env).start(NOW)), "authorization"),
         Some("Bearer t")
+    );
+    // ECS's relative URI takes no token: the file is not read.
+    let mut env = pod_identity(true);
+    env.container_relative_uri = Some("/v2/credentials/abc".into());
+    let get = call(container(env).start(NOW));
+    assert_eq!(
+        (get.authority.as_str(), header(&get, "authorization")),
+        ("169.254.170.2", None)
     );
 }
 
