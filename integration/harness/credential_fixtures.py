@@ -6,6 +6,7 @@ import pytest
 
 from .metadata import ContainerCredentialsEndpoint, CredentialMint, InstanceMetadataService
 from .sts import StsHop
+from .web_identity import WebIdentityStsHop
 
 _STAND_INS = pytest.StashKey[list]()
 
@@ -56,3 +57,12 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         for stand_in in item.stash.get(_STAND_INS, []):
             report.sections.append(("requests seen by a credential stand-in", stand_in.describe()))
+
+
+@pytest.fixture
+def web_identity_sts(request, aws, capture) -> WebIdentityStsHop:
+    """Where the filter's `sts` cluster points for IRSA: plays STS's token check for
+    AssumeRoleWithWebIdentity (harness/web_identity.py), forwards to moto."""
+    stand_in = _started(request, WebIdentityStsHop(aws, capture, region=aws.region))
+    yield stand_in
+    stand_in.stop()

@@ -90,8 +90,18 @@ class StsHop(CaptureHop):
 
 
 def _assumed(body: bytes) -> Assumed:
+    """The credentials of an AssumeRole or AssumeRoleWithWebIdentity answer."""
     root = ElementTree.fromstring(body)
-    found = root.find(f"{STS_NAMESPACE}AssumeRoleResult/{STS_NAMESPACE}Credentials")
+    results = ("AssumeRoleResult", "AssumeRoleWithWebIdentityResult")
+    found = next(
+        (
+            element
+            for result in results
+            if (element := root.find(f"{STS_NAMESPACE}{result}/{STS_NAMESPACE}Credentials"))
+            is not None
+        ),
+        None,
+    )
     assert found is not None, body
 
     def text(name: str) -> str:
