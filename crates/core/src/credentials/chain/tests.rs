@@ -222,3 +222,32 @@ fn names_and_settings_are_kept() {
     }
     assert_eq!(Provider::parse("assume_role"), None);
 }
+
+#[test]
+fn the_default_chain_reaches_web_identity_after_the_environment_and_before_the_container() {
+    let env = ProxyEnvironment {
+        web_identity_token_file: Some(
+            "/var/run/secrets/eks.amazonaws.com/serviceaccount/token".into(),
+        ),
+        role_arn: Some("arn:aws:iam::210987654321:role/invoker".into()),
+        container_relative_uri: Some("/creds".into()),
+        ..Default::default()
+    };
+    let mut chain = chain(&Provider::ALL, env);
+    // The environment has no keys: no call; web identity asks for its token first.
+    let token = call(chain.start(NOW));
+    assert_eq!(token.path, "/web-identity-token");
+    let sts = call(chain.on_response(200, br#"{"contents":"eyJ.a.b"}"#, NOW));
+    assert_eq!(sts.authority, "sts.amazonaws.com");
+    // STS down: the container endpoint is asked next, and answers.
+    let container = call(chain.on_failure("upstream connect error", NOW));
+    assert_eq!(container.authority, "169.254.170.2");
+    match chain.on_response(200, DOC, NOW) {
+        Step::Done(provider, _) => assert_eq!(provider, Provider::Container),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        chain.failed_providers(),
+        &[Provider::Environment, Provider::WebIdentity]
+    );
+}
