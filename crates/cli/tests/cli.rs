@@ -41,6 +41,16 @@ fn help_and_version() {
 }
 
 #[test]
+fn the_filter_logs_the_version_the_command_gives() {
+    // The module's start line (Envoy's log: integration/harness_checks checks it there too);
+    // the image annotation is checked in tests/oci.rs.
+    assert_eq!(
+        mesh_lambda_core::vm::start_line(),
+        format!("mesh-lambda {} starting", common::workspace_version())
+    );
+}
+
+#[test]
 fn a_valid_configuration_passes() {
     let dir = std::env::temp_dir().join(format!("mesh-lambda-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
