@@ -1,5 +1,5 @@
 """Checks the links of the documentation: every relative link and `#anchor` in README.md,
-ARCHITECTURE.md, BENCHMARKS.md, integration/README.md and the book's chapters (docs/src/*.md)
+ARCHITECTURE.md, BENCHMARKS.md, CHANGELOG.md, integration/README.md and the book's chapters (docs/src/*.md)
 resolves, and so does every `{{#include FILE:ANCHOR}}` of the book. Links to this repository's
 own files by its URL (`https://github.com/mesh-lambda/mesh-lambda/blob/main/PATH`, `tree/main`)
 are checked as PATH, so the book's links to files outside it work on the web and here alike.
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 REPOSITORY_URL = re.compile(r"https://github\.com/mesh-lambda/mesh-lambda/(?:blob|tree)/main/(.*)")
-DOCUMENTS = ["README.md", "ARCHITECTURE.md", "BENCHMARKS.md", "integration/README.md"]
+DOCUMENTS = ["README.md", "ARCHITECTURE.md", "BENCHMARKS.md", "CHANGELOG.md", "integration/README.md"]
 BOOK = "docs/src"
 
 FENCE = re.compile(r"^\s*(```|~~~)")
