@@ -65,7 +65,7 @@ ARN, invocation type and Lambda host. An invalid configuration is refused with t
 the filter would log.",
         after_help = examples!(
             "mesh-lambda check-config plugin.json",
-            "jq .upstreams[0].filter description.json | mesh-lambda check-config -",
+            "jq '.upstreams[0].filter' description.json | mesh-lambda check-config -",
         )
     )]
     CheckConfig {
