@@ -73,26 +73,44 @@ the filter would log.",
         file: PathBuf,
     },
     /// Consul: the config entries that load the filter into a caller's sidecar
+    #[command(after_help = examples!(
+        "mesh-lambda consul generate description.json --out consul-entries",
+        "consul config write consul-entries/consul/proxy-defaults.hcl",
+    ))]
     Consul {
         #[command(subcommand)]
         command: consul::Command,
     },
     /// OCI images of the filter: package, push, pull
+    #[command(after_help = examples!(
+        "mesh-lambda oci package dist/mesh_lambda.wasm --out dist/package",
+        "mesh-lambda oci push dist/package/oci-compat registry.example.com/mesh-lambda:0.1.0",
+        "mesh-lambda oci pull registry.example.com/mesh-lambda:0.1.0 --out pulled",
+    ))]
     Oci {
         #[command(subcommand)]
         command: oci::Command,
     },
     /// Istio: the resources that load the filter into a caller's sidecar
+    #[command(after_help = examples!(
+        "mesh-lambda istio generate description.json --out istio-resources",
+    ))]
     Istio {
         #[command(subcommand)]
         command: istio::Command,
     },
     /// Envoy Gateway: the resources that route Gateway paths to Lambda through the filter
+    #[command(after_help = examples!(
+        "mesh-lambda envoy-gateway generate description.json --out eg-resources",
+    ))]
     EnvoyGateway {
         #[command(subcommand)]
         command: envoy_gateway::Command,
     },
     /// A Lambda gateway: one Envoy in front of several functions, in the Consul mesh
+    #[command(after_help = examples!(
+        "mesh-lambda gateway generate envoy/lambda-gateway/example/description.json --out out/",
+    ))]
     Gateway {
         #[command(subcommand)]
         command: gateway::Command,
