@@ -33,7 +33,7 @@ fn help_and_version() {
     let version = run(&["--version"], b"");
     assert!(version.status.success());
     // The workspace's version, which the image annotation (tests/oci.rs) and the filter's
-    // start line (crates/core's vm::start_line) carry too.
+    // start line (crates/core's vm::START_LINE) carry too.
     assert_eq!(
         text(&version.stdout),
         format!("mesh-lambda {}\n", common::workspace_version())
@@ -45,7 +45,7 @@ fn the_filter_logs_the_version_the_command_gives() {
     // The module's start line (Envoy's log: integration/harness_checks checks it there too);
     // the image annotation is checked in tests/oci.rs.
     assert_eq!(
-        mesh_lambda_core::vm::start_line(),
+        mesh_lambda_core::vm::START_LINE,
         format!("mesh-lambda {} starting", common::workspace_version())
     );
 }

@@ -160,7 +160,7 @@ fn the_compat_layout_reads_back_as_the_loaders_read_it() {
     for (name, value) in [
         ("module.wasm.image/variant", "compat"),
         // The workspace's version, as `mesh-lambda --version` and the filter's start line
-        // (tests/cli.rs, crates/core's vm::start_line) give it.
+        // (tests/cli.rs, crates/core's vm::START_LINE) give it.
         ("org.opencontainers.image.version", &version),
         ("org.opencontainers.image.revision", "0123abc"),
         ("org.opencontainers.image.created", "2023-11-14T22:13:20Z"),

@@ -15,9 +15,7 @@ use agent::CredentialAgent;
 /// (checked against Cargo.toml by crates/cli/tests/cli.rs, and in Envoy's log by
 /// integration/configuration/test_remote_code.py). Envoy starts a VM's lines with
 /// `wasm log <vm_id>: `, which names the VM, so the line names the filter itself.
-pub fn start_line() -> String {
-    format!("mesh-lambda {} starting", env!("CARGO_PKG_VERSION"))
-}
+pub const START_LINE: &str = concat!("mesh-lambda ", env!("CARGO_PKG_VERSION"), " starting");
 
 /// A VM's set-up from its plugin configuration and the proxy's environment: what its streams
 /// share, and the agents that keep its identities' credentials (one each, in the order of
