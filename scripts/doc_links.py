@@ -1,9 +1,10 @@
 """Checks the links of the documentation: every relative link and `#anchor` in README.md,
-ARCHITECTURE.md, BENCHMARKS.md, integration/README.md and the book's chapters (docs/src/*.md)
-resolves, and so does every `{{#include FILE:ANCHOR}}` of the book. Links to this repository's
-own files by its URL (`https://github.com/mesh-lambda/mesh-lambda/blob/main/PATH`, `tree/main`)
-are checked as PATH, so the book's links to files outside it work on the web and here alike.
-Other URLs are not fetched.
+ARCHITECTURE.md, BENCHMARKS.md, CHANGELOG.md, integration/README.md and the book's chapters
+(docs/src/*.md) resolves, and so does every `{{#include FILE:ANCHOR}}` of the book. Links to
+this repository's own files by its URL
+(`https://github.com/mesh-lambda/mesh-lambda/blob/main/PATH`, `tree/main`) are checked as
+PATH, so the book's links to files outside it work on the web and here alike. Other URLs are
+not fetched.
 
     .venv/bin/python scripts/doc_links.py [ROOT]     (default: the repository)
 
@@ -17,7 +18,13 @@ import sys
 from pathlib import Path
 
 REPOSITORY_URL = re.compile(r"https://github\.com/mesh-lambda/mesh-lambda/(?:blob|tree)/main/(.*)")
-DOCUMENTS = ["README.md", "ARCHITECTURE.md", "BENCHMARKS.md", "integration/README.md"]
+DOCUMENTS = [
+    "README.md",
+    "ARCHITECTURE.md",
+    "BENCHMARKS.md",
+    "CHANGELOG.md",
+    "integration/README.md",
+]
 BOOK = "docs/src"
 
 FENCE = re.compile(r"^\s*(```|~~~)")

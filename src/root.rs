@@ -55,7 +55,7 @@ impl Context for LambdaRoot {
 
 impl RootContext for LambdaRoot {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
-        vm_log!(info, "version {} starting", env!("CARGO_PKG_VERSION"));
+        vm_log!(info, "{}", mesh_lambda_core::vm::START_LINE);
         true
     }
 

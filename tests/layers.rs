@@ -58,7 +58,7 @@ const CORE: &[&str] = &[
 
 /// `crates/cli`, bottom first.
 const CLI: &[&str] = &[
-    // A command's failure and the usage text.
+    // A command's failure, and what every command's --help ends with (examples, exit statuses).
     "usage",
     // Writing files.
     "out_dir",

@@ -2,9 +2,13 @@
 sha256, the mechanism Consul's builtin/wasm `Remote` uses) and serves a signed invoke with it;
 a module whose bytes do not match the sha256 is refused, and the listener fails closed. And
 the whole distribution round trip: packaged, pushed to a registry, pulled back, served, loaded
-remotely by Envoy, invoking."""
+remotely by Envoy, invoking, with one version (Cargo.toml's) in the command, the image and the
+module's start line."""
 
 import hashlib
+import json
+import subprocess
+import tomllib
 
 import pytest
 
@@ -13,6 +17,7 @@ from harness.app import RecordingApp
 from harness.consul import build_cli
 from harness.envoy import RemoteCode
 from harness.expectations import invoke_path, the_signed_request
+from harness.paths import REPO_ROOT
 from harness.registry import Registry, run_cli
 
 MODULE_PATH = "/releases/0.1.0/plugin.wasm"
@@ -68,6 +73,12 @@ def test_package_push_pull_and_remote_load_round_trip(
         wasm_line = packaged.stdout.splitlines()[0]
         sha256 = wasm_line.removeprefix("wasm sha256:")
         assert sha256 == hashlib.sha256(wasm_path.read_bytes()).hexdigest()
+        assert (
+            manifest_annotations(tmp_path / "package" / "oci-compat")[
+                "org.opencontainers.image.version"
+            ]
+            == workspace_version()
+        )
         reference = f"{registry.host}/mesh-lambda:round-trip"
         pushed = run_cli(
             cli, "push", tmp_path / "package" / "oci-compat", reference, "--plain-http"
@@ -93,3 +104,23 @@ def test_package_push_pull_and_remote_load_round_trip(
     assert answer.body == b'{"round": "trip"}'
     invoked = the_signed_request(capture)
     assert invoked.target == invoke_path(aws.function_arn)
+    # The module that ran says the version the image and the command say.
+    envoy.stop()  # a graceful stop flushes Envoy's log file
+    version = workspace_version()
+    assert f": mesh-lambda {version} starting\n" in envoy.log_text()
+    shown = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True)
+    assert shown.stdout == f"mesh-lambda {version}\n"
+
+
+def workspace_version() -> str:
+    """`[workspace.package] version` in Cargo.toml, which every crate takes."""
+    with open(REPO_ROOT / "Cargo.toml", "rb") as manifest:
+        return tomllib.load(manifest)["workspace"]["package"]["version"]
+
+
+def manifest_annotations(layout) -> dict:
+    """The annotations of the one image in an OCI image layout."""
+    index = json.loads((layout / "index.json").read_text())
+    digest = index["manifests"][0]["digest"].removeprefix("sha256:")
+    manifest = json.loads((layout / "blobs" / "sha256" / digest).read_text())
+    return manifest["annotations"]

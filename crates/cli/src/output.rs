@@ -8,7 +8,7 @@ use crate::out_dir::OutDir;
 use crate::reader::read_description;
 use crate::usage::Failure;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A generated file: its path under the output folder, and its text.
 pub struct GeneratedFile {
@@ -76,18 +76,14 @@ pub fn generate(
 }
 
 /// The arguments of `<platform> generate`: the description and the output folder.
-pub fn generate_arguments<'a>(
-    platform: &str,
-    args: &[&'a str],
-) -> Result<(&'a Path, &'a Path), Failure> {
-    match args {
-        ["generate", description, "--out", out] | ["generate", "--out", out, description] => {
-            Ok((Path::new(*description), Path::new(*out)))
-        }
-        _ => Err(Failure::usage(format!(
-            "{platform} takes: generate <DESCRIPTION.json> --out <DIR>"
-        ))),
-    }
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// The description of the caller's Lambda upstreams (JSON; its fields are in the book)
+    #[arg(value_name = "DESCRIPTION.json")]
+    pub description: PathBuf,
+    /// The folder to write into (made if missing; nothing is written when anything is wrong)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 pub fn write_all(out: &Path, files: &[GeneratedFile]) -> Result<(), String> {

@@ -8,14 +8,31 @@ pub mod files;
 
 use crate::description::Description;
 use crate::names::DescriptionError;
-use crate::output::{generate, generate_arguments};
+use crate::output::{generate, GenerateArgs};
 use crate::usage::Failure;
 
-// No line continuation at the start: it would eat the indentation.
+/// `mesh-lambda consul ...`
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Write the Consul config entries that load the filter into a caller's sidecar
+    #[command(
+        long_about = "Write the Consul config entries (HCL, and the same as consul-k8s YAML) that \
+load the filter into a caller's sidecar for its Lambda upstreams, through Consul's escape \
+hatches: a listener per upstream (service-defaults), the clusters to Lambda and to the \
+credential endpoints (proxy-defaults), and the upstream stanzas. Every file is commented \
+with how to apply it. The description's fields are in the book (docs/src/consul.md); bad \
+input is an error naming the item, and then nothing is written.",
+        after_help = crate::examples!(
+            "mesh-lambda consul generate description.json --out consul-entries",
+            "mesh-lambda consul generate envoy/consul/example/description.json --out out/",
+        )
+    )]
+    Generate(GenerateArgs),
+}
 
-pub fn run(args: &[&str]) -> Result<String, Failure> {
-    let (description, out) = generate_arguments("consul", args)?;
-    generate(description, out, |d| {
+pub fn run(command: &Command) -> Result<String, Failure> {
+    let Command::Generate(args) = command;
+    generate(&args.description, &args.out, |d| {
         check_consul_fields(d)?;
         Ok(files::all_files(d))
     })

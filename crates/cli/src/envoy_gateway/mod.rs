@@ -20,15 +20,32 @@ mod resources;
 
 use crate::description::Description;
 use crate::names::{is_dns_label, DescriptionError};
-use crate::output::{generate, generate_arguments};
+use crate::output::{generate, GenerateArgs};
 use crate::usage::Failure;
 use crate::wasm_source::WasmUrl;
 
-// No line continuation at the start: it would eat the indentation.
+/// `mesh-lambda envoy-gateway ...`
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Write the Envoy Gateway resources that route a Gateway path per Lambda upstream
+    #[command(
+        long_about = "Write the Envoy Gateway resources (HTTPRoute, Backend, BackendTLSPolicy, \
+EnvoyPatchPolicy) that route a path of the Gateway to each Lambda upstream through the \
+filter, the module fetched by Envoy from the description's wasm_url (with wasm_sha256). \
+Envoy Gateway must accept EnvoyPatchPolicy (extensionApis.enableEnvoyPatchPolicy: true). \
+The description is the one `consul generate` reads (docs/src/envoy-gateway.md); bad input \
+is an error naming the item, and then nothing is written.",
+        after_help = crate::examples!(
+            "mesh-lambda envoy-gateway generate description.json --out eg-resources",
+            "kubectl apply -f eg-resources/envoy-gateway/",
+        )
+    )]
+    Generate(GenerateArgs),
+}
 
-pub fn run(args: &[&str]) -> Result<String, Failure> {
-    let (description, out) = generate_arguments("envoy-gateway", args)?;
-    generate(description, out, |d| {
+pub fn run(command: &Command) -> Result<String, Failure> {
+    let Command::Generate(args) = command;
+    generate(&args.description, &args.out, |d| {
         let url = check_gateway_fields(d)?;
         Ok(resources::files(d, url))
     })

@@ -13,7 +13,7 @@ use crate::clusters::credential_clusters;
 use crate::consul::check_consul_fields;
 use crate::description::Description;
 use crate::names::DescriptionError;
-use crate::output::{generate, generate_arguments, GeneratedFile};
+use crate::output::{generate, GenerateArgs, GeneratedFile};
 use crate::usage::Failure;
 use mesh_lambda_core::config::parse_plugin_config;
 use mesh_lambda_core::invoke::InvokeTarget;
@@ -29,9 +29,27 @@ const SHARED: [&str; 2] = ["detailed_errors", "caller"];
 /// identity, fetched once).
 const OWN_OR_SHARED: &str = "credentials";
 
-pub fn run(args: &[&str]) -> Result<String, Failure> {
-    let (description, out) = generate_arguments("gateway", args)?;
-    generate(description, out, |d| {
+/// `mesh-lambda gateway ...`
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Write a Lambda gateway: its Envoy bootstrap and the Consul pieces that put it in the mesh
+    #[command(
+        long_about = "Write a Lambda gateway: its Envoy bootstrap (the filter with every \
+function, routed by path prefix) and the Consul pieces that put it in the mesh (its \
+registration, intentions, service-defaults and service-routers; HCL and consul-k8s). The \
+description lists the functions as upstreams, with a `gateway` object \
+(docs/src/gateway.md); bad input is an error naming the item, and then nothing is written.",
+        after_help = crate::examples!(
+            "mesh-lambda gateway generate envoy/lambda-gateway/example/description.json --out out/",
+            "envoy -c out/envoy/gateway.yaml",
+        )
+    )]
+    Generate(GenerateArgs),
+}
+
+pub fn run(command: &Command) -> Result<String, Failure> {
+    let Command::Generate(args) = command;
+    generate(&args.description, &args.out, |d| {
         check_consul_fields(d)?;
         check_gateway(d)?;
         let plugin = plugin_configuration(d)?;

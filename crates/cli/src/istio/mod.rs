@@ -17,14 +17,30 @@ mod resources;
 
 use crate::description::Description;
 use crate::names::{is_dns_label, DescriptionError};
-use crate::output::{generate, generate_arguments, GeneratedFile};
+use crate::output::{generate, GenerateArgs, GeneratedFile};
 use crate::usage::Failure;
 
-// No line continuation at the start: it would eat the indentation.
+/// `mesh-lambda istio ...`
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Write the Istio resources that load the filter into a caller's sidecar
+    #[command(
+        long_about = "Write the Istio resources (an EnvoyFilter, and a ServiceEntry and a \
+DestinationRule per Lambda upstream) that load the filter into a caller's sidecar for its \
+Lambda upstreams, the module pulled by istio-agent from the description's oci_image (with \
+oci_digest). The description is the one `consul generate` reads (docs/src/istio.md); bad \
+input is an error naming the item, and then nothing is written.",
+        after_help = crate::examples!(
+            "mesh-lambda istio generate description.json --out istio-resources",
+            "kubectl apply -f istio-resources/istio/",
+        )
+    )]
+    Generate(GenerateArgs),
+}
 
-pub fn run(args: &[&str]) -> Result<String, Failure> {
-    let (description, out) = generate_arguments("istio", args)?;
-    generate(description, out, |d| {
+pub fn run(command: &Command) -> Result<String, Failure> {
+    let Command::Generate(args) = command;
+    generate(&args.description, &args.out, |d| {
         let oci = check_istio_fields(d)?;
         Ok(resources::files(d, oci))
     })

@@ -96,3 +96,33 @@ pub fn one_upstream(fields: &str) -> String {
         r#"{{"service":"api",{fields},"upstreams":[{{"name":"authentication","filter":{{"arn":"{ARN}"}}}}]}}"#
     )
 }
+
+/// The workspace's version, `[workspace.package] version` in the top-level Cargo.toml: the
+/// one version the filter, the command and the image carry. Read from the file, so a crate
+/// that gave itself another would fail the tests that compare with it.
+pub fn workspace_version() -> String {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml"))
+            .unwrap();
+    let section = manifest
+        .split("\n[")
+        .find(|s| s.starts_with("workspace.package]"))
+        .expect("Cargo.toml has [workspace.package]");
+    let version = section
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("[workspace.package] has a version")
+        .to_owned();
+    // Semantic versioning: MAJOR.MINOR.PATCH, then an optional -pre-release.
+    let core = version.split('-').next().unwrap();
+    let parts: Vec<&str> = core.split('.').collect();
+    assert!(
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+        "{version} is not MAJOR.MINOR.PATCH"
+    );
+    version
+}

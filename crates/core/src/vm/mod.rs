@@ -10,6 +10,13 @@ use crate::request::select::Functions;
 use crate::request::Plugin;
 use agent::CredentialAgent;
 
+/// The line a VM logs when it starts: the filter and its version, the workspace's, which
+/// `mesh-lambda --version` and the OCI image's `org.opencontainers.image.version` give too
+/// (checked against Cargo.toml by crates/cli/tests/cli.rs, and in Envoy's log by
+/// integration/configuration/test_remote_code.py). Envoy starts a VM's lines with
+/// `wasm log <vm_id>: `, which names the VM, so the line names the filter itself.
+pub const START_LINE: &str = concat!("mesh-lambda ", env!("CARGO_PKG_VERSION"), " starting");
+
 /// A VM's set-up from its plugin configuration and the proxy's environment: what its streams
 /// share, and the agents that keep its identities' credentials (one each, in the order of
 /// `Plugin::identities`, to `start` with the host). Logs what it will invoke, never the
