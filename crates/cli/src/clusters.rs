@@ -162,10 +162,20 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
 /// The clusters of the credential endpoints the upstreams' providers call, and of STS for
 /// those that assume a role, by name (`check_cluster_names` has refused one name for two).
 pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
-    each_credential_cluster(d)
+    let mut clusters: BTreeMap<String, Value> = each_credential_cluster(d)
         .into_iter()
         .map(|c| (c.name.to_owned(), c.cluster))
-        .collect()
+        .collect();
+    clusters.extend(identity_clusters(d));
+    clusters
+}
+
+/// The clusters of the pod's Kubernetes identity (the files listener's, STS's for IRSA).
+fn identity_clusters(d: &Description) -> Vec<(String, Value)> {
+    d.kubernetes_identity
+        .as_ref()
+        .map(|identity| identity.clusters(&d.ca_bundle))
+        .unwrap_or_default()
 }
 
 /// One cluster name, one endpoint: a name given to two (two upstreams' `sts_cluster` for STS
@@ -173,6 +183,18 @@ pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
 /// other's endpoint, where they fail.
 pub fn check_cluster_names(d: &Description) -> Result<(), DescriptionError> {
     let clusters = each_credential_cluster(d);
+    let identity = identity_clusters(d);
+    for c in &clusters {
+        if let Some((name, _)) = identity
+            .iter()
+            .find(|(name, cluster)| name == c.name && *cluster != c.cluster)
+        {
+            return Err(DescriptionError(format!(
+                "upstreams[{}].filter.{}: cluster {name:?} is kubernetes_identity's; give {} a cluster name of its own",
+                c.upstream, c.field, c.endpoint
+            )));
+        }
+    }
     let mut first: BTreeMap<&str, &CredentialCluster> = BTreeMap::new();
     for c in &clusters {
         match first.get(c.name) {
@@ -194,7 +216,7 @@ pub fn check_cluster_names(d: &Description) -> Result<(), DescriptionError> {
 
 /// STS's endpoint (`sts.<region>.<partition domain>:443`, or `sts_host`) over TLS, its
 /// certificate checked as Lambda's is.
-fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
+pub fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
     let (address, port) = host_and_port(host);
     let mut cluster = dns_cluster(name, address, port);
     insert(&mut cluster, "transport_socket", tls(address, ca_bundle));

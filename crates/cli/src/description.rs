@@ -2,6 +2,7 @@
 //! Istio and Envoy Gateway, each generator taking the fields of its platform. Read from its
 //! JSON by `reader`.
 
+use crate::kubernetes::identity::KubernetesIdentity;
 use crate::wasm_source::WasmSources;
 use mesh_lambda_core::config::FilterConfig;
 use std::collections::BTreeMap;
@@ -20,6 +21,9 @@ pub struct Description {
     pub ca_bundle: String,
     /// The container credentials endpoint's address (169.254.170.23 for EKS Pod Identity).
     pub container_credentials_address: String,
+    /// The pod's identity on EKS (`kubernetes_identity`), whose token the proxy reads
+    /// through its files listener.
+    pub kubernetes_identity: Option<KubernetesIdentity>,
     pub upstreams: Vec<Upstream>,
     pub istio: IstioSettings,
     pub envoy_gateway: GatewaySettings,

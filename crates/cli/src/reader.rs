@@ -7,6 +7,9 @@ use crate::clusters::{check_cluster_names, host_cluster_name};
 use crate::consul_catalog::lambda_meta;
 use crate::description::{Description, GatewaySettings, IstioSettings, Upstream};
 use crate::gateway_settings::read_gateway;
+use crate::kubernetes::identity::{
+    read_kubernetes_identity, KubernetesIdentity, POD_IDENTITY_AGENT,
+};
 use crate::names::{
     absolute_path, ipv4, is_consul_name, is_hostname, is_label_name, is_label_value,
     is_path_prefix, kubernetes_name, DescriptionError,
@@ -46,6 +49,8 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let lambda_gateway = fields.object("gateway");
     let ca_bundle = fields.string("ca_bundle");
     let container_address = fields.string("container_credentials_address");
+    let identity = fields.string("kubernetes_identity");
+    let aws_region = fields.string("aws_region");
     let upstreams = fields.objects("upstreams");
     fields.finish()?;
 
@@ -66,12 +71,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let partition = name(&fields, "partition", partition?, Some("default"))?;
     let wasm = wasm?;
     let ca_bundle = absolute_path(&fields, "ca_bundle", ca_bundle?, Some(DEFAULT_CA_BUNDLE))?;
-    let container_credentials_address = ipv4(
-        &fields,
-        "container_credentials_address",
-        container_address?,
-        DEFAULT_CONTAINER_CREDENTIALS_ADDRESS,
-    )?;
+    let container_address = container_address?;
     let readers = upstreams?.ok_or_else(|| fields.error("upstreams", "is required"))?;
     if readers.is_empty() {
         return Err(fields.error("upstreams", "lists no upstream").into());
@@ -80,6 +80,34 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     for reader in readers {
         upstreams.push(read_upstream(reader, base)?);
     }
+    let regions: Vec<_> = upstreams
+        .iter()
+        .map(|u| (u.config.arn.region.as_str(), u.config.arn.partition))
+        .collect();
+    let kubernetes_identity = read_kubernetes_identity(&fields, identity?, aws_region?, &regions)?;
+    // Pod Identity's agent is the container endpoint, on its own address.
+    let container_default = match kubernetes_identity {
+        Some(KubernetesIdentity::PodIdentity) => {
+            if let Some(given) = container_address.filter(|a| *a != POD_IDENTITY_AGENT) {
+                return Err(fields
+                    .error(
+                        "container_credentials_address",
+                        format!(
+                            "{given:?} with kubernetes_identity \"pod_identity\", whose agent is {POD_IDENTITY_AGENT}: leave it out"
+                        ),
+                    )
+                    .into());
+            }
+            POD_IDENTITY_AGENT
+        }
+        _ => DEFAULT_CONTAINER_CREDENTIALS_ADDRESS,
+    };
+    let container_credentials_address = ipv4(
+        &fields,
+        "container_credentials_address",
+        container_address,
+        container_default,
+    )?;
     check_clashes(&upstreams)?;
     let istio = read_istio(istio?, &service)?;
     let envoy_gateway = read_envoy_gateway(envoy_gateway?)?;
@@ -92,6 +120,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
         wasm,
         ca_bundle,
         container_credentials_address,
+        kubernetes_identity,
         upstreams,
         istio,
         envoy_gateway,
