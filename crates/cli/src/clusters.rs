@@ -2,10 +2,12 @@
 //! the configured providers call, STS over TLS when a role is assumed, and the server a
 //! remote `.wasm` comes from.
 
-use crate::description::Description;
+use crate::description::{Description, KubernetesIdentity};
 use crate::names::DescriptionError;
 use crate::wasm_source::WasmUrl;
 use mesh_lambda_core::credentials::chain::Provider;
+use mesh_lambda_core::credentials::chain::DEFAULT_STS_CLUSTER;
+use mesh_lambda_core::credentials::files::DEFAULT_FILES_CLUSTER;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -152,7 +154,7 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
                 field,
                 name,
                 endpoint,
-                cluster: metadata_cluster(name, endpoint),
+                cluster: metadata_cluster(name, endpoint, METADATA_PORT),
             });
         }
     }
@@ -170,12 +172,24 @@ pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
     clusters
 }
 
-/// The clusters of the pod's Kubernetes identity (the files listener's, STS's for IRSA).
+/// The files listener's port on 127.0.0.1 (`envoy/files.yaml`'s), which its cluster reaches.
+pub const FILES_PORT: u16 = 19_101;
+
+/// The clusters of the pod's Kubernetes identity, by name: the files listener's, and STS's for
+/// IRSA (the Pod Identity agent's is the container cluster, at `container_credentials_address`).
 fn identity_clusters(d: &Description) -> Vec<(String, Value)> {
-    d.kubernetes_identity
-        .as_ref()
-        .map(|identity| identity.clusters(&d.ca_bundle))
-        .unwrap_or_default()
+    let Some(identity) = &d.kubernetes_identity else {
+        return Vec::new();
+    };
+    let files = metadata_cluster(DEFAULT_FILES_CLUSTER, "127.0.0.1", FILES_PORT);
+    let mut clusters = vec![(DEFAULT_FILES_CLUSTER.to_owned(), files)];
+    if let KubernetesIdentity::Irsa { sts_host, .. } = identity {
+        clusters.push((
+            DEFAULT_STS_CLUSTER.to_owned(),
+            sts_cluster(DEFAULT_STS_CLUSTER, sts_host, &d.ca_bundle),
+        ));
+    }
+    clusters
 }
 
 /// One cluster name, one endpoint: a name given to two (two upstreams' `sts_cluster` for STS
@@ -216,18 +230,20 @@ pub fn check_cluster_names(d: &Description) -> Result<(), DescriptionError> {
 
 /// STS's endpoint (`sts.<region>.<partition domain>:443`, or `sts_host`) over TLS, its
 /// certificate checked as Lambda's is.
-pub fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
+fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
     let (address, port) = host_and_port(host);
     let mut cluster = dns_cluster(name, address, port);
     insert(&mut cluster, "transport_socket", tls(address, ca_bundle));
     cluster
 }
 
-fn metadata_cluster(name: &str, address: &str) -> Value {
+/// A cluster to a fixed address on the pod's or node's own network (a metadata endpoint, the
+/// files listener).
+fn metadata_cluster(name: &str, address: &str, port: u16) -> Value {
     json!({
         "name": name,
         "type": "STATIC",
         "connect_timeout": "1s",
-        "load_assignment": endpoint(name, address, METADATA_PORT),
+        "load_assignment": endpoint(name, address, port),
     })
 }

@@ -5,16 +5,16 @@
 
 use crate::clusters::{check_cluster_names, host_cluster_name};
 use crate::consul_catalog::lambda_meta;
-use crate::description::{Description, GatewaySettings, IstioSettings, Upstream};
-use crate::gateway_settings::read_gateway;
-use crate::kubernetes::identity::{
-    read_kubernetes_identity, KubernetesIdentity, POD_IDENTITY_AGENT,
+use crate::description::{
+    Description, GatewaySettings, IstioSettings, KubernetesIdentity, Upstream, POD_IDENTITY_AGENT,
 };
+use crate::gateway_settings::read_gateway;
 use crate::names::{
     absolute_path, ipv4, is_consul_name, is_hostname, is_label_name, is_label_value,
     is_path_prefix, kubernetes_name, DescriptionError,
 };
 use crate::wasm_source::read_wasm_sources;
+use mesh_lambda_core::arn::{partition_of_region, Partition};
 use mesh_lambda_core::config::fields::Fields;
 use mesh_lambda_core::config::{parse_config, DEFAULT_PAYLOAD_PASSTHROUGH};
 use mesh_lambda_core::invocation_mode::InvocationMode;
@@ -358,6 +358,90 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         plugin_configuration,
         config,
     })
+}
+
+/// Reads `kubernetes_identity` (`"irsa"` or `"pod_identity"`) and, for IRSA, `aws_region`
+/// (the cluster's region, where the webhook's `AWS_REGION` sends STS calls; by default the
+/// upstreams' region when they share one).
+fn read_kubernetes_identity(
+    fields: &Fields,
+    kind: Option<&str>,
+    aws_region: Option<&str>,
+    upstream_regions: &[(&str, &'static Partition)],
+) -> Result<Option<KubernetesIdentity>, DescriptionError> {
+    let kind = match kind {
+        None => {
+            if aws_region.is_some() {
+                return Err(fields
+                    .error(
+                        "aws_region",
+                        "is read with kubernetes_identity \"irsa\" only (STS's region)",
+                    )
+                    .into());
+            }
+            return Ok(None);
+        }
+        Some(kind) => kind,
+    };
+    match kind {
+        "pod_identity" => {
+            if aws_region.is_some() {
+                return Err(fields
+                    .error(
+                        "aws_region",
+                        "is read with kubernetes_identity \"irsa\" only: Pod Identity's agent is in the pod's node",
+                    )
+                    .into());
+            }
+            Ok(Some(KubernetesIdentity::PodIdentity))
+        }
+        "irsa" => {
+            let region = match aws_region {
+                Some(region) => region.to_owned(),
+                None => {
+                    let mut regions: Vec<&str> = upstream_regions.iter().map(|(r, _)| *r).collect();
+                    regions.sort_unstable();
+                    regions.dedup();
+                    match regions.as_slice() {
+                        [one] => (*one).to_owned(),
+                        _ => {
+                            return Err(fields
+                                .error(
+                                    "aws_region",
+                                    format!(
+                                        "is required with kubernetes_identity \"irsa\" when the upstreams are in several regions ({}): the cluster's region, where STS is called",
+                                        regions.join(", ")
+                                    ),
+                                )
+                                .into())
+                        }
+                    }
+                }
+            };
+            let partition = partition_of_region(&region).ok_or_else(|| {
+                fields.error("aws_region", format!("{region:?} is not an AWS region"))
+            })?;
+            if let Some((_, other)) = upstream_regions.iter().find(|(_, p)| p.id != partition.id) {
+                return Err(fields
+                    .error(
+                        "aws_region",
+                        format!(
+                            "{region:?} is in partition {}, an upstream's function in {}: one identity signs for one partition",
+                            partition.id, other.id
+                        ),
+                    )
+                    .into());
+            }
+            let sts_host = partition.endpoint("sts", &region);
+            Ok(Some(KubernetesIdentity::Irsa { region, sts_host }))
+        }
+        other => Err(fields
+            .error(
+                "kubernetes_identity",
+                format!("{other:?} is not \"irsa\" or \"pod_identity\""),
+            )
+            .into()),
+    }
 }
 
 /// Two upstreams with one name, or on one address and port (0.0.0.0 takes the port on every

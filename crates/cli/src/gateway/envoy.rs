@@ -7,7 +7,7 @@ use super::{signed_path, PLUGIN_NAME};
 use crate::clusters::{host_cluster_name, request_buffer_bytes};
 use crate::consul::envoy::{code, static_clusters};
 use crate::description::{Description, Upstream};
-use crate::kubernetes::identity::{files_listener, KubernetesIdentity};
+use crate::kubernetes::identity::{files_listener, sds_resource, KubernetesIdentity};
 use crate::local_replies::local_reply_config;
 use crate::output::header;
 use crate::wasm_filter::{named_wasm_config, ROUTE_HEADER};
@@ -175,6 +175,6 @@ pub fn sds_yaml(identity: &KubernetesIdentity, config_dir: &str) -> String {
             ),
         ],
     );
-    out.push_str(&yaml::document(&identity.sds_resource()));
+    out.push_str(&yaml::document(&sds_resource(identity)));
     out
 }

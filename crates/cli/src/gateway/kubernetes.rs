@@ -7,7 +7,7 @@
 use super::consul::longest_timeout_ms;
 use crate::consul::files::upstreams_annotation;
 use crate::description::Description;
-use crate::kubernetes::identity::KubernetesIdentity;
+use crate::kubernetes::identity::{sds_resource, KubernetesIdentity};
 use crate::kubernetes::{file, Resource};
 use crate::output::{header, indent, GeneratedFile};
 use crate::yaml;
@@ -235,7 +235,7 @@ fn deployment(d: &Description, bootstrap: &Value) -> GeneratedFile {
     out.push_str(&indent(&yaml::document(bootstrap), "    "));
     if let Some(identity) = &d.kubernetes_identity {
         out.push_str(&format!("  {}: |\n", identity.sds_file_name()));
-        out.push_str(&indent(&yaml::document(&identity.sds_resource()), "    "));
+        out.push_str(&indent(&yaml::document(&sds_resource(identity)), "    "));
     }
     GeneratedFile {
         path: format!("kubernetes/{name}.yaml"),
