@@ -25,7 +25,7 @@ import yaml
 
 from harness.bootstrap import validate
 from harness.consul import generate
-from harness.files import CLUSTER, LISTENER, KubernetesTokenDir
+from harness.files import CLUSTER, LISTENER, KubernetesTokenDir, render_files_config
 from harness.processes import free_port
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:authentication"
@@ -111,6 +111,15 @@ def test_the_generated_gateway_serves_its_web_identity_token(
     # STS's cluster for IRSA, TLS to the function's region (the CA bundle is the system's).
     (sts,) = [c for c in bootstrap["static_resources"]["clusters"] if c["name"] == "sts"]
     assert sts["transport_socket"]["typed_config"]["sni"] == "sts.us-east-1.amazonaws.com"
+
+    # The same listener as the shipped envoy/files.yaml keeping only this file's route and
+    # injector (what its header says a generator writes), so the two cannot drift apart.
+    shipped = render_files_config(
+        {"web-identity-token": tokens.token_path}, sds_dir=tmp_path / "sds"
+    )
+    (shipped_listener,) = shipped["static_resources"]["listeners"]
+    shipped_listener["address"]["socket_address"]["port_value"] = port
+    assert files == shipped_listener
 
     checked = validate(bootstrap, tmp_path / "validate")
     assert checked.returncode == 0, checked.stdout + checked.stderr
