@@ -166,13 +166,23 @@ def start_envoy(request, tmp_path, capture, aws, default_configuration):
 
 @pytest.fixture
 def start_bootstrap(request, tmp_path):
-    """start_bootstrap(name, bootstrap, environment=None) -> a ready EnvoyProcess running a
-    whole bootstrap of the test's own (e.g. a Consul-shaped sidecar); environment: the AWS_*
-    variables it gets (default none)."""
+    """start_bootstrap(name, bootstrap, environment=None, extra_args=()) -> a ready EnvoyProcess
+    running a whole bootstrap of the test's own (e.g. a Consul-shaped sidecar); environment: the
+    AWS_* variables it gets (default none); extra_args: more of Envoy's options."""
     started: list[EnvoyProcess] = request.node.stash.setdefault(_ENVOYS, [])
 
-    def start(name: str, bootstrap: dict, environment: dict | None = None) -> EnvoyProcess:
-        envoy = EnvoyProcess(tmp_path / name, bootstrap, envoy_environment(environment or {}))
+    def start(
+        name: str,
+        bootstrap: dict,
+        environment: dict | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> EnvoyProcess:
+        envoy = EnvoyProcess(
+            tmp_path / name,
+            bootstrap,
+            envoy_environment(environment or {}),
+            extra_args=extra_args,
+        )
         return _launched(envoy, started, f"{name}: ")
 
     yield start

@@ -75,9 +75,9 @@ const CLI: &[&str] = &[
     // Reading a description and writing what a generator made.
     "output",
     // The generators' parts, then the generators.
-    "kubernetes",
     "wasm_filter",
     "local_replies",
+    "kubernetes",
     "consul",
     "gateway",
     "istio",

@@ -215,8 +215,12 @@ class EnvoyProcess:
         *,
         log_level: str = "info",
         concurrency: int = 1,
+        extra_args: tuple[str, ...] = (),
     ):
         workdir.mkdir(parents=True, exist_ok=True)
+        # After the harness's own: e.g. `--config-yaml` merged over `config`, as
+        # consul-dataplane hands Envoy its bootstrap.
+        self._extra_args = extra_args
         self.workdir = workdir
         self.base_id = next_base_id()
         self.config_path = workdir / "envoy.yaml"
@@ -248,6 +252,7 @@ class EnvoyProcess:
             str(self.log_path),
             "--admin-address-path",
             str(self._admin_address_path),
+            *self._extra_args,
         ]
         with open(self._console_path, "wb") as console:
             self._process = subprocess.Popen(

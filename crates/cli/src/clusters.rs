@@ -2,10 +2,12 @@
 //! the configured providers call, STS over TLS when a role is assumed, and the server a
 //! remote `.wasm` comes from.
 
-use crate::description::Description;
+use crate::description::{Description, KubernetesIdentity};
 use crate::names::DescriptionError;
 use crate::wasm_source::WasmUrl;
 use mesh_lambda_core::credentials::chain::Provider;
+use mesh_lambda_core::credentials::chain::DEFAULT_STS_CLUSTER;
+use mesh_lambda_core::credentials::files::DEFAULT_FILES_CLUSTER;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -154,7 +156,7 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
                 field,
                 name,
                 endpoint,
-                cluster: metadata_cluster(name, endpoint),
+                cluster: metadata_cluster(name, endpoint, METADATA_PORT),
             });
         }
     }
@@ -164,10 +166,32 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
 /// The clusters of the credential endpoints the upstreams' providers call, and of STS for
 /// those that assume a role, by name (`check_cluster_names` has refused one name for two).
 pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
-    each_credential_cluster(d)
+    let mut clusters: BTreeMap<String, Value> = each_credential_cluster(d)
         .into_iter()
         .map(|c| (c.name.to_owned(), c.cluster))
-        .collect()
+        .collect();
+    clusters.extend(identity_clusters(d));
+    clusters
+}
+
+/// The files listener's port on 127.0.0.1 (`envoy/files.yaml`'s), which its cluster reaches.
+pub const FILES_PORT: u16 = 19_101;
+
+/// The clusters of the pod's Kubernetes identity, by name: the files listener's, and STS's for
+/// IRSA (the Pod Identity agent's is the container cluster, at `container_credentials_address`).
+fn identity_clusters(d: &Description) -> Vec<(String, Value)> {
+    let Some(identity) = &d.kubernetes_identity else {
+        return Vec::new();
+    };
+    let files = metadata_cluster(DEFAULT_FILES_CLUSTER, "127.0.0.1", FILES_PORT);
+    let mut clusters = vec![(DEFAULT_FILES_CLUSTER.to_owned(), files)];
+    if let KubernetesIdentity::Irsa { sts_host, .. } = identity {
+        clusters.push((
+            DEFAULT_STS_CLUSTER.to_owned(),
+            sts_cluster(DEFAULT_STS_CLUSTER, sts_host, &d.ca_bundle),
+        ));
+    }
+    clusters
 }
 
 /// One cluster name, one endpoint: a name given to two (two upstreams' `sts_cluster` for STS
@@ -175,6 +199,18 @@ pub fn credential_clusters(d: &Description) -> BTreeMap<String, Value> {
 /// other's endpoint, where they fail.
 pub fn check_cluster_names(d: &Description) -> Result<(), DescriptionError> {
     let clusters = each_credential_cluster(d);
+    let identity = identity_clusters(d);
+    for c in &clusters {
+        if let Some((name, _)) = identity
+            .iter()
+            .find(|(name, cluster)| name == c.name && *cluster != c.cluster)
+        {
+            return Err(DescriptionError(format!(
+                "upstreams[{}].filter.{}: cluster {name:?} is kubernetes_identity's; give {} a cluster name of its own",
+                c.upstream, c.field, c.endpoint
+            )));
+        }
+    }
     let mut first: BTreeMap<&str, &CredentialCluster> = BTreeMap::new();
     for c in &clusters {
         match first.get(c.name) {
@@ -203,11 +239,13 @@ fn sts_cluster(name: &str, host: &str, ca_bundle: &str) -> Value {
     cluster
 }
 
-fn metadata_cluster(name: &str, address: &str) -> Value {
+/// A cluster to a fixed address on the pod's or node's own network (a metadata endpoint, the
+/// files listener).
+fn metadata_cluster(name: &str, address: &str, port: u16) -> Value {
     json!({
         "name": name,
         "type": "STATIC",
         "connect_timeout": "1s",
-        "load_assignment": endpoint(name, address, METADATA_PORT),
+        "load_assignment": endpoint(name, address, port),
     })
 }

@@ -20,6 +20,9 @@ pub struct Description {
     pub ca_bundle: String,
     /// The container credentials endpoint's address (169.254.170.23 for EKS Pod Identity).
     pub container_credentials_address: String,
+    /// The pod's identity on EKS (`kubernetes_identity`), whose token the proxy reads
+    /// through its files listener.
+    pub kubernetes_identity: Option<KubernetesIdentity>,
     pub upstreams: Vec<Upstream>,
     pub istio: IstioSettings,
     pub envoy_gateway: GatewaySettings,
@@ -103,5 +106,55 @@ impl Upstream {
             self.config.arn.function_arn,
             self.config.invocation_mode.invocation_type()
         )
+    }
+}
+
+/// EKS Pod Identity's agent (the `FULL_URI` the webhook sets: `http://169.254.170.23/v1/credentials`).
+pub const POD_IDENTITY_AGENT: &str = "169.254.170.23";
+
+/// The identity a Kubernetes pod's proxy signs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KubernetesIdentity {
+    /// IRSA: `AssumeRoleWithWebIdentity` at STS in `region` (`sts_host`).
+    Irsa { region: String, sts_host: String },
+    /// EKS Pod Identity: the container source against the agent on 169.254.170.23.
+    PodIdentity,
+}
+
+impl KubernetesIdentity {
+    /// The description's word for it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KubernetesIdentity::Irsa { .. } => "irsa",
+            KubernetesIdentity::PodIdentity => "pod_identity",
+        }
+    }
+
+    /// The route and SDS secret of `envoy/files.yaml` that serves its token.
+    pub fn file(&self) -> &'static str {
+        match self {
+            KubernetesIdentity::Irsa { .. } => "web-identity-token",
+            KubernetesIdentity::PodIdentity => "pod-identity-token",
+        }
+    }
+
+    /// Where EKS's webhook mounts the token (its `AWS_WEB_IDENTITY_TOKEN_FILE` or
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`): amazon-eks-pod-identity-webhook's defaults,
+    /// `MountPath` + `tokenName` in `pkg/handler/handler.go` and the
+    /// `container-credentials-token-*` flags in `main.go`.
+    pub fn token_path(&self) -> &'static str {
+        match self {
+            KubernetesIdentity::Irsa { .. } => {
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+            }
+            KubernetesIdentity::PodIdentity => {
+                "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"
+            }
+        }
+    }
+
+    /// The SDS file's name (`<file>.yaml`).
+    pub fn sds_file_name(&self) -> String {
+        format!("{}.yaml", self.file())
     }
 }

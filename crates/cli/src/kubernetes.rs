@@ -1,6 +1,8 @@
 //! Kubernetes resources as the Istio and Envoy Gateway generators write them: multi-document
 //! YAML files, each document after a comment saying what it is and why.
 
+pub mod identity;
+
 use crate::output::header;
 use crate::yaml;
 use serde_json::{json, Value};

@@ -5,13 +5,16 @@
 
 use crate::clusters::{check_cluster_names, host_cluster_name};
 use crate::consul_catalog::lambda_meta;
-use crate::description::{Description, GatewaySettings, IstioSettings, Upstream};
+use crate::description::{
+    Description, GatewaySettings, IstioSettings, KubernetesIdentity, Upstream, POD_IDENTITY_AGENT,
+};
 use crate::gateway_settings::read_gateway;
 use crate::names::{
     absolute_path, ipv4, is_consul_name, is_hostname, is_label_name, is_label_value,
     is_path_prefix, kubernetes_name, DescriptionError,
 };
 use crate::wasm_source::read_wasm_sources;
+use mesh_lambda_core::arn::{partition_of_region, Partition};
 use mesh_lambda_core::config::fields::Fields;
 use mesh_lambda_core::config::{parse_config, DEFAULT_PAYLOAD_PASSTHROUGH};
 use mesh_lambda_core::invocation_mode::InvocationMode;
@@ -46,6 +49,8 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let lambda_gateway = fields.object("gateway");
     let ca_bundle = fields.string("ca_bundle");
     let container_address = fields.string("container_credentials_address");
+    let identity = fields.string("kubernetes_identity");
+    let aws_region = fields.string("aws_region");
     let upstreams = fields.objects("upstreams");
     fields.finish()?;
 
@@ -66,12 +71,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     let partition = name(&fields, "partition", partition?, Some("default"))?;
     let wasm = wasm?;
     let ca_bundle = absolute_path(&fields, "ca_bundle", ca_bundle?, Some(DEFAULT_CA_BUNDLE))?;
-    let container_credentials_address = ipv4(
-        &fields,
-        "container_credentials_address",
-        container_address?,
-        DEFAULT_CONTAINER_CREDENTIALS_ADDRESS,
-    )?;
+    let container_address = container_address?;
     let readers = upstreams?.ok_or_else(|| fields.error("upstreams", "is required"))?;
     if readers.is_empty() {
         return Err(fields.error("upstreams", "lists no upstream").into());
@@ -80,6 +80,34 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
     for reader in readers {
         upstreams.push(read_upstream(reader, base)?);
     }
+    let regions: Vec<_> = upstreams
+        .iter()
+        .map(|u| (u.config.arn.region.as_str(), u.config.arn.partition))
+        .collect();
+    let kubernetes_identity = read_kubernetes_identity(&fields, identity?, aws_region?, &regions)?;
+    // Pod Identity's agent is the container endpoint, on its own address.
+    let container_default = match kubernetes_identity {
+        Some(KubernetesIdentity::PodIdentity) => {
+            if let Some(given) = container_address.filter(|a| *a != POD_IDENTITY_AGENT) {
+                return Err(fields
+                    .error(
+                        "container_credentials_address",
+                        format!(
+                            "{given:?} with kubernetes_identity \"pod_identity\", whose agent is {POD_IDENTITY_AGENT}: leave it out"
+                        ),
+                    )
+                    .into());
+            }
+            POD_IDENTITY_AGENT
+        }
+        _ => DEFAULT_CONTAINER_CREDENTIALS_ADDRESS,
+    };
+    let container_credentials_address = ipv4(
+        &fields,
+        "container_credentials_address",
+        container_address,
+        container_default,
+    )?;
     check_clashes(&upstreams)?;
     let istio = read_istio(istio?, &service)?;
     let envoy_gateway = read_envoy_gateway(envoy_gateway?)?;
@@ -92,6 +120,7 @@ pub fn read_description(bytes: &[u8], base: &Path) -> Result<Description, Descri
         wasm,
         ca_bundle,
         container_credentials_address,
+        kubernetes_identity,
         upstreams,
         istio,
         envoy_gateway,
@@ -329,6 +358,90 @@ fn read_upstream(mut fields: Fields<'_>, base: &Path) -> Result<Upstream, Descri
         plugin_configuration,
         config,
     })
+}
+
+/// Reads `kubernetes_identity` (`"irsa"` or `"pod_identity"`) and, for IRSA, `aws_region`
+/// (the cluster's region, where the webhook's `AWS_REGION` sends STS calls; by default the
+/// upstreams' region when they share one).
+fn read_kubernetes_identity(
+    fields: &Fields,
+    kind: Option<&str>,
+    aws_region: Option<&str>,
+    upstream_regions: &[(&str, &'static Partition)],
+) -> Result<Option<KubernetesIdentity>, DescriptionError> {
+    let kind = match kind {
+        None => {
+            if aws_region.is_some() {
+                return Err(fields
+                    .error(
+                        "aws_region",
+                        "is read with kubernetes_identity \"irsa\" only (STS's region)",
+                    )
+                    .into());
+            }
+            return Ok(None);
+        }
+        Some(kind) => kind,
+    };
+    match kind {
+        "pod_identity" => {
+            if aws_region.is_some() {
+                return Err(fields
+                    .error(
+                        "aws_region",
+                        "is read with kubernetes_identity \"irsa\" only: Pod Identity's agent is in the pod's node",
+                    )
+                    .into());
+            }
+            Ok(Some(KubernetesIdentity::PodIdentity))
+        }
+        "irsa" => {
+            let region = match aws_region {
+                Some(region) => region.to_owned(),
+                None => {
+                    let mut regions: Vec<&str> = upstream_regions.iter().map(|(r, _)| *r).collect();
+                    regions.sort_unstable();
+                    regions.dedup();
+                    match regions.as_slice() {
+                        [one] => (*one).to_owned(),
+                        _ => {
+                            return Err(fields
+                                .error(
+                                    "aws_region",
+                                    format!(
+                                        "is required with kubernetes_identity \"irsa\" when the upstreams are in several regions ({}): the cluster's region, where STS is called",
+                                        regions.join(", ")
+                                    ),
+                                )
+                                .into())
+                        }
+                    }
+                }
+            };
+            let partition = partition_of_region(&region).ok_or_else(|| {
+                fields.error("aws_region", format!("{region:?} is not an AWS region"))
+            })?;
+            if let Some((_, other)) = upstream_regions.iter().find(|(_, p)| p.id != partition.id) {
+                return Err(fields
+                    .error(
+                        "aws_region",
+                        format!(
+                            "{region:?} is in partition {}, an upstream's function in {}: one identity signs for one partition",
+                            partition.id, other.id
+                        ),
+                    )
+                    .into());
+            }
+            let sts_host = partition.endpoint("sts", &region);
+            Ok(Some(KubernetesIdentity::Irsa { region, sts_host }))
+        }
+        other => Err(fields
+            .error(
+                "kubernetes_identity",
+                format!("{other:?} is not \"irsa\" or \"pod_identity\""),
+            )
+            .into()),
+    }
 }
 
 /// Two upstreams with one name, or on one address and port (0.0.0.0 takes the port on every

@@ -15,8 +15,10 @@ const REMOTE_FETCH_TIMEOUT: &str = "30s";
 /// Envoy's start waits for them, then runs the filter failing closed (503) if none worked.
 const REMOTE_FETCH_RETRIES: u32 = 3;
 
-/// The AWS variables the filter's credential providers read, passed into the VM.
-pub const HOST_ENV_KEYS: [&str; 7] = [
+/// The AWS variables the filter's credential providers read, passed into the VM: static keys,
+/// the container endpoint (ECS, EKS Pod Identity and its token file), IMDS's switch, IRSA's
+/// web identity and STS region, the shared credentials file and profile.
+pub const HOST_ENV_KEYS: [&str; 16] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -24,6 +26,15 @@ pub const HOST_ENV_KEYS: [&str; 7] = [
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_EC2_METADATA_DISABLED",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_PROFILE",
 ];
 
 /// Where the VM's code comes from.

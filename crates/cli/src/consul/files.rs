@@ -4,6 +4,9 @@
 
 use super::envoy::{static_clusters, upstream_listener, ConsulNames};
 use crate::description::Description;
+use crate::kubernetes::identity::{
+    files_listener, identity_needs, sds_config_map, KubernetesIdentity,
+};
 use crate::output::{indent, pretty, GeneratedFile};
 
 const COMMAND: &str = "consul generate";
@@ -166,8 +169,79 @@ pub fn upstreams_annotation(d: &Description) -> String {
     )
 }
 
+/// Where the files listener's configuration is mounted in the consul-dataplane container.
+const FILES_DIR: &str = "/etc/mesh-lambda/files";
+/// The bootstrap fragment there that Envoy starts from (`--config-path`), consul-dataplane's
+/// own bootstrap (`--config-yaml`) merged over it.
+const FILES_BOOTSTRAP: &str = "files.yaml";
+const FILES_VOLUME: &str = "mesh-lambda-files";
+
+/// The files listener as a bootstrap fragment: Envoy's `--config-yaml` "will override and
+/// merge with the bootstrap loaded from --config-path" (Envoy's command line options), and a
+/// merge appends to `static_resources.listeners`.
+pub fn files_bootstrap(d: &Description) -> Option<serde_json::Value> {
+    files_listener(d, FILES_DIR)
+        .map(|listener| serde_json::json!({"static_resources": {"listeners": [listener]}}))
+}
+
+/// consul-k8s: the ConfigMap with the files listener and its SDS file, and the pod
+/// annotations that mount it into consul-dataplane and hand Envoy the listener.
+fn identity_files(d: &Description, identity: &KubernetesIdentity) -> Vec<GeneratedFile> {
+    let name = format!(
+        "{}-mesh-lambda-files",
+        d.service.to_ascii_lowercase().replace('_', "-")
+    );
+    let fragment = files_bootstrap(d).unwrap_or_default();
+    let config_map = sds_config_map(
+        COMMAND,
+        &name,
+        &d.namespace,
+        identity,
+        &format!(
+            "With {FILES_BOOTSTRAP}, the files listener; mounted into consul-dataplane at {FILES_DIR} (identity-annotations.yaml)."
+        ),
+        Some((FILES_BOOTSTRAP, &fragment)),
+    );
+    let volume = serde_json::json!([{"name": FILES_VOLUME, "configMap": {"name": name}}]);
+    let mount =
+        serde_json::json!([{"name": FILES_VOLUME, "mountPath": FILES_DIR, "readOnly": true}]);
+    let mut annotations = header(&[
+        &format!(
+            "consul-k8s: the pods of \"{}\": merge into their Deployment's spec.template.metadata.",
+            d.service
+        ),
+        "The volume is mounted into the consul-dataplane container, which hands Envoy the extra",
+        "arguments: Envoy starts from the files listener and merges Consul's bootstrap over it.",
+        "envoy-extra-args replaces the connect injector's -envoy-extra-args flag for these pods.",
+        &identity_needs(identity),
+    ]);
+    annotations.push_str(&crate::yaml::document(&serde_json::json!({"annotations": {
+        "consul.hashicorp.com/consul-sidecar-user-volume": volume.to_string(),
+        "consul.hashicorp.com/consul-sidecar-user-volume-mount": mount.to_string(),
+        "consul.hashicorp.com/envoy-extra-args": format!("--config-path {FILES_DIR}/{FILES_BOOTSTRAP}"),
+    }})));
+    vec![
+        GeneratedFile {
+            path: "kubernetes/mesh-lambda-files.yaml".into(),
+            contents: config_map,
+        },
+        GeneratedFile {
+            path: "kubernetes/identity-annotations.yaml".into(),
+            contents: annotations,
+        },
+    ]
+}
+
 /// Every file, in the order they are listed to the user.
 pub fn all_files(d: &Description) -> Vec<GeneratedFile> {
+    let mut files = routing_files(d);
+    if let Some(identity) = &d.kubernetes_identity {
+        files.extend(identity_files(d, identity));
+    }
+    files
+}
+
+fn routing_files(d: &Description) -> Vec<GeneratedFile> {
     vec![
         GeneratedFile {
             path: "consul/service-defaults.hcl".into(),

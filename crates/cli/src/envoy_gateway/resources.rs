@@ -6,6 +6,9 @@ use crate::clusters::{
     WASM_SOURCE_CLUSTER,
 };
 use crate::description::{Description, GatewaySettings, Upstream};
+use crate::kubernetes::identity::{
+    files_listener, identity_needs, sds_config_map, KubernetesIdentity, FILES_LISTENER,
+};
 use crate::kubernetes::{file, Resource};
 use crate::output::GeneratedFile;
 use crate::wasm_filter::{
@@ -46,7 +49,76 @@ fn invoke_path(u: &Upstream) -> String {
         .map_or(path.clone(), |(p, _)| p.to_owned())
 }
 
+/// Where the files listener's SDS file is mounted in the Gateway's Envoy.
+const FILES_SDS_DIR: &str = "/etc/mesh-lambda/files";
+/// The volume carrying it.
+const FILES_VOLUME: &str = "mesh-lambda-files";
+/// Where Envoy Gateway runs a Gateway's Envoy pods by default (its own namespace): the
+/// ConfigMap the pods mount must be there.
+const PROXY_NAMESPACE: &str = "envoy-gateway-system";
+
 pub fn files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
+    let mut files = routing_files(d, url);
+    if let Some(identity) = &d.kubernetes_identity {
+        files.extend(identity_files(d, identity));
+    }
+    files
+}
+
+/// The ConfigMap holding the files listener's SDS file (where the Envoy pods run), and the
+/// `EnvoyProxy` that mounts it into their `envoy` container.
+fn identity_files(d: &Description, identity: &KubernetesIdentity) -> Vec<GeneratedFile> {
+    let g = &d.envoy_gateway;
+    let name = format!("mesh-lambda-{}-files", g.gateway);
+    let config_map = sds_config_map(
+        COMMAND,
+        &name,
+        PROXY_NAMESPACE,
+        identity,
+        &format!(
+            "In {PROXY_NAMESPACE}, where Envoy Gateway runs the Gateway's Envoy pods (elsewhere if you deploy them elsewhere);"
+        ),
+        None,
+    );
+    let proxy = Resource::new(
+        ENVOY_GATEWAY,
+        "EnvoyProxy",
+        &format!("mesh-lambda-{}", g.gateway),
+        &g.gateway_namespace,
+        json!({"provider": {"type": "Kubernetes", "kubernetes": {"envoyDeployment": {
+            "pod": {"volumes": [{"name": FILES_VOLUME, "configMap": {"name": name}}]},
+            "container": {"volumeMounts": [{"name": FILES_VOLUME, "mountPath": FILES_SDS_DIR, "readOnly": true}]},
+        }}}}),
+        &[&format!(
+            "Mounts the SDS file into the Envoy pods of Gateway {}/{} at {FILES_SDS_DIR}.",
+            g.gateway_namespace, g.gateway
+        )],
+    );
+    vec![
+        GeneratedFile {
+            path: "envoy-gateway/mesh-lambda-files.yaml".into(),
+            contents: config_map,
+        },
+        GeneratedFile {
+            path: "envoy-gateway/envoy-proxy.yaml".into(),
+            contents: file(
+                COMMAND,
+                &[
+                    &format!(
+                        "Reference it from the Gateway: spec.infrastructure.parametersRef (group gateway.envoyproxy.io, kind EnvoyProxy, name mesh-lambda-{}),",
+                        g.gateway
+                    ),
+                    "or merge these fields into the EnvoyProxy you have. Envoy Gateway then rolls the pods.",
+                    &identity_needs(identity),
+                    "The pods' ServiceAccount is the one Envoy Gateway makes: kubectl get sa -n envoy-gateway-system.",
+                ],
+                &[proxy],
+            ),
+        },
+    ]
+}
+
+fn routing_files(d: &Description, url: &WasmUrl) -> Vec<GeneratedFile> {
     let g = &d.envoy_gateway;
     let mut routes = Vec::new();
     for u in &d.upstreams {
@@ -238,6 +310,13 @@ fn patch_policy(d: &Description, url: &WasmUrl) -> Resource {
         &listener,
         json!({"op": "add", "path": "/per_connection_buffer_limit_bytes", "value": request_buffer_bytes(d)}),
     ));
+    if let Some(files) = files_listener(d, FILES_SDS_DIR) {
+        patches.push(json_patch(
+            LISTENER_TYPE,
+            FILES_LISTENER,
+            json!({"op": "add", "path": "", "value": files}),
+        ));
+    }
     patches.push(new_cluster(wasm_source_cluster(url, &d.ca_bundle)));
     for cluster in credential_clusters(d).into_values() {
         patches.push(new_cluster(cluster));

@@ -7,6 +7,7 @@ use super::{signed_path, PLUGIN_NAME};
 use crate::clusters::{host_cluster_name, request_buffer_bytes};
 use crate::consul::envoy::{code, static_clusters};
 use crate::description::{Description, Upstream};
+use crate::kubernetes::identity::{files_listener, sds_resource, KubernetesIdentity};
 use crate::local_replies::local_reply_config;
 use crate::output::header;
 use crate::wasm_filter::{named_wasm_config, ROUTE_HEADER};
@@ -139,8 +140,11 @@ fn clusters(d: &Description) -> Vec<Value> {
     clusters
 }
 
-/// The whole bootstrap.
-pub fn bootstrap(d: &Description, plugin: &str) -> Value {
+/// The whole bootstrap: the gateway's listener, and with a Kubernetes identity the files
+/// listener serving its token (its SDS file beside the bootstrap, in `config_dir`).
+pub fn bootstrap(d: &Description, plugin: &str, config_dir: &str) -> Value {
+    let mut listeners = vec![listener(d, plugin)];
+    listeners.extend(files_listener(d, config_dir));
     json!({
         "admin": {"address": {"socket_address": {
             "address": "127.0.0.1",
@@ -148,8 +152,29 @@ pub fn bootstrap(d: &Description, plugin: &str) -> Value {
         }}},
         "node": {"id": d.service, "cluster": d.service},
         "static_resources": {
-            "listeners": [listener(d, plugin)],
+            "listeners": listeners,
             "clusters": clusters(d),
         },
     })
+}
+
+/// The SDS file of the files listener, with a header saying where it goes.
+pub fn sds_yaml(identity: &KubernetesIdentity, config_dir: &str) -> String {
+    let mut out = header(
+        "gateway generate",
+        &[
+            &format!(
+                "The token of the gateway's identity ({}), read by Envoy from {}",
+                identity.name(),
+                identity.token_path()
+            ),
+            "and re-read when the kubelet rotates it; the files listener serves it to the filter.",
+            &format!(
+                "Put it beside the bootstrap, at {config_dir}/{} (the Kubernetes skeleton does).",
+                identity.sds_file_name()
+            ),
+        ],
+    );
+    out.push_str(&yaml::document(&sds_resource(identity)));
+    out
 }

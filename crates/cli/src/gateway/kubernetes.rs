@@ -7,6 +7,7 @@
 use super::consul::longest_timeout_ms;
 use crate::consul::files::upstreams_annotation;
 use crate::description::Description;
+use crate::kubernetes::identity::{sds_resource, KubernetesIdentity};
 use crate::kubernetes::{file, Resource};
 use crate::output::{header, indent, GeneratedFile};
 use crate::yaml;
@@ -16,7 +17,8 @@ const COMMAND: &str = "gateway generate";
 const CONSUL_API: &str = "consul.hashicorp.com/v1alpha1";
 /// The Envoy image of the skeleton (a supported release; the filter needs >= 1.33).
 const ENVOY_IMAGE: &str = "envoyproxy/envoy:v1.36.4";
-const CONFIG_DIR: &str = "/etc/mesh-lambda";
+/// Where the gateway's ConfigMap is mounted: the bootstrap, and the files listener's SDS file.
+pub const CONFIG_DIR: &str = "/etc/mesh-lambda";
 
 fn config_entries(d: &Description) -> Vec<GeneratedFile> {
     let ns = &d.namespace;
@@ -148,6 +150,20 @@ fn plain(kind: &str, name: &str, namespace: &str, comment: &str) -> Resource {
     }
 }
 
+/// What the ServiceAccount is for, and how its AWS identity is bound to it.
+fn service_account_comment(d: &Description) -> String {
+    let bind = match &d.kubernetes_identity {
+        None => "bind IAM to it (EKS Pod Identity, IRSA: kubernetes_identity in the description)",
+        Some(KubernetesIdentity::Irsa { .. }) => {
+            "IRSA: eksctl create iamserviceaccount (or annotate it eks.amazonaws.com/role-arn) before the pods start"
+        }
+        Some(KubernetesIdentity::PodIdentity) => {
+            "EKS Pod Identity: aws eks create-pod-identity-association for it before the pods start"
+        }
+    };
+    format!("Its identity: consul-k8s (with ACLs) wants the service's name; {bind}.")
+}
+
 fn deployment(d: &Description, bootstrap: &Value) -> GeneratedFile {
     let (name, ns, port) = (&d.service, &d.namespace, d.lambda_gateway.port);
     let labels = json!({"app": name});
@@ -179,7 +195,7 @@ fn deployment(d: &Description, bootstrap: &Value) -> GeneratedFile {
             "ServiceAccount",
             name,
             ns,
-            "Its identity: consul-k8s (with ACLs) wants the service's name; bind IAM to it (EKS Pod Identity).",
+            &service_account_comment(d),
         ),
         Resource::new(
             "v1",
@@ -217,6 +233,10 @@ fn deployment(d: &Description, bootstrap: &Value) -> GeneratedFile {
     })));
     out.push_str("data:\n  envoy.yaml: |\n");
     out.push_str(&indent(&yaml::document(bootstrap), "    "));
+    if let Some(identity) = &d.kubernetes_identity {
+        out.push_str(&format!("  {}: |\n", identity.sds_file_name()));
+        out.push_str(&indent(&yaml::document(&sds_resource(identity)), "    "));
+    }
     GeneratedFile {
         path: format!("kubernetes/{name}.yaml"),
         contents: out,

@@ -190,11 +190,17 @@ fn hoist_common_credentials(functions: &mut Map<String, Value>, root: &mut Map<S
 
 /// Every file, in the order they are listed to the user.
 pub fn all_files(d: &Description, plugin: &str) -> Vec<GeneratedFile> {
-    let bootstrap = envoy::bootstrap(d, plugin);
+    let bootstrap = envoy::bootstrap(d, plugin, kubernetes::CONFIG_DIR);
     let mut files = vec![GeneratedFile {
         path: "envoy/gateway.yaml".into(),
         contents: envoy::bootstrap_yaml(&bootstrap),
     }];
+    if let Some(identity) = &d.kubernetes_identity {
+        files.push(GeneratedFile {
+            path: format!("envoy/{}", identity.sds_file_name()),
+            contents: envoy::sds_yaml(identity, kubernetes::CONFIG_DIR),
+        });
+    }
     files.extend(consul::files(d));
     files.extend(kubernetes::files(d, &bootstrap));
     files

@@ -86,7 +86,7 @@ fn envoy_filter_name(d: &Description) -> String {
 }
 
 /// The files, in the order they are listed to the user.
-fn file_list(resources: [(&'static str, String); 3]) -> Vec<GeneratedFile> {
+fn file_list<const N: usize>(resources: [(&'static str, String); N]) -> Vec<GeneratedFile> {
     resources
         .into_iter()
         .map(|(path, contents)| GeneratedFile {

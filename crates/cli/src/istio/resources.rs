@@ -4,12 +4,16 @@
 use super::{envoy_filter_name, file_list, resource_name};
 use crate::clusters::{credential_clusters, host_and_port, request_buffer_bytes};
 use crate::description::{Description, Upstream};
+use crate::kubernetes::identity::{
+    files_listener, identity_needs, sds_config_map, KubernetesIdentity,
+};
 use crate::kubernetes::{file, Resource};
 use crate::output::GeneratedFile;
 use crate::wasm_filter::{
     enable_on_route, filter_name, wasm_config, Code, ROUTE_HEADER, WASM_TYPE_URL,
 };
 use crate::wasm_source::OciImage;
+use crate::yaml;
 use serde_json::{json, Value};
 
 const COMMAND: &str = "istio generate";
@@ -28,6 +32,62 @@ fn vhost_name(host: &str) -> String {
 }
 
 pub fn files(d: &Description, oci: &OciImage) -> Vec<GeneratedFile> {
+    let mut files = routing_files(d, oci);
+    if let Some(identity) = &d.kubernetes_identity {
+        files.extend(identity_files(d, identity));
+    }
+    files
+}
+
+/// Where the files listener's SDS file is mounted in istio-proxy.
+const FILES_SDS_DIR: &str = "/etc/mesh-lambda/files";
+/// The volume carrying it.
+const FILES_VOLUME: &str = "mesh-lambda-files";
+
+fn files_config_map_name(d: &Description) -> String {
+    format!("{}-files", envoy_filter_name(d))
+}
+
+/// The ConfigMap holding the files listener's SDS file, and the pod annotations that mount it
+/// into istio-proxy (Istio's injector reads `sidecar.istio.io/userVolume` and
+/// `userVolumeMount`, JSON, and adds them to the pod and the proxy container).
+fn identity_files(d: &Description, identity: &KubernetesIdentity) -> Vec<GeneratedFile> {
+    let name = files_config_map_name(d);
+    let ns = &d.istio.namespace;
+    let config_map = sds_config_map(
+        COMMAND,
+        &name,
+        ns,
+        identity,
+        &format!(
+            "Mounted into istio-proxy at {FILES_SDS_DIR} by the annotations of pod-annotations.yaml."
+        ),
+        None,
+    );
+    let volume = json!([{"name": FILES_VOLUME, "configMap": {"name": name}}]);
+    let mount = json!([{"name": FILES_VOLUME, "mountPath": FILES_SDS_DIR, "readOnly": true}]);
+    let mut annotations = crate::output::header(
+        COMMAND,
+        &[
+            &format!(
+                "The pods of {:?}: merge into their Deployment's spec.template.metadata. Istio's injector",
+                d.service
+            ),
+            "mounts the volume into istio-proxy, where the files listener reads its SDS file.",
+            &identity_needs(identity),
+        ],
+    );
+    annotations.push_str(&yaml::document(&json!({"annotations": {
+        "sidecar.istio.io/userVolume": volume.to_string(),
+        "sidecar.istio.io/userVolumeMount": mount.to_string(),
+    }})));
+    file_list([
+        ("istio/mesh-lambda-files.yaml", config_map),
+        ("istio/pod-annotations.yaml", annotations),
+    ])
+}
+
+fn routing_files(d: &Description, oci: &OciImage) -> Vec<GeneratedFile> {
     let ns = &d.istio.namespace;
     let mut entries = Vec::new();
     let mut rules = Vec::new();
@@ -230,6 +290,14 @@ fn envoy_filter(d: &Description, oci: &OciImage) -> Resource {
         "MERGE",
         json!({"per_connection_buffer_limit_bytes": request_buffer_bytes(d)}),
     ));
+    if let Some(listener) = files_listener(d, FILES_SDS_DIR) {
+        patches.push(patch(
+            "LISTENER",
+            Some(json!({"context": "SIDECAR_OUTBOUND"})),
+            "ADD",
+            listener,
+        ));
+    }
     for cluster in credential_clusters(d).into_values() {
         patches.push(patch(
             "CLUSTER",

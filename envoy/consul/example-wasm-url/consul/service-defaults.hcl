@@ -66,7 +66,16 @@ UpstreamConfig = {
                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                           "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                           "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-                          "AWS_EC2_METADATA_DISABLED"
+                          "AWS_EC2_METADATA_DISABLED",
+                          "AWS_WEB_IDENTITY_TOKEN_FILE",
+                          "AWS_ROLE_ARN",
+                          "AWS_ROLE_SESSION_NAME",
+                          "AWS_STS_REGIONAL_ENDPOINTS",
+                          "AWS_REGION",
+                          "AWS_DEFAULT_REGION",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                          "AWS_SHARED_CREDENTIALS_FILE",
+                          "AWS_PROFILE"
                         ]
                       },
                       "runtime": "envoy.wasm.runtime.v8",
