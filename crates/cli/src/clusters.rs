@@ -135,7 +135,10 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
         }
         for provider in &chain.providers {
             let (field, name, endpoint) = match provider {
-                Provider::Environment | Provider::AssumeRole => continue,
+                // The files listener's cluster comes with envoy/files.yaml, not from here.
+                Provider::Environment | Provider::AssumeRole | Provider::CredentialsFile => {
+                    continue
+                }
                 Provider::Container => (
                     "credentials.container_cluster",
                     &chain.container_cluster,

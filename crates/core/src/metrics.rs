@@ -78,10 +78,12 @@ counters! {
     FetchesContainer => "credential_fetches.container",
     FetchesInstanceMetadata => "credential_fetches.instance_metadata",
     FetchesAssumeRole => "credential_fetches.assume_role",
+    FetchesCredentialsFile => "credential_fetches.credentials_file",
     FetchFailuresEnvironment => "credential_fetch_failures.environment",
     FetchFailuresContainer => "credential_fetch_failures.container",
     FetchFailuresInstanceMetadata => "credential_fetch_failures.instance_metadata",
     FetchFailuresAssumeRole => "credential_fetch_failures.assume_role",
+    FetchFailuresCredentialsFile => "credential_fetch_failures.credentials_file",
     CallerRefused => "caller_refused",
     PayloadSizesDropped => "payload_sizes_dropped",
 }
@@ -130,6 +132,7 @@ impl Counter {
             Provider::Container => Self::FetchesContainer,
             Provider::InstanceMetadata => Self::FetchesInstanceMetadata,
             Provider::AssumeRole => Self::FetchesAssumeRole,
+            Provider::CredentialsFile => Self::FetchesCredentialsFile,
         }
     }
 
@@ -139,6 +142,7 @@ impl Counter {
             Provider::Container => Self::FetchFailuresContainer,
             Provider::InstanceMetadata => Self::FetchFailuresInstanceMetadata,
             Provider::AssumeRole => Self::FetchFailuresAssumeRole,
+            Provider::CredentialsFile => Self::FetchFailuresCredentialsFile,
         }
     }
 
@@ -175,12 +179,23 @@ struct Ids {
 }
 
 /// One VM's metrics: the ids Envoy gave them and what moved since the last flush.
-#[derive(Default)]
 pub struct Metrics {
     ids: Option<Ids>,
     counters: [Cell<u64>; COUNTERS],
     in_flight: Cell<i64>,
     payload_sizes: RefCell<Vec<u64>>,
+}
+
+/// By hand: arrays derive `Default` only up to 32 elements.
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            ids: None,
+            counters: std::array::from_fn(|_| Cell::new(0)),
+            in_flight: Cell::new(0),
+            payload_sizes: RefCell::new(Vec::new()),
+        }
+    }
 }
 
 impl Metrics {

@@ -19,6 +19,8 @@ pub enum Provider {
     Environment,
     Container,
     InstanceMetadata,
+    /// A profile of the shared credentials file, served by Envoy (`super::files`).
+    CredentialsFile,
     /// Not a source of its own: configured by `assume_role`, not in `providers`.
     AssumeRole,
 }
@@ -31,17 +33,26 @@ impl Provider {
         Provider::InstanceMetadata,
     ];
 
+    /// The sources `providers` can name: the default chain's, and those only named.
+    pub const NAMED: [Provider; 4] = [
+        Provider::Environment,
+        Provider::Container,
+        Provider::InstanceMetadata,
+        Provider::CredentialsFile,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Provider::Environment => "environment",
             Provider::Container => "container",
             Provider::InstanceMetadata => "instance_metadata",
+            Provider::CredentialsFile => "credentials_file",
             Provider::AssumeRole => "assume_role",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
+        Self::NAMED.into_iter().find(|p| p.name() == name)
     }
 }
 
@@ -61,6 +72,10 @@ pub struct ChainSettings {
     /// The shared credentials file's profile (the native filter's `credentials_profile`);
     /// `AWS_PROFILE`, else `default`, when not set.
     pub profile: Option<String>,
+    /// How long keys read from the shared credentials file are held, as if they expired
+    /// then: the re-read interval plus `refresh_margin_seconds` (the config reader adds them),
+    /// so the file is read again once an interval has passed.
+    pub credentials_file_hold_seconds: u64,
     /// Sign with a role assumed through STS, using the providers' credentials to ask.
     pub assume_role: Option<AssumeRoleSettings>,
 }
@@ -87,6 +102,8 @@ pub const DEFAULT_ROLE_DURATION_SECONDS: u64 = 3600;
 pub const DEFAULT_CONTAINER_CLUSTER: &str = "aws_container_credentials";
 pub const DEFAULT_INSTANCE_METADATA_CLUSTER: &str = "aws_instance_metadata";
 pub const DEFAULT_IMDS_TOKEN_TTL_SECONDS: u64 = 21_600;
+/// The shared credentials file is read again this often by default.
+pub const DEFAULT_CREDENTIALS_FILE_REFRESH_SECONDS: u64 = 300;
 
 impl ChainSettings {
     /// The names of the configured providers, for messages.
@@ -108,6 +125,8 @@ impl Default for ChainSettings {
             imds_token_ttl_seconds: DEFAULT_IMDS_TOKEN_TTL_SECONDS,
             files_cluster: super::files::DEFAULT_FILES_CLUSTER.into(),
             profile: None,
+            // The refresh margin's default is 300 s as well (`CredentialSettings`).
+            credentials_file_hold_seconds: DEFAULT_CREDENTIALS_FILE_REFRESH_SECONDS + 300,
             assume_role: None,
         }
     }

@@ -10,6 +10,7 @@
 
 pub mod assume_role;
 mod container;
+mod credentials_file;
 mod environment;
 mod instance_metadata;
 
@@ -52,6 +53,9 @@ pub fn build(
     match provider {
         Provider::Environment => Box::new(environment::Environment::new(env)),
         Provider::Container => Box::new(container::Container::new(settings, env)),
+        Provider::CredentialsFile => {
+            Box::new(credentials_file::CredentialsFile::new(settings, env))
+        }
         Provider::InstanceMetadata => {
             Box::new(instance_metadata::InstanceMetadata::new(settings, env))
         }
