@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from .files import LISTENER as FILES_LISTENER
 from .files import add_files_listener
 from .paths import ENVOY_BINARY, LOCAL_ENVOY_CONFIG
 from .processes import stop_process
@@ -282,8 +283,9 @@ class EnvoyProcess:
             return False
 
     def _listener_port(self) -> int | None:
-        """The port of the one listener; None when Envoy has several (use `listener_url`)."""
-        statuses = self._listener_statuses()
+        """The port of the one listener, the files listener a test adds (harness/files.py)
+        aside; None when Envoy has several (use `listener_url`)."""
+        statuses = [s for s in self._listener_statuses() if s["name"] != FILES_LISTENER]
         if len(statuses) != 1:
             return None
         return statuses[0]["local_address"]["socket_address"]["port_value"]
