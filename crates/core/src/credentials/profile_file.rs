@@ -32,26 +32,29 @@ const ACCESS_KEY_ID: &str = "aws_access_key_id";
 const SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
 const SESSION_TOKEN: &str = "aws_session_token";
 const SECURITY_TOKEN: &str = "aws_security_token";
-/// The keys read, in the order of `Found`'s slots.
-const KEYS: [&str; 4] = [
-    ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
-    SESSION_TOKEN,
-    SECURITY_TOKEN,
-];
 
-/// A key of the profile: its value and its line.
-type Found<'a> = Option<(&'a str, usize)>;
+/// A key read from the profile: its name, and once found its value and line.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    name: &'static str,
+    found: Option<(&'a str, usize)>,
+}
 
 /// The profile's keys (no expiry: the caller decides how long to keep them), or why not.
 pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut found: [Found<'_>; 4] = [None; 4];
+    let mut keys = [
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        SECURITY_TOKEN,
+    ]
+    .map(|name| Key { name, found: None });
     // The line of the profile's header, once seen; whether the current section is it.
     let mut header_line = None;
     let mut in_profile = false;
-    // The indentation of the current property, and its slot in `found` if it is one read.
-    let mut property: Option<(usize, Option<usize>)> = None;
+    // The indentation of the current property, and which key it is if one read here.
+    let mut property: Option<(usize, Option<Key<'_>>)> = None;
     // A `[profile <name>]` header, for the hint when the profile is missing.
     let mut prefixed = None;
 
@@ -62,14 +65,14 @@ pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
             continue;
         }
         let indent = line.len() - line.trim_start().len();
-        if let Some((property_indent, slot)) = property {
+        if let Some((property_indent, key)) = property {
             if indent > property_indent {
-                if let (true, Some(slot)) = (in_profile, slot) {
+                if let (true, Some(key)) = (in_profile, key) {
                     return Err(format!(
                         "profile {profile} of the shared credentials file: {} (line {}) \
                          continues on the indented line {number}; a key is one line",
-                        KEYS[slot],
-                        found[slot].map_or(0, |(_, line)| line)
+                        key.name,
+                        key.found.map_or(0, |(_, line)| line)
                     ));
                 }
                 continue;
@@ -77,13 +80,13 @@ pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
         }
         property = None;
         if let Some(header) = content.strip_prefix('[') {
-            let Some(end) = header.rfind(']') else {
+            let Some((name, _)) = header.rsplit_once(']') else {
                 return Err(format!(
                     "line {number} of the shared credentials file opens a section header \
                      with '[' and does not close it with ']'"
                 ));
             };
-            let name = header[..end].trim();
+            let name = name.trim();
             in_profile = name == profile;
             if in_profile {
                 if let Some(first) = header_line {
@@ -101,7 +104,7 @@ pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
             }
             continue;
         }
-        let Some(split) = content.find(['=', ':']) else {
+        let Some((key, value)) = content.split_once(['=', ':']) else {
             if in_profile {
                 return Err(format!(
                     "line {number} of profile {profile} in the shared credentials file is \
@@ -110,20 +113,21 @@ pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
             }
             continue;
         };
-        let key = content[..split].trim();
-        let slot = KEYS.iter().position(|k| k.eq_ignore_ascii_case(key));
-        property = Some((indent, slot));
-        let (true, Some(slot)) = (in_profile, slot) else {
+        let key = key.trim();
+        let slot = keys.iter_mut().find(|k| k.name.eq_ignore_ascii_case(key));
+        let Some(slot) = slot.filter(|_| in_profile) else {
+            property = Some((indent, None));
             continue;
         };
-        if let Some((_, first)) = found[slot] {
+        if let Some((_, first)) = slot.found {
             return Err(format!(
                 "profile {profile} of the shared credentials file sets {} twice \
                  (lines {first} and {number}); set it once",
-                KEYS[slot]
+                slot.name
             ));
         }
-        found[slot] = Some((content[split + 1..].trim(), number));
+        slot.found = Some((value.trim(), number));
+        property = Some((indent, Some(*slot)));
     }
 
     if header_line.is_none() {
@@ -139,24 +143,24 @@ pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
             "profile {profile} is not in the shared credentials file{hint}"
         ));
     }
-    let [access_key_id, secret_access_key, session_token, security_token] = found;
-    let required = |slot: usize, value: Found<'_>| match value {
+    let [access_key_id, secret_access_key, session_token, security_token] = keys;
+    let required = |key: Key<'_>| match key.found {
         Some(("", line)) => Err(format!(
             "profile {profile} of the shared credentials file: {} is empty (line {line})",
-            KEYS[slot]
+            key.name
         )),
         Some((value, _)) => Ok(value.to_owned()),
         None => Err(format!(
             "profile {profile} of the shared credentials file has no {}",
-            KEYS[slot]
+            key.name
         )),
     };
     Ok(Credentials {
-        access_key_id: required(0, access_key_id)?,
-        secret_access_key: required(1, secret_access_key)?,
+        access_key_id: required(access_key_id)?,
+        secret_access_key: required(secret_access_key)?,
         session_token: [security_token, session_token]
             .into_iter()
-            .flatten()
+            .filter_map(|key| key.found)
             .map(|(value, _)| value)
             .find(|value| !value.is_empty())
             .map(str::to_owned),
