@@ -26,8 +26,9 @@ fuzz_target!(|input: &str| {
     }
 });
 
-/// The text with every non-space character of every value replaced: lines keep their kind,
-/// indentation and emptiness, so only a message quoting a value could change.
+/// The text with every character of every value replaced but spaces and control characters:
+/// lines keep their kind, indentation, emptiness and refusals, so only a message quoting a
+/// value could change.
 fn masked(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
@@ -40,11 +41,13 @@ fn masked(text: &str) -> String {
             Some(at) => {
                 let start = line.len() - content.len() + at + 1;
                 out.push_str(&line[..start]);
-                out.extend(
-                    line[start..]
-                        .chars()
-                        .map(|c| if c.is_whitespace() { c } else { 'x' }),
-                );
+                out.extend(line[start..].chars().map(|c| {
+                    if c.is_whitespace() || c.is_control() {
+                        c
+                    } else {
+                        'x'
+                    }
+                }));
             }
             None => out.push_str(line),
         }

@@ -24,6 +24,9 @@
 //!   the Rust SDK merges them. Here the profile read may appear once and set each key once;
 //!   duplicates elsewhere are not this reader's business.
 //!
+//! - A value holding a control character (a lone carriage return, which Python's universal
+//!   newlines would end the line at, a NUL) is refused.
+//!
 //! Errors name the profile, the key and the line, and never quote a value.
 
 use crate::access_keys::Credentials;
@@ -126,7 +129,17 @@ pub fn read_profile(text: &str, profile: &str) -> Result<Credentials, String> {
                 slot.name
             ));
         }
-        slot.found = Some((value.trim(), number));
+        let value = value.trim();
+        // A lone carriage return (a line end to Python's universal newlines, not to
+        // `lines`), a NUL, ...: no key holds one.
+        if value.contains(char::is_control) {
+            return Err(format!(
+                "profile {profile} of the shared credentials file: {} (line {number}) holds \
+                 a control character",
+                slot.name
+            ));
+        }
+        slot.found = Some((value, number));
         property = Some((indent, Some(*slot)));
     }
 

@@ -127,6 +127,11 @@ fn refusals_name_the_profile_the_key_and_the_line() {
             "line 1 of the shared credentials file opens a section header",
         ),
         ("", "profile p is not in the shared credentials file"),
+        // Found by the credentials_file fuzz target.
+        (
+            "[p]\naws_access_key_id = A\naws_secret_access_key = SEC\rRET\n",
+            "aws_secret_access_key (line 3) holds a control character",
+        ),
     ];
     for (text, needle) in cases {
         let reason = refused(text, "p");
