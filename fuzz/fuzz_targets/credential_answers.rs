@@ -1,5 +1,6 @@
-//! The credential chain fed what the container endpoint and instance metadata answer, in
-//! any order: the proxy's environment, then answers. Input, segments split by a `--` line:
+//! The credential chain fed what the container endpoint, instance metadata and the files
+//! listener (`providers=credentials_file`, `AWS_PROFILE=...`) answer, in any order: the
+//! proxy's environment, then answers. Input, segments split by a `--` line:
 //!
 //! ```text
 //! AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/x   <- the environment, and

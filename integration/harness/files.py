@@ -29,15 +29,17 @@ FILE_HEADER = "x-mesh-lambda-file"
 
 
 class KubernetesTokenDir:
-    """`<dir>/..<stamp>/token`, `<dir>/..data -> ..<stamp>`, `<dir>/token -> ..data/token`."""
+    """`<dir>/..<stamp>/token`, `<dir>/..data -> ..<stamp>`, `<dir>/token -> ..data/token`;
+    `name` instead of `token` for another file (a secret's key: `credentials`)."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, name: str = "token"):
         self.directory = directory
+        self.name = name
         self._stamps = 0
 
     @property
     def token_path(self) -> Path:
-        return self.directory / "token"
+        return self.directory / self.name
 
     def _new_stamp(self) -> str:
         self._stamps += 1
@@ -45,7 +47,7 @@ class KubernetesTokenDir:
 
     def write(self, token: str | None) -> None:
         """Publish `token` (None: a timestamped directory without the file). The first call
-        creates the directory and the `token` symlink after `..data`, as Kubernetes does."""
+        creates the directory and the file's symlink after `..data`, as Kubernetes does."""
         first = not self.directory.exists()
         self.directory.mkdir(parents=True, exist_ok=True)
         data = self.directory / "..data"
@@ -53,12 +55,12 @@ class KubernetesTokenDir:
         stamp = self._new_stamp()
         (self.directory / stamp).mkdir()
         if token is not None:
-            (self.directory / stamp / "token").write_text(token)
+            (self.directory / stamp / self.name).write_text(token)
         temporary = self.directory / "..data_tmp"
         temporary.symlink_to(stamp)
         os.rename(temporary, data)  # atomic: the rename Envoy's watch sees
         if first or not self.token_path.is_symlink():
-            self.token_path.symlink_to("..data/token")
+            self.token_path.symlink_to(f"..data/{self.name}")
         if old is not None:
             shutil.rmtree(self.directory / old)
 

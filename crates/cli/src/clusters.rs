@@ -138,8 +138,12 @@ fn each_credential_cluster(d: &Description) -> Vec<CredentialCluster<'_>> {
         for provider in &chain.providers {
             let (field, name, endpoint) = match provider {
                 // web_identity's clusters (the files listener's, STS's) come with the
-                // description's Kubernetes identity, not from the chain's default list.
-                Provider::Environment | Provider::AssumeRole | Provider::WebIdentity => continue,
+                // description's Kubernetes identity, and the credentials file's with
+                // envoy/files.yaml, not from the chain's list.
+                Provider::Environment
+                | Provider::AssumeRole
+                | Provider::WebIdentity
+                | Provider::CredentialsFile => continue,
                 Provider::Container => (
                     "credentials.container_cluster",
                     &chain.container_cluster,

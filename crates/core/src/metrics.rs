@@ -79,11 +79,13 @@ counters! {
     FetchesContainer => "credential_fetches.container",
     FetchesInstanceMetadata => "credential_fetches.instance_metadata",
     FetchesAssumeRole => "credential_fetches.assume_role",
+    FetchesCredentialsFile => "credential_fetches.credentials_file",
     FetchFailuresEnvironment => "credential_fetch_failures.environment",
     FetchFailuresWebIdentity => "credential_fetch_failures.web_identity",
     FetchFailuresContainer => "credential_fetch_failures.container",
     FetchFailuresInstanceMetadata => "credential_fetch_failures.instance_metadata",
     FetchFailuresAssumeRole => "credential_fetch_failures.assume_role",
+    FetchFailuresCredentialsFile => "credential_fetch_failures.credentials_file",
     CallerRefused => "caller_refused",
     PayloadSizesDropped => "payload_sizes_dropped",
 }
@@ -133,6 +135,7 @@ impl Counter {
             Provider::Container => Self::FetchesContainer,
             Provider::InstanceMetadata => Self::FetchesInstanceMetadata,
             Provider::AssumeRole => Self::FetchesAssumeRole,
+            Provider::CredentialsFile => Self::FetchesCredentialsFile,
         }
     }
 
@@ -143,6 +146,7 @@ impl Counter {
             Provider::Container => Self::FetchFailuresContainer,
             Provider::InstanceMetadata => Self::FetchFailuresInstanceMetadata,
             Provider::AssumeRole => Self::FetchFailuresAssumeRole,
+            Provider::CredentialsFile => Self::FetchFailuresCredentialsFile,
         }
     }
 

@@ -3,7 +3,9 @@
 use super::fields::{Choice, Fields};
 use super::ConfigError;
 use crate::arn::FunctionArn;
-use crate::credentials::chain::{ChainSettings, Provider};
+use crate::credentials::chain::{
+    ChainSettings, Provider, DEFAULT_CREDENTIALS_FILE_REFRESH_SECONDS,
+};
 
 /// The `credentials` block: which providers, through which clusters, refreshed when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +54,8 @@ pub(super) fn read(
     let files_cluster = fields.string("files_cluster");
     let profile = fields.string("profile");
     let refresh_margin_seconds = fields.whole_number("refresh_margin_seconds", 1..=43_200);
+    let credentials_file_refresh_seconds =
+        fields.whole_number("credentials_file_refresh_seconds", 10..=86_400);
     let max_wait_ms = fields.whole_number("max_wait_ms", 1..=600_000);
     let fetch_timeout_ms = fields.whole_number("fetch_timeout_ms", 1..=60_000);
     let imds_token_ttl_seconds = fields.whole_number("imds_token_ttl_seconds", 1..=21_600);
@@ -68,9 +72,11 @@ pub(super) fn read(
     }
     if let Some(one) = provider? {
         settings.chain.providers = vec![one];
+        settings.chain.providers_given = true;
     }
     if let Some(list) = providers? {
         settings.chain.providers = list;
+        settings.chain.providers_given = true;
     }
     for (name, read, target) in [
         (
@@ -109,6 +115,11 @@ pub(super) fn read(
             *target = n;
         }
     }
+    // Keys from the file are held for the interval plus the margin: their refresh, planned
+    // the margin before that, comes when the interval has passed (providers/credentials_file).
+    settings.chain.credentials_file_hold_seconds = credentials_file_refresh_seconds?
+        .unwrap_or(DEFAULT_CREDENTIALS_FILE_REFRESH_SECONDS)
+        + settings.refresh_margin_seconds;
     if let Some(name) = profile? {
         if name.trim().is_empty() || name.contains(|c: char| c.is_control() || c == ']') {
             return Err(fields.error(
@@ -164,6 +175,36 @@ mod tests {
         );
     }
 
+    /// `credentials_file` is in the default chain (asked only when something points at the
+    /// file: the provider's tests) or named; its keys are held for the re-read interval plus
+    /// the refresh margin.
+    #[test]
+    fn credentials_file_block() {
+        let c = parse(&format!(r#"{{"arn":"{ARN}"}}"#)).unwrap().credentials;
+        assert!(c.chain.providers.contains(&Provider::CredentialsFile));
+        assert!(!c.chain.providers_given);
+        assert_eq!(c.chain.credentials_file_hold_seconds, 300 + 300);
+        let c = parse(&format!(
+            r#"{{"arn":"{ARN}","credentials":{{"provider":"credentials_file","profile":"dev",
+                "credentials_file_refresh_seconds":10,"refresh_margin_seconds":60}}}}"#
+        ))
+        .unwrap()
+        .credentials;
+        assert_eq!(c.chain.providers, vec![Provider::CredentialsFile]);
+        assert!(c.chain.providers_given);
+        assert_eq!(c.chain.profile.as_deref(), Some("dev"));
+        assert_eq!(c.chain.credentials_file_hold_seconds, 70);
+        for bad in ["9", "86401", "\"10\""] {
+            let msg = err(&format!(
+                r#"{{"arn":"{ARN}","credentials":{{"credentials_file_refresh_seconds":{bad}}}}}"#
+            ));
+            assert!(
+                msg.contains("credentials.credentials_file_refresh_seconds:"),
+                "{msg}"
+            );
+        }
+    }
+
     #[test]
     fn credentials_errors() {
         let cases: &[(&str, &[&str])] = &[
@@ -214,11 +255,11 @@ mod tests {
             ),
             (
                 r#"{"provider":"file"}"#,
-                r#"credentials.provider: unknown provider "file", expected one of environment, web_identity, container, instance_metadata"#,
+                r#"credentials.provider: unknown provider "file", expected one of environment, web_identity, credentials_file, container, instance_metadata"#,
             ),
             (
                 r#"{"providers":["container",5]}"#,
-                "credentials.providers: unknown provider 5, expected one of environment, web_identity, container, instance_metadata",
+                "credentials.providers: unknown provider 5, expected one of environment, web_identity, credentials_file, container, instance_metadata",
             ),
             (
                 r#"{"providers":"container"}"#,
@@ -234,13 +275,13 @@ mod tests {
             ),
             (
                 r#"{"max_wait_ms":0,"typo":1}"#,
-                r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
+                r#"credentials.typo: unknown field "typo", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, credentials_file_refresh_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             // Found by fuzzing (`plugin_config`): the name of an unknown field went into the
             // path as it was, line break and all.
             (
                 "{\"ty\\npo\":1}",
-                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
+                r#"credentials."ty\npo": unknown field "ty\npo", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, credentials_file_refresh_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             (
                 r#"{"imds_token_ttl_seconds":21601}"#,

@@ -602,7 +602,7 @@ pub(crate) mod tests {
             ),
             (
                 format!(r#"{{"arn":"{ARN}","credentials":{{"secret":"x"}}}}"#),
-                r#"credentials.secret: unknown field "secret", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
+                r#"credentials.secret: unknown field "secret", expected one of provider, providers, container_cluster, instance_metadata_cluster, files_cluster, profile, refresh_margin_seconds, credentials_file_refresh_seconds, max_wait_ms, fetch_timeout_ms, imds_token_ttl_seconds, assume_role"#,
             ),
             (
                 r#"{"invocation_mode":"synchronous"}"#.to_owned(),

@@ -1,5 +1,6 @@
-//! The credential provider chain, in the order the AWS SDKs use: environment, container
-//! endpoint (ECS, EKS Pod Identity), EC2 instance metadata (IMDSv2). A pure state machine:
+//! The credential provider chain, in the order the AWS SDKs use: environment, web identity
+//! (IRSA), the shared credentials file, container endpoint (ECS, EKS Pod Identity), EC2
+//! instance metadata (IMDSv2). A pure state machine:
 //! each step either asks for one HTTP callout or ends with credentials or with the reasons
 //! every provider failed. The glue performs the callouts through Envoy clusters.
 //!
@@ -21,15 +22,22 @@ pub enum Provider {
     WebIdentity,
     Container,
     InstanceMetadata,
+    /// A profile of the shared credentials file, served by Envoy (`super::files`).
+    CredentialsFile,
     /// Not a source of its own: configured by `assume_role`, not in `providers`.
     AssumeRole,
 }
 
 impl Provider {
     /// The sources of base credentials, the ones `providers` can list.
-    pub const ALL: [Provider; 4] = [
+    /// The default chain, in the SDKs' order (botocore's `create_credential_resolver` and
+    /// `ProfileProviderBuilder.providers`: environment, web identity, the shared credentials
+    /// file, the container endpoint, instance metadata; the sources of the config file the
+    /// filter lacks, SSO, login, process, left out).
+    pub const ALL: [Provider; 5] = [
         Provider::Environment,
         Provider::WebIdentity,
+        Provider::CredentialsFile,
         Provider::Container,
         Provider::InstanceMetadata,
     ];
@@ -40,6 +48,7 @@ impl Provider {
             Provider::WebIdentity => "web_identity",
             Provider::Container => "container",
             Provider::InstanceMetadata => "instance_metadata",
+            Provider::CredentialsFile => "credentials_file",
             Provider::AssumeRole => "assume_role",
         }
     }
@@ -65,6 +74,13 @@ pub struct ChainSettings {
     /// The shared credentials file's profile (the native filter's `credentials_profile`);
     /// `AWS_PROFILE`, else `default`, when not set.
     pub profile: Option<String>,
+    /// How long keys read from the shared credentials file are held, as if they expired
+    /// then: the re-read interval plus `refresh_margin_seconds` (the config reader adds them),
+    /// so the file is read again once an interval has passed.
+    pub credentials_file_hold_seconds: u64,
+    /// The configuration named the sources (`provider` or `providers`). The default chain
+    /// asks for the credentials file only when a variable or `profile` points at it.
+    pub providers_given: bool,
     /// Sign with a role assumed through STS, using the providers' credentials to ask.
     pub assume_role: Option<AssumeRoleSettings>,
 }
@@ -91,6 +107,8 @@ pub const DEFAULT_ROLE_DURATION_SECONDS: u64 = 3600;
 pub const DEFAULT_CONTAINER_CLUSTER: &str = "aws_container_credentials";
 pub const DEFAULT_INSTANCE_METADATA_CLUSTER: &str = "aws_instance_metadata";
 pub const DEFAULT_IMDS_TOKEN_TTL_SECONDS: u64 = 21_600;
+/// The shared credentials file is read again this often by default.
+pub const DEFAULT_CREDENTIALS_FILE_REFRESH_SECONDS: u64 = 300;
 
 impl ChainSettings {
     /// The names of the configured providers, for messages.
@@ -112,6 +130,9 @@ impl Default for ChainSettings {
             imds_token_ttl_seconds: DEFAULT_IMDS_TOKEN_TTL_SECONDS,
             files_cluster: super::files::DEFAULT_FILES_CLUSTER.into(),
             profile: None,
+            // The refresh margin's default is 300 s as well (`CredentialSettings`).
+            credentials_file_hold_seconds: DEFAULT_CREDENTIALS_FILE_REFRESH_SECONDS + 300,
+            providers_given: false,
             assume_role: None,
         }
     }

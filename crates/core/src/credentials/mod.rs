@@ -8,6 +8,7 @@ pub mod document;
 pub mod environment;
 pub mod files;
 pub mod iso8601;
+pub mod profile_file;
 mod providers;
 pub mod shared;
 pub mod sts_answer;

@@ -64,7 +64,8 @@ mod tests {
                 assert_eq!((r.status, r.code.as_str()), (503, "CredentialsUnavailable"));
                 assert!(r.message.contains("after waiting 5000 ms"), "{}", r.message);
                 assert!(
-                    r.message.contains("environment, web_identity, container"),
+                    r.message
+                        .contains("environment, web_identity, credentials_file, container"),
                     "{}",
                     r.message
                 );

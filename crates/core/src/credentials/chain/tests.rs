@@ -214,7 +214,7 @@ fn names_and_settings_are_kept() {
     let chain = chain(&Provider::ALL, ProxyEnvironment::default());
     assert_eq!(
         chain.provider_names(),
-        "environment, web_identity, container, instance_metadata"
+        "environment, web_identity, credentials_file, container, instance_metadata"
     );
     assert_eq!(chain.settings().providers, Provider::ALL.to_vec());
     for p in Provider::ALL {
@@ -239,7 +239,8 @@ fn the_default_chain_reaches_web_identity_after_the_environment_and_before_the_c
     assert_eq!(token.path, "/web-identity-token");
     let sts = call(chain.on_response(200, br#"{"contents":"eyJ.a.b"}"#, NOW));
     assert_eq!(sts.authority, "sts.amazonaws.com");
-    // STS down: the container endpoint is asked next, and answers.
+    // STS down: nothing points at a credentials file, so the container endpoint is asked
+    // next, and answers.
     let container = call(chain.on_failure("upstream connect error", NOW));
     assert_eq!(container.authority, "169.254.170.2");
     match chain.on_response(200, DOC, NOW) {
@@ -248,6 +249,10 @@ fn the_default_chain_reaches_web_identity_after_the_environment_and_before_the_c
     }
     assert_eq!(
         chain.failed_providers(),
-        &[Provider::Environment, Provider::WebIdentity]
+        &[
+            Provider::Environment,
+            Provider::WebIdentity,
+            Provider::CredentialsFile
+        ]
     );
 }

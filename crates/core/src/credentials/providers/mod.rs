@@ -10,6 +10,7 @@
 
 pub mod assume_role;
 mod container;
+mod credentials_file;
 mod environment;
 mod instance_metadata;
 mod web_identity;
@@ -54,6 +55,9 @@ pub fn build(
         Provider::Environment => Box::new(environment::Environment::new(env)),
         Provider::WebIdentity => Box::new(web_identity::WebIdentity::new(settings, env)),
         Provider::Container => Box::new(container::Container::new(settings, env)),
+        Provider::CredentialsFile => {
+            Box::new(credentials_file::CredentialsFile::new(settings, env))
+        }
         Provider::InstanceMetadata => {
             Box::new(instance_metadata::InstanceMetadata::new(settings, env))
         }
