@@ -237,3 +237,20 @@ fn envoys_own_error_replies_are_named() {
         "{m}"
     );
 }
+
+/// On an IPv6 cluster EKS's webhook points the full URI at the agent's IPv6 address (EKS user
+/// guide, "Set up the Amazon EKS Pod Identity Agent": 169.254.170.23 for IPv4,
+/// [fd00:ec2::23] for IPv6).
+#[test]
+fn the_pod_identity_agent_by_its_ipv6_address() {
+    let env = ProxyEnvironment {
+        container_full_uri: Some("http://[fd00:ec2::23]/v1/credentials".into()),
+        container_authorization_token: Some("eyJ.t".into()),
+        ..Default::default()
+    };
+    let get = call(container(env).start(NOW));
+    assert_eq!(
+        (get.authority.as_str(), get.path.as_str()),
+        ("[fd00:ec2::23]", "/v1/credentials")
+    );
+}
