@@ -105,9 +105,24 @@ pub fn contents(
     }
 }
 
+/// The token in the listener's answer for `file`: `contents`, then `token`.
+pub fn token_answer(
+    file: WatchedFile,
+    cluster: &str,
+    status: u32,
+    body: &[u8],
+) -> Result<String, String> {
+    contents(file, cluster, status, body).and_then(|text| token(file, &text))
+}
+
+/// Why a provider has no file when its callout to the listener got no answer.
+pub fn no_answer(cluster: &str, reason: &str) -> String {
+    format!("no answer from the files listener (cluster \"{cluster}\"): {reason}")
+}
+
 /// A token from a file: without surrounding whitespace (a file written by `echo` ends in a
 /// newline; Envoy 1.40 trims it, 1.36 does not), and fit for a header or a form field.
-pub fn token(file: WatchedFile, text: &str) -> Result<String, String> {
+fn token(file: WatchedFile, text: &str) -> Result<String, String> {
     let token = text.trim();
     if token.is_empty() {
         return Err(format!("the file of {} is empty", file.variable()));

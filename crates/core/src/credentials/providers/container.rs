@@ -69,9 +69,7 @@ impl CredentialProvider for Container {
     fn on_response(&mut self, status: u32, body: &[u8], now: u64) -> ProviderStep {
         if self.phase == Phase::TokenFile {
             let file = WatchedFile::PodIdentityToken;
-            return match files::contents(file, &self.files_cluster, status, body)
-                .and_then(|text| files::token(file, &text))
-            {
+            return match files::token_answer(file, &self.files_cluster, status, body) {
                 Ok(token) => self.endpoint_call(Some(token)),
                 Err(reason) => ProviderStep::Failed(reason),
             };
@@ -87,10 +85,7 @@ impl CredentialProvider for Container {
 
     fn on_failure(&mut self, reason: &str, _now: u64) -> ProviderStep {
         ProviderStep::Failed(match self.phase {
-            Phase::TokenFile => format!(
-                "no answer from the files listener (cluster \"{}\"): {reason}",
-                self.files_cluster
-            ),
+            Phase::TokenFile => files::no_answer(&self.files_cluster, reason),
             Phase::Endpoint => reason.to_owned(),
         })
     }

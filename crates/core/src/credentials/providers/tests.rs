@@ -26,6 +26,13 @@ pub(super) fn done(step: ProviderStep) -> Credentials {
     }
 }
 
+/// The files listener's answer for a file holding `text` (envoy/files.yaml's JSON body).
+pub(super) fn served(text: &str) -> Vec<u8> {
+    serde_json::json!({ "contents": text })
+        .to_string()
+        .into_bytes()
+}
+
 pub(super) fn header<'a>(c: &'a Callout, name: &str) -> Option<&'a str> {
     c.headers
         .iter()

@@ -173,8 +173,7 @@ impl CredentialProvider for WebIdentity {
         match std::mem::replace(&mut self.phase, Phase::Idle) {
             Phase::Token => {
                 let file = WatchedFile::WebIdentityToken;
-                let token = files::contents(file, &self.files_cluster, status, body)
-                    .and_then(|text| files::token(file, &text));
+                let token = files::token_answer(file, &self.files_cluster, status, body);
                 match token {
                     Ok(token) => {
                         let call = self.sts_call(setup, &token, now);
@@ -199,10 +198,7 @@ impl CredentialProvider for WebIdentity {
     fn on_failure(&mut self, reason: &str, _now: u64) -> ProviderStep {
         let host = self.setup.as_ref().map_or("", |s| s.sts_host.as_str());
         ProviderStep::Failed(match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Token => format!(
-                "no answer from the files listener (cluster \"{}\"): {reason}",
-                self.files_cluster
-            ),
+            Phase::Token => files::no_answer(&self.files_cluster, reason),
             Phase::Sts(_) => {
                 format!("no answer from STS ({host}, cluster \"{DEFAULT_STS_CLUSTER}\"): {reason}")
             }

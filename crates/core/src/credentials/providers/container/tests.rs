@@ -1,6 +1,6 @@
 use super::*;
 use crate::credentials::chain::DEFAULT_CONTAINER_CLUSTER;
-use crate::credentials::providers::tests::{call, done, failed, header, DOC, NOW};
+use crate::credentials::providers::tests::{call, done, failed, header, served, DOC, NOW};
 
 fn container(env: ProxyEnvironment) -> Container {
     Container::new(&ChainSettings::default(), &env)
@@ -113,12 +113,6 @@ fn pod_identity(token_file: bool) -> ProxyEnvironment {
     }
 }
 
-fn file_answer(text: &str) -> Vec<u8> {
-    serde_json::json!({ "contents": text })
-        .to_string()
-        .into_bytes()
-}
-
 #[test]
 fn a_token_file_is_read_through_envoy_at_every_fetch() {
     let mut provider = container(pod_identity(true));
@@ -129,7 +123,7 @@ fn a_token_file_is_read_through_envoy_at_every_fetch() {
             ("mesh_lambda_files", "/pod-identity-token")
         );
         // Trimmed: 1.36 hands a trailing newline over.
-        let get = call(provider.on_response(200, &file_answer(&format!("{token}\n")), NOW));
+        let get = call(provider.on_response(200, &served(&format!("{token}\n")), NOW));
         assert_eq!(
             (get.authority.as_str(), get.path.as_str()),
             ("169.254.170.23", "/v1/credentials")
@@ -158,11 +152,11 @@ fn a_token_file_that_gives_no_token_fails_the_provider() {
         "{reason}"
     );
     call(provider.start(NOW));
-    let reason = failed(provider.on_response(200, &file_answer("a\nb"), NOW));
+    let reason = failed(provider.on_response(200, &served("a\nb"), NOW));
     assert!(reason.contains("printable"), "{reason}");
     // The endpoint's own failure keeps its plain reason.
     call(provider.start(NOW));
-    call(provider.on_response(200, &file_answer("eyJ.t"), NOW));
+    call(provider.on_response(200, &served("eyJ.t"), NOW));
     assert_eq!(
         failed(provider.on_failure("upstream reset", NOW)),
         "upstream reset"

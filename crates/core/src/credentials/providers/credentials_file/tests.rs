@@ -1,17 +1,10 @@
 use super::*;
 use crate::credentials::files::DEFAULT_FILES_CLUSTER;
-use crate::credentials::providers::tests::{call, done, failed, NOW};
+use crate::credentials::providers::tests::{call, done, failed, served, NOW};
 
 const FILE_TEXT: &str = "[default]\naws_access_key_id = AKIADEFAULT\n\
     aws_secret_access_key = SECRET-default\n\n[dev]\naws_access_key_id = AKIADEV\n\
     aws_secret_access_key = SECRET-dev\naws_session_token = TOKEN-dev\n";
-
-/// The listener's answer for a file holding `text` (envoy/files.yaml's JSON body).
-fn served(text: &str) -> Vec<u8> {
-    serde_json::json!({ "contents": text })
-        .to_string()
-        .into_bytes()
-}
 
 /// Named in `providers` (the default chain's own rule is tested below).
 fn provider(profile: Option<&str>, aws_profile: Option<&str>) -> CredentialsFile {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::credentials::providers::tests::{call, done, failed, header, NOW};
+use crate::credentials::providers::tests::{call, done, failed, header, served, NOW};
 
 const ROLE: &str = "arn:aws:iam::210987654321:role/teams/invoker";
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2ln";
@@ -17,12 +17,6 @@ fn irsa() -> ProxyEnvironment {
 
 fn provider(env: ProxyEnvironment) -> WebIdentity {
     WebIdentity::new(&ChainSettings::default(), &env)
-}
-
-fn token_answer(token: &str) -> Vec<u8> {
-    serde_json::json!({ "contents": token })
-        .to_string()
-        .into_bytes()
 }
 
 /// An answer as STS documents it (AssumeRoleWithWebIdentity API reference, "Examples").
@@ -84,7 +78,7 @@ fn reads_the_token_through_envoy_then_calls_sts_unsigned_in_the_region() {
     assert_eq!(token_call.path, "/web-identity-token");
 
     // A token file written by `echo` (1.36 hands the newline over): trimmed.
-    let sts = call(p.on_response(200, &token_answer(&format!("{TOKEN}\n")), NOW));
+    let sts = call(p.on_response(200, &served(&format!("{TOKEN}\n")), NOW));
     assert_eq!(
         (sts.cluster.as_str(), sts.method, sts.path.as_str()),
         ("sts", "POST", "/")
@@ -124,7 +118,7 @@ fn each_fetch_reads_the_token_again() {
     let mut p = provider(irsa());
     for token in ["first.a.b", "second.c.d"] {
         call(p.start(NOW));
-        let sts = call(p.on_response(200, &token_answer(token), NOW));
+        let sts = call(p.on_response(200, &served(token), NOW));
         assert!(form(&sts).contains(&("WebIdentityToken".into(), token.into())));
         done(p.on_response(200, &sts_answer("2015-08-30T13:36:00Z"), NOW));
     }
@@ -138,7 +132,7 @@ fn the_session_name_and_the_endpoint_follow_the_environment() {
     };
     let mut p = provider(env);
     call(p.start(NOW));
-    let sts = call(p.on_response(200, &token_answer(TOKEN), NOW));
+    let sts = call(p.on_response(200, &served(TOKEN), NOW));
     assert!(form(&sts).contains(&("RoleSessionName".into(), "api@mesh".into())));
 
     let host = |env: ProxyEnvironment| sts_host(&env);
@@ -238,7 +232,7 @@ fn says_why_without_quoting_the_token() {
 
     // STS refusing the token, its message quoting it: cut out.
     call(p.start(NOW));
-    call(p.on_response(200, &token_answer(TOKEN), NOW));
+    call(p.on_response(200, &served(TOKEN), NOW));
     let refusal = format!(
         r#"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Token {TOKEN} has expired</Message></Error></ErrorResponse>"#
     );
@@ -252,7 +246,7 @@ fn says_why_without_quoting_the_token() {
 
     // STS unreachable.
     call(p.start(NOW));
-    call(p.on_response(200, &token_answer(TOKEN), NOW));
+    call(p.on_response(200, &served(TOKEN), NOW));
     let reason = failed(p.on_failure("upstream connect error", NOW));
     assert!(
         reason.contains("no answer from STS (sts.eu-west-3.amazonaws.com"),
@@ -261,7 +255,7 @@ fn says_why_without_quoting_the_token() {
 
     // An answer for another action, or expired.
     call(p.start(NOW));
-    call(p.on_response(200, &token_answer(TOKEN), NOW));
+    call(p.on_response(200, &served(TOKEN), NOW));
     let reason = failed(p.on_response(200, &sts_answer("2015-08-30T12:00:00Z"), NOW));
     assert!(reason.contains("expired"), "{reason}");
 
@@ -273,6 +267,6 @@ fn says_why_without_quoting_the_token() {
 fn a_token_unfit_for_a_form_field_is_refused_before_sts() {
     let mut p = provider(irsa());
     call(p.start(NOW));
-    let reason = failed(p.on_response(200, &token_answer("a\u{1}b"), NOW));
+    let reason = failed(p.on_response(200, &served("a\u{1}b"), NOW));
     assert!(reason.contains("printable ASCII"), "{reason}");
 }
